@@ -1,0 +1,33 @@
+# Two set-up-free commands: `make run` serves the app, `make test` runs every test.
+# Both create .venv (Python 3.12, from .python-version) and install the project when needed.
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+PORT    ?= 8765
+
+.PHONY: run test lint bench clean
+
+$(PY):
+	@python3 -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 12) else "Python 3.12 or newer is needed (see .python-version)")'
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(VENV)/bin/abm run configs/default.yaml
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest -W error::FutureWarning
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check abm tests
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,281 @@
+"""Cameras that fail and get repaired, the coverage index, and the control room that watches.
+
+Uptime is an outcome of failure and repair processes, not a constant: each camera fails on its
+own (hardware, blocked view) and with its cable or power segment (correlated outages). A camera
+detects live only if an operator happens to be watching its feed; a working camera also records
+footage that can identify an offender later.
+"""
+
+from __future__ import annotations
+
+import random
+from enum import IntFlag
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import FixedAgent
+
+from abm.config import CameraSettings
+
+if TYPE_CHECKING:
+    from abm.model import SafeCityModel
+
+
+class Fault(IntFlag):
+    """Why a camera is down; it is up only when it has none."""
+
+    NONE = 0
+    HARDWARE = 1
+    VIEW_BLOCKED = 2
+    CABLE_CUT = 4
+    NOT_INSTALLED = 8
+
+
+class Zone:
+    """Where a place lies relative to camera coverage, for displacement analysis."""
+
+    COVERAGE = 0
+    BUFFER = 1
+    ELSEWHERE = 2
+    NAMES = ("coverage", "buffer", "elsewhere")
+
+
+# UK Home Office operator test: detection accuracy against monitors watched per operator.
+MONITORS = np.array([1.0, 4.0, 6.0, 9.0])
+ACCURACY = np.array([0.85, 0.74, 0.58, 0.53])
+
+
+def detection_accuracy(feeds_per_operator: float) -> float:
+    """Chance an operator notices an incident on a watched feed (flat beyond 9 monitors)."""
+    return float(np.interp(feeds_per_operator, MONITORS, ACCURACY))
+
+
+def days(d: float) -> float:
+    return d * 1440.0
+
+
+class Camera(FixedAgent):
+    """A fixed camera watching the street places within its range."""
+
+    def __init__(self, model: SafeCityModel, cell, index: int, watched: np.ndarray) -> None:
+        super().__init__(model)
+        self.cell = cell
+        self.index = index
+        self.node = cell.coordinate
+        self.watched = watched
+        self.faults = Fault.NOT_INSTALLED
+
+    @property
+    def up(self) -> bool:
+        return self.faults == Fault.NONE
+
+    @property
+    def settings(self) -> CameraSettings:
+        return self.model.config.cameras
+
+    def install(self) -> None:
+        self.model.cameras.clear_fault(self, Fault.NOT_INSTALLED)
+        self._schedule_failure()
+        if self.settings.obstruction_mtbf_days:
+            self._schedule_obstruction()
+
+    def _after_days(self, mean_days: float) -> float:
+        return days(self.model.cameras.random.expovariate(1.0 / mean_days))
+
+    def _schedule_failure(self) -> None:
+        self.model.schedule_event(self.fail, after=self._after_days(self.settings.mtbf_days))
+
+    def _schedule_obstruction(self) -> None:
+        delay = self._after_days(self.settings.obstruction_mtbf_days)
+        self.model.schedule_event(self.block_view, after=delay)
+
+    def fail(self) -> None:
+        self.model.cameras.set_fault(self, Fault.HARDWARE)
+        if self.settings.repair:
+            self.model.schedule_event(self.repair, after=self._after_days(self.settings.mttr_days))
+
+    def repair(self) -> None:
+        self.model.cameras.clear_fault(self, Fault.HARDWARE)
+        self._schedule_failure()
+
+    def block_view(self) -> None:
+        self.model.cameras.set_fault(self, Fault.VIEW_BLOCKED)
+        if self.settings.repair:
+            delay = self._after_days(self.settings.obstruction_mttr_days)
+            self.model.schedule_event(self.clear_view, after=delay)
+
+    def clear_view(self) -> None:
+        self.model.cameras.clear_fault(self, Fault.VIEW_BLOCKED)
+        self._schedule_obstruction()
+
+
+class CableSegment:
+    """Cameras sharing one cable or power feed: a cut takes them all down together."""
+
+    def __init__(self, system: CameraSystem, members: list[Camera]) -> None:
+        self.system = system
+        self.members = members
+
+    @property
+    def settings(self) -> CameraSettings:
+        return self.system.settings
+
+    def energise(self) -> None:
+        self._schedule_cut()
+
+    def _schedule_cut(self) -> None:
+        delay = days(self.system.random.expovariate(1.0 / self.settings.group_mtbf_days))
+        self.system.model.schedule_event(self.cut, after=delay)
+
+    def cut(self) -> None:
+        for camera in self.members:
+            self.system.set_fault(camera, Fault.CABLE_CUT)
+        if self.settings.repair:
+            mean = self.settings.group_mttr_days
+            delay = days(self.system.random.expovariate(1.0 / mean))
+            self.system.model.schedule_event(self.restore, after=delay)
+
+    def restore(self) -> None:
+        for camera in self.members:
+            self.system.clear_fault(camera, Fault.CABLE_CUT)
+        self._schedule_cut()
+
+
+class CameraSystem:
+    """All cameras, their coverage index, their health over time and the control room."""
+
+    def __init__(self, model: SafeCityModel, settings: CameraSettings) -> None:
+        self.model = model
+        self.settings = settings
+        # The cameras' own stream, spawned from the model's generator without advancing it, so a
+        # twin run without cameras shares every other draw (common random numbers).
+        self.rng = model.rng.spawn(1)[0]
+        self.random = random.Random(int(self.rng.integers(2**63)))
+        city = model.city
+        n = city.n
+        nodes = self._place(settings, city, self.rng)
+        self.cameras: list[Camera] = []
+        cover_count = np.zeros(n, dtype=np.int32)
+        for i, node in enumerate(nodes):
+            watched = city.within(int(node), settings.range_m)
+            cover_count[watched] += 1
+            self.cameras.append(Camera(model, model.space[int(node)], i, watched))
+        self.nodes = nodes
+        self.covered = cover_count > 0  # places watched by at least one installed camera
+        self.cover_count = cover_count
+        self.working = np.zeros(n, dtype=np.int32)  # working cameras watching each place
+        self.perceived = self._within_any(nodes, settings.range_m * settings.perceived_range_factor)
+        buffer = self._within_any(nodes, settings.range_m + settings.buffer_m)
+        self.zone = np.full(n, Zone.ELSEWHERE, dtype=np.int8)
+        self.zone[buffer] = Zone.BUFFER
+        self.zone[self.covered] = Zone.COVERAGE
+        self.installed = False
+        self.segments = self._segments(self.rng)
+        self.accuracy = detection_accuracy(settings.feeds_per_operator)
+        self.up_count = 0
+        self._up_minutes = 0.0
+        self._installed_minutes = 0.0
+        self._last_change = 0.0
+
+    # --- construction ---------------------------------------------------------------------
+
+    @staticmethod
+    def _place(settings: CameraSettings, city, rng: np.random.Generator) -> np.ndarray:
+        n, k = city.n, settings.count
+        if k == 0:
+            return np.zeros(0, dtype=np.intp)
+        weights = city.attractiveness if settings.placement == "attractive" else np.ones(n)
+        return np.sort(rng.choice(n, size=k, replace=k > n, p=weights / weights.sum()))
+
+    def _within_any(self, nodes: np.ndarray, radius: float) -> np.ndarray:
+        mask = np.zeros(self.model.city.n, dtype=bool)
+        if len(nodes):
+            for hits in self.model.city.kdtree.query_ball_point(self.model.city.xy[nodes],
+                                                                radius):
+                mask[hits] = True
+        return mask
+
+    def _segments(self, rng: np.random.Generator) -> list[CableSegment]:
+        """Group cameras into contiguous segments: each joins its nearest segment head."""
+        if not self.cameras:
+            return []
+        k = min(self.settings.groups, len(self.cameras))
+        heads = rng.choice(len(self.cameras), size=k, replace=False)
+        xy = self.model.city.xy[self.nodes]
+        d = np.linalg.norm(xy[:, None, :] - xy[heads][None, :, :], axis=2)
+        which = np.argmin(d, axis=1)
+        return [CableSegment(self, [c for c in self.cameras if which[c.index] == g])
+                for g in range(k)]
+
+    # --- health over time -----------------------------------------------------------------
+
+    def install(self) -> None:
+        """Cameras go live: failure processes start."""
+        self._account()
+        self.installed = True
+        for camera in self.cameras:
+            camera.install()
+        for segment in self.segments:
+            segment.energise()
+
+    def _account(self) -> None:
+        now = self.model.time
+        dt = now - self._last_change
+        self._up_minutes += self.up_count * dt
+        if self.installed:
+            self._installed_minutes += len(self.cameras) * dt
+        self._last_change = now
+
+    def set_fault(self, camera: Camera, fault: Fault) -> None:
+        was_up = camera.up
+        camera.faults |= fault
+        if was_up:
+            self._account()
+            self.up_count -= 1
+            self.working[camera.watched] -= 1
+
+    def clear_fault(self, camera: Camera, fault: Fault) -> None:
+        was_up = camera.up
+        camera.faults &= ~fault
+        if camera.up and not was_up:
+            self._account()
+            self.up_count += 1
+            self.working[camera.watched] += 1
+
+    def up_minutes(self) -> float:
+        """Camera-minutes spent up so far."""
+        self._account()
+        return self._up_minutes
+
+    def uptime(self) -> float:
+        """Realised fraction of installed camera-time that cameras were up (NaN before)."""
+        self._account()
+        if self._installed_minutes == 0:
+            return float("nan")
+        return self._up_minutes / self._installed_minutes
+
+    # --- what cameras do at a crime -------------------------------------------------------
+
+    def watch_probability(self) -> float:
+        """Chance that a given working feed is on an operator's monitor right now."""
+        if self.up_count == 0:
+            return 0.0
+        feeds = self.settings.operators * self.settings.feeds_per_operator
+        return min(1.0, feeds / self.up_count)
+
+    def detects_live(self, node: int) -> bool:
+        """Does an operator see the crime as it happens?"""
+        k = self.working[node]
+        if k == 0 or self.settings.operators == 0:
+            return False
+        p_one = self.watch_probability() * self.accuracy
+        return self.random.random() < 1.0 - (1.0 - p_one) ** k
+
+    def coverage(self) -> float:
+        """Fraction of street places watched by at least one installed camera."""
+        return float(self.covered.mean()) if self.cameras else 0.0
+
+    def state(self) -> np.ndarray:
+        """Per camera: 1 up, 0 down, -1 not installed (for maps and metrics)."""
+        return np.array([1 if c.up else (-1 if c.faults & Fault.NOT_INSTALLED else 0)
+                         for c in self.cameras], dtype=np.int8)

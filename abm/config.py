@@ -1,0 +1,519 @@
+"""Validated settings: the schema every scenario file, `--set` override and sweep goes through.
+
+Each field carries its unit, bounds, a one-line description and its source or stated
+assumption (in ``json_schema_extra``), so docs/ODD.md's parameter table is generated from here
+and cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class ConfigError(ValueError):
+    """A problem with user input; its message is one line naming the file and the key."""
+
+
+def param(default: Any, unit: str, description: str, source: str, **bounds: Any) -> Any:
+    """A model parameter: default, unit, description and source travel together."""
+    return Field(
+        default,
+        description=description,
+        json_schema_extra={"unit": unit, "source": source},
+        **bounds,
+    )
+
+
+ASSUMPTION = "assumption"
+
+
+class Section(BaseModel):
+    """Strict section: unknown keys are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RunSettings(Section):
+    """How long and with which random stream."""
+
+    days: float = param(30.0, "days", "Simulated duration.", ASSUMPTION, gt=0, le=3650)
+    seed: int = param(
+        42, "-", "Seed of the model's random generator (all random draws).", ASSUMPTION,
+        ge=0, le=2**63 - 1,
+    )
+    name: str | None = param(
+        None, "-", "Scenario name for outputs; defaults to the config file's stem.", ASSUMPTION
+    )
+
+
+class CitySettings(Section):
+    """The street graph: a seeded generator or a GraphML file."""
+
+    generator: Literal["grid", "organic"] = param(
+        "grid", "-",
+        "Synthetic street layout: perturbed grid or organic (Delaunay-based) city.", ASSUMPTION,
+    )
+    graph_file: str | None = param(
+        None, "-",
+        "GraphML street network with node x/y in metres and edge length in metres; "
+        "overrides the generator. Relative paths are relative to the config file.",
+        ASSUMPTION,
+    )
+    nodes: int = param(
+        900, "intersections", "Approximate number of street intersections to generate.",
+        ASSUMPTION, ge=16, le=200_000,
+    )
+    block_m: float = param(
+        120.0, "m", "Mean street segment length between intersections.",
+        "typical urban block faces of 80-200 m; assumption", gt=10, le=2000,
+    )
+    jitter: float = param(
+        0.2, "fraction of block", "Random displacement of generated intersections.",
+        ASSUMPTION, ge=0, le=0.45,
+    )
+    edge_drop: float = param(
+        0.1, "fraction", "Share of generated street segments removed to break regularity.",
+        ASSUMPTION, ge=0, le=0.5,
+    )
+    centres: int = param(
+        3, "count", "Commercial centres (crime attractors) in the generated city.",
+        ASSUMPTION, ge=1, le=50,
+    )
+    centre_radius_m: float = param(
+        400.0, "m", "Radius of a commercial centre; mixed use extends to twice this.",
+        ASSUMPTION, gt=0, le=20_000,
+    )
+    attractiveness_sigma: float = param(
+        1.0, "log-units", "Spread (lognormal sigma) of target attractiveness between places.",
+        "chosen so crime concentrates as in Weisburd 2015; assumption", ge=0, le=3,
+    )
+    destinations: int = param(
+        200, "count", "Shared activity places (work, shops, leisure) offenders travel to.",
+        ASSUMPTION, ge=2, le=5000,
+    )
+    seed: int | None = param(
+        None, "-", "Seed for the city alone; defaults to run.seed. Fix it to keep one city "
+        "across replicates.", ASSUMPTION, ge=0, le=2**63 - 1,
+    )
+
+
+class OffenderSettings(Section):
+    """Motivated offenders following routine activities."""
+
+    count: int = param(
+        200, "offenders", "Motivated offenders in the city.", ASSUMPTION, ge=0, le=100_000
+    )
+    speed_kmh: float = param(
+        5.0, "km/h", "Travel speed of offenders along streets (walking).",
+        "typical walking speed", gt=0, le=120,
+    )
+    anchors: int = param(
+        2, "places", "Activity places (besides home) in each offender's routine.",
+        "routine activity theory, Cohen & Felson 1979; count an assumption", ge=1, le=10,
+    )
+    anchor_distance_m: float = param(
+        1500.0, "m", "Distance decay scale for choosing activity places near home.",
+        "journey-to-crime decay, Rossmo 2000; scale an assumption", gt=0, le=100_000,
+    )
+    dwell_home_h: float = param(
+        12.0, "h", "Mean time spent at home between trips.", ASSUMPTION, gt=0, le=240
+    )
+    dwell_activity_h: float = param(
+        3.0, "h", "Mean time spent at an activity place.", ASSUMPTION, gt=0, le=240
+    )
+    opportunity_rate: float = param(
+        1.2e-3, "per place passed", "Chance of meeting a suitable target at a place of mean "
+        "attractiveness while passing it.", "calibrated to about 20 crimes per offender-year; "
+        "assumption", ge=0, le=1,
+    )
+    risk_aversion: float = param(
+        3.0, "-", "Exponent k in P(offend) = (1 - perceived risk)^k.", ASSUMPTION, ge=0, le=50
+    )
+    base_risk: float = param(
+        0.05, "probability", "Perceived risk of arrest with no camera or police in sight.",
+        ASSUMPTION, ge=0, lt=1,
+    )
+    initial_camera_risk: float = param(
+        0.5, "probability", "Perceived risk under a camera before any experience (launch "
+        "publicity).", ASSUMPTION, ge=0, le=1,
+    )
+    learning_rate: float = param(
+        0.2, "-", "Weight of one own experience in updating perceived camera risk.",
+        ASSUMPTION, ge=0, le=1,
+    )
+    peer_learning_rate: float = param(
+        0.05, "-", "Weight of a peer's camera-assisted arrest in perceived camera risk.",
+        ASSUMPTION, ge=0, le=1,
+    )
+    peer_observation_prob: float = param(
+        0.1, "probability", "Chance that an offender hears of a camera-assisted arrest.",
+        ASSUMPTION, ge=0, le=1,
+    )
+    displacement_prob: float = param(
+        0.5, "probability", "Chance that a deterred offender looks for another target later "
+        "on the same trip.", "Guerette & Bowers 2009 find displacement in ~26% of "
+        "observations; value an assumption", ge=0, le=1,
+    )
+    sentence_days: float = param(
+        60.0, "days", "Mean time an arrested offender is incapacitated.", ASSUMPTION,
+        ge=0, le=3650,
+    )
+    near_repeat_boost: float = param(
+        1.0, "-", "Relative rise of attractiveness near a recent crime.",
+        "Johnson & Bowers 2004", ge=0, le=20,
+    )
+    near_repeat_radius_m: float = param(
+        400.0, "m", "Radius of raised risk after a crime.", "Johnson & Bowers 2004 (300-400 m)",
+        ge=0, le=5000,
+    )
+    near_repeat_days: float = param(
+        30.0, "days", "Decay time of the raised risk after a crime.",
+        "Johnson & Bowers 2004 (1-2 months)", gt=0, le=365,
+    )
+
+
+class VictimSettings(Section):
+    """Who reports a crime to the police, and how fast."""
+
+    report_prob_robbery: float = param(
+        0.6, "probability", "Chance a street robbery is reported.",
+        "victimisation surveys, order of magnitude; assumption", ge=0, le=1,
+    )
+    report_prob_theft: float = param(
+        0.35, "probability", "Chance a theft is reported.", "victimisation surveys; assumption",
+        ge=0, le=1,
+    )
+    report_prob_burglary: float = param(
+        0.7, "probability", "Chance a burglary is reported.", "victimisation surveys; "
+        "assumption", ge=0, le=1,
+    )
+    report_delay_median_min: float = param(
+        10.0, "min", "Median delay from crime to a victim's call.",
+        "Kansas City response time study: citizen delay dominates; value an assumption",
+        ge=0, le=10_000,
+    )
+    report_delay_sigma: float = param(
+        1.0, "log-units", "Spread (lognormal sigma) of the reporting delay.", ASSUMPTION,
+        ge=0, le=5,
+    )
+
+
+class PoliceSettings(Section):
+    """Police units: patrol, dispatch, arrest."""
+
+    units: int = param(8, "units", "Police units on patrol at any time.", ASSUMPTION,
+                       ge=0, le=10_000)
+    speed_kmh: float = param(
+        30.0, "km/h", "Driving speed along streets, urban average.", ASSUMPTION, gt=0, le=200
+    )
+    patrol: Literal["random", "hotspot", "beat"] = param(
+        "hotspot", "-", "Patrol strategy between calls.", "Braga et al. 2019 (hot spots)"
+    )
+    hotspots: int = param(
+        20, "places", "Places hot-spot patrol cycles through (highest recorded crime).",
+        ASSUMPTION, ge=1, le=10_000,
+    )
+    dwell_min: float = param(
+        15.0, "min", "Time a unit stays at a patrol stop.", "Koper 1995 (10-15 min stops)",
+        ge=0, le=600,
+    )
+    residual_deterrence_min: float = param(
+        30.0, "min", "How long police presence keeps deterring after the unit leaves.",
+        "Koper 1995 residual deterrence; assumption", ge=0, le=1440,
+    )
+    presence_radius_m: float = param(
+        150.0, "m", "Radius in which a stopped or passing unit deters offenders.", ASSUMPTION,
+        ge=0, le=5000,
+    )
+    presence_risk: float = param(
+        0.4, "probability", "Perceived risk added by visible police presence.", ASSUMPTION,
+        ge=0, le=1,
+    )
+    dispatch_delay_min: float = param(
+        2.0, "min", "Call handling time before a unit is assigned.", ASSUMPTION, ge=0, le=600
+    )
+    scene_time_min: float = param(
+        40.0, "min", "Time a unit is busy at a scene.", ASSUMPTION, ge=0, le=1440
+    )
+    arrest_ref_prob: float = param(
+        0.3, "probability", "Chance of an on-scene arrest at the reference response time.",
+        ASSUMPTION, ge=0, le=1,
+    )
+    arrest_ref_min: float = param(
+        10.0, "min", "Reference response time for the arrest curve.", ASSUMPTION, gt=0, le=600
+    )
+    arrest_drop_per_10pct: float = param(
+        0.047, "probability", "Drop in arrest chance for a 10% longer response at the "
+        "reference time.", "Blanes i Vidal & Kirchmaier 2018", ge=0, lt=1,
+    )
+    arrest_max_prob: float = param(
+        0.9, "probability", "Upper limit of the on-scene arrest chance (instant response).",
+        ASSUMPTION, gt=0, le=1,
+    )
+
+    @model_validator(mode="after")
+    def _arrest_curve(self) -> PoliceSettings:
+        if not self.arrest_ref_prob < self.arrest_max_prob:
+            raise ValueError("arrest_ref_prob must be below arrest_max_prob")
+        if not self.arrest_drop_per_10pct < self.arrest_ref_prob:
+            raise ValueError("arrest_drop_per_10pct must be below arrest_ref_prob")
+        return self
+
+
+class CameraSettings(Section):
+    """The CCTV system: where cameras are, whether they work, who watches."""
+
+    count: int = param(30, "cameras", "Cameras installed.", ASSUMPTION, ge=0, le=100_000)
+    placement: Literal["random", "attractive"] = param(
+        "attractive", "-", "Where cameras go: uniformly at random, or at the most attractive "
+        "places (as cities do).", ASSUMPTION,
+    )
+    install_day: float = param(
+        0.0, "days", "Simulated day on which the cameras go live.", ASSUMPTION, ge=0, le=3650
+    )
+    range_m: float = param(
+        60.0, "m", "Distance within which a camera watches street places.",
+        "useful identification range of street CCTV; assumption", ge=0, le=1000,
+    )
+    mtbf_days: float = param(
+        365.0, "days", "Mean time between hardware failures of one camera.", ASSUMPTION,
+        gt=0, le=36_500,
+    )
+    mttr_days: float = param(
+        7.0, "days", "Mean time to repair a failed camera under a maintenance contract.",
+        ASSUMPTION, gt=0, le=36_500,
+    )
+    repair: bool = param(
+        True, "-", "Whether failed cameras are repaired at all (Islamabad: no obligation).",
+        "context brief: Islamabad"
+    )
+    groups: int = param(
+        5, "segments", "Cable or power segments; one cut takes down every camera on it.",
+        "context brief: 236 of 542 outages were cable cuts", ge=1, le=10_000,
+    )
+    group_mtbf_days: float = param(
+        180.0, "days", "Mean time between cuts of one cable or power segment.", ASSUMPTION,
+        gt=0, le=36_500,
+    )
+    group_mttr_days: float = param(
+        3.0, "days", "Mean time to restore a cut segment.", ASSUMPTION, gt=0, le=36_500
+    )
+    obstruction_mtbf_days: float | None = param(
+        None, "days", "Mean time until foliage or a moved mount blocks a camera's view; "
+        "null for none.", "context brief: 166 of 542 outages were foliage", gt=0, le=36_500,
+    )
+    obstruction_mttr_days: float = param(
+        30.0, "days", "Mean time to clear a blocked view.", ASSUMPTION, gt=0, le=36_500
+    )
+    operators: int = param(
+        2, "operators", "Control-room operators watching feeds at any time.", ASSUMPTION,
+        ge=0, le=10_000,
+    )
+    feeds_per_operator: int = param(
+        4, "monitors", "Feeds (monitors) each operator watches.",
+        "Home Office operator test: 1, 4, 6, 9 monitors", ge=1, le=100,
+    )
+    alert_delay_min: float = param(
+        1.0, "min", "Delay from a live detection to the call reaching dispatch.", ASSUMPTION,
+        ge=0, le=600,
+    )
+    footage_id_prob: float = param(
+        0.2, "probability", "Chance that footage from a working camera identifies the "
+        "offender of a reported crime.", ASSUMPTION, ge=0, le=1,
+    )
+    footage_delay_days: float = param(
+        7.0, "days", "Time from the crime to an arrest made from footage.", ASSUMPTION,
+        ge=0, le=3650,
+    )
+    perceived_range_factor: float = param(
+        2.0, "-", "How much farther than they watch offenders believe cameras see "
+        "(diffusion of benefits).", "Guerette & Bowers 2009 diffusion; value an assumption",
+        ge=1, le=20,
+    )
+    buffer_m: float = param(
+        300.0, "m", "Width of the buffer around coverage used to measure displacement.",
+        ASSUMPTION, ge=0, le=10_000,
+    )
+
+
+class CostSettings(Section):
+    """Unit costs for cost per crime prevented."""
+
+    camera_usd: float = param(
+        20_000.0, "USD per camera", "Purchase and installation of one camera (capital).",
+        "Islamabad: about USD 100 million for about 1,950 cameras incl. control room, "
+        "so up to ~USD 50k; assumption", ge=0, le=1e9,
+    )
+    camera_maintenance_usd_per_year: float = param(
+        1_500.0, "USD per camera-year", "Maintenance and connectivity of one camera.",
+        ASSUMPTION, ge=0, le=1e9,
+    )
+    operator_usd_per_year: float = param(
+        30_000.0, "USD per position-year", "One operator position staffed round the clock "
+        "(all shifts).", ASSUMPTION, ge=0, le=1e9,
+    )
+    police_unit_usd_per_year: float = param(
+        250_000.0, "USD per unit-year", "One police unit staffed round the clock.",
+        ASSUMPTION, ge=0, le=1e9,
+    )
+    camera_life_years: float = param(
+        7.0, "years", "Service life over which camera purchase is spread.", ASSUMPTION,
+        gt=0, le=100,
+    )
+
+
+class Config(Section):
+    """A whole scenario."""
+
+    run: RunSettings = RunSettings()
+    city: CitySettings = CitySettings()
+    offenders: OffenderSettings = OffenderSettings()
+    victims: VictimSettings = VictimSettings()
+    police: PoliceSettings = PoliceSettings()
+    cameras: CameraSettings = CameraSettings()
+    costs: CostSettings = CostSettings()
+
+    def hash(self) -> str:
+        """Short, stable hash of the resolved settings (names output folders)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def _describe(err: dict) -> str:
+    key = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif "input" in err and not isinstance(err["input"], dict | list):
+        msg = f"{msg} (got {err['input']!r})"
+    return f"{key}: {msg}" if key else msg
+
+
+def validate(data: Any, origin: str = "config") -> Config:
+    """Validate a mapping into a Config, raising ConfigError with one line."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a mapping of sections, got {type(data).__name__}")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        tail = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
+        raise ConfigError(f"{origin}: {_describe(first)}{tail}") from None
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file, turning every failure into a one-line ConfigError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise ConfigError(f"{path}:{where} malformed YAML: {problem}") from None
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split ``section.key=value``; the value is read as a YAML scalar (3, 0.5, true, null)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {text!r}: expected section.key=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise ConfigError(f"--set {key}: cannot parse value {raw!r}") from None
+    return key.split("."), value
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Apply ``--set`` overrides to raw config data; keys must name schema fields."""
+    data = json.loads(json.dumps(data or {}))  # deep copy of plain data
+    for text in overrides:
+        path, value = parse_override(text)
+        model: type[BaseModel] | None = Config
+        node = data
+        for depth, part in enumerate(path):
+            fields = model.model_fields if model is not None else {}
+            if part not in fields:
+                raise ConfigError(f"--set {'.'.join(path)}: unknown key")
+            last = depth == len(path) - 1
+            annotation = fields[part].annotation
+            model = annotation if isinstance(annotation, type) and issubclass(
+                annotation, BaseModel) else None
+            if last:
+                if model is not None:
+                    raise ConfigError(f"--set {'.'.join(path)}: is a section, name a key in it")
+                node[part] = value
+            else:
+                if model is None:
+                    raise ConfigError(f"--set {'.'.join(path)}: {part} is not a section")
+                if not isinstance(node.get(part), dict):
+                    node[part] = {}
+                node = node[part]
+    return data
+
+
+def load(path: str | Path, overrides: list[str] | None = None) -> Config:
+    """Read, override and validate a scenario file. Relative graph paths resolve to the file."""
+    path = Path(path)
+    data = read_yaml(path)
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
+    try:
+        data = apply_overrides(data or {}, overrides or [])
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    config = validate(data, origin=str(path))
+    if config.run.name is None:
+        config.run.name = path.stem
+    graph = config.city.graph_file
+    if graph and not Path(graph).is_absolute():
+        config.city.graph_file = str((path.parent / graph).resolve())
+    return config
+
+
+def from_overrides(overrides: list[str], base: dict | None = None) -> Config:
+    """A Config from defaults (or ``base``) plus overrides: the Python and app entry point."""
+    return validate(apply_overrides(base or {}, overrides), origin="settings")
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Every parameter with section, key, unit, default, bounds, description and source."""
+    rows = []
+    for section, info in Config.model_fields.items():
+        model = info.annotation
+        for key, field in model.model_fields.items():
+            extra = field.json_schema_extra or {}
+            bounds = []
+            for meta in field.metadata:
+                for name, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+                    if getattr(meta, name, None) is not None:
+                        bounds.append(f"{sym} {getattr(meta, name):g}")
+            rows.append({
+                "key": f"{section}.{key}",
+                "unit": extra.get("unit", ""),
+                "default": field.default,
+                "bounds": ", ".join(bounds),
+                "description": field.description or "",
+                "source": extra.get("source", ""),
+            })
+    return rows

@@ -1,0 +1,154 @@
+"""Crimes as they happen: kinds, the record each leaves, victims' reporting and near repeats."""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.streets import LandUse
+
+if TYPE_CHECKING:
+    from abm.model import SafeCityModel
+    from abm.offenders import Offender
+
+
+class CrimeKind(StrEnum):
+    ROBBERY = "robbery"
+    THEFT = "theft"
+    BURGLARY = "burglary"
+
+
+KINDS = list(CrimeKind)
+# Mix of crime kinds by land use (assumption): burglary where people live, theft where they shop.
+KIND_MIX = {
+    LandUse.RESIDENTIAL: (0.2, 0.2, 0.6),
+    LandUse.MIXED: (0.3, 0.4, 0.3),
+    LandUse.COMMERCIAL: (0.3, 0.6, 0.1),
+    LandUse.PARK: (0.5, 0.5, 0.0),
+}
+
+
+class ArrestMode(StrEnum):
+    NONE = ""
+    ON_SCENE = "on_scene"
+    FOOTAGE = "footage"
+
+
+class Crime:
+    """One crime and what followed: reporting, response, arrest."""
+
+    COLUMNS = ("crime_id", "time_min", "node", "kind", "offender", "zone", "under_camera",
+               "under_working_camera", "perceived_camera", "police_present", "detected_live",
+               "reported", "report_time_min", "response_time_min", "arrested", "arrest_mode",
+               "arrest_time_min")
+
+    __slots__ = ("model", "crime_id", "time_min", "node", "kind", "offender", "zone",
+                 "under_camera", "under_working_camera", "perceived_camera", "police_present",
+                 "detected_live", "reported", "report_time_min", "response_time_min",
+                 "arrested", "arrest_mode", "arrest_time_min", "__weakref__")
+
+    def __init__(self, model: SafeCityModel, offender: Offender, node: int,
+                 perceived_camera: bool, police_present: bool) -> None:
+        cams = model.cameras
+        self.model = model
+        self.crime_id = len(model.crimes)
+        self.time_min = model.time
+        self.node = node
+        use = LandUse(int(model.city.land_use[node]))
+        self.kind = model.random.choices(KINDS, weights=KIND_MIX[use])[0]
+        self.offender = offender
+        self.zone = int(cams.zone[node])
+        self.under_camera = bool(cams.installed and cams.covered[node])
+        self.under_working_camera = bool(cams.working[node] > 0)
+        self.perceived_camera = perceived_camera
+        self.police_present = police_present
+        self.detected_live = cams.detects_live(node)
+        self.reported = self.detected_live or model.random.random() < self._report_prob()
+        self.report_time_min = math.nan
+        self.response_time_min = math.nan
+        self.arrested = False
+        self.arrest_mode = ArrestMode.NONE
+        self.arrest_time_min = math.nan
+
+    def _report_prob(self) -> float:
+        v = self.model.config.victims
+        return {CrimeKind.ROBBERY: v.report_prob_robbery, CrimeKind.THEFT: v.report_prob_theft,
+                CrimeKind.BURGLARY: v.report_prob_burglary}[self.kind]
+
+    def report_delay(self) -> float:
+        """Minutes until the call reaches dispatch: an operator's alert or a victim's call."""
+        if self.detected_live:
+            return self.model.config.cameras.alert_delay_min
+        v = self.model.config.victims
+        if v.report_delay_median_min == 0:
+            return 0.0
+        return self.model.random.lognormvariate(math.log(v.report_delay_median_min),
+                                                v.report_delay_sigma)
+
+    def call(self) -> None:
+        """The call reaches the dispatcher."""
+        self.report_time_min = self.model.time
+        self.model.dispatcher.receive(self)
+
+    def respond(self) -> None:
+        """A unit reaches the scene: the response time decides an on-scene arrest."""
+        self.response_time_min = self.model.time - self.time_min
+        p = self.model.police_arrest_prob(self.response_time_min)
+        caught = self.offender.free and self.model.random.random() < p
+        if caught:
+            self.model.arrest(self, ArrestMode.ON_SCENE)
+        self.settle(caught)
+
+    def settle(self, caught: bool) -> None:
+        """The offender learns from the outcome; footage may still identify them later."""
+        if self.perceived_camera:
+            self.offender.learn(caught)
+        cams = self.model.config.cameras
+        if (not caught and self.reported and self.under_working_camera
+                and self.model.cameras.random.random() < cams.footage_id_prob):
+            self.model.schedule_event(self.identify, after=cams.footage_delay_days * 1440.0)
+
+    def identify(self) -> None:
+        """Footage identifies the offender: an arrest if they are still free."""
+        if self.offender.free and not self.arrested:
+            self.model.arrest(self, ArrestMode.FOOTAGE)
+            self.offender.learn(True)
+
+    def row(self) -> tuple:
+        return (self.crime_id, self.time_min, self.node, str(self.kind), self.offender.unique_id,
+                self.zone, self.under_camera, self.under_working_camera, self.perceived_camera,
+                self.police_present, self.detected_live, self.reported, self.report_time_min,
+                self.response_time_min, self.arrested, str(self.arrest_mode),
+                self.arrest_time_min)
+
+
+# Most a place's risk can be raised by piled-up near repeats, in boosts (assumption).
+NEAR_REPEAT_CAP = 3.0
+
+
+class NearRepeats:
+    """Raised risk near recent crimes, decaying with time (Johnson & Bowers 2004)."""
+
+    def __init__(self, model: SafeCityModel) -> None:
+        s = model.config.offenders
+        self.model = model
+        self.boost = s.near_repeat_boost
+        self.radius = s.near_repeat_radius_m
+        self.tau = s.near_repeat_days * 1440.0
+        self.level = np.zeros(model.city.n)
+        self.since = np.zeros(model.city.n)
+
+    def factor(self, nodes: np.ndarray, now: float) -> np.ndarray:
+        """Multiplier on attractiveness at these places now."""
+        return 1.0 + self.level[nodes] * np.exp((self.since[nodes] - now) / self.tau)
+
+    def record(self, node: int, now: float) -> None:
+        if self.boost == 0 or self.radius == 0:
+            return
+        near = self.model.city.within(node, self.radius)
+        decayed = self.level[near] * np.exp((self.since[near] - now) / self.tau)
+        self.level[near] = np.minimum(decayed + self.boost, NEAR_REPEAT_CAP * self.boost)
+        self.since[near] = now

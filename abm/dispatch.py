@@ -1,0 +1,87 @@
+"""Calls for service: the queue, and sending the nearest free unit by street distance.
+
+Response time = reporting delay + call handling + waiting for a free unit + travel time.
+Live detections by camera operators jump the queue (they are in progress).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from abm.crimes import Crime
+    from abm.model import SafeCityModel
+    from abm.police import PoliceUnit
+
+# First search radius for the nearest free unit, in metres; widened to the whole city when no
+# free unit is that close. Bounded searches keep dispatch cheap on large cities.
+SEARCH_RADIUS_M = 3000.0
+
+
+class Dispatcher:
+    """Holds waiting calls and assigns units to them."""
+
+    def __init__(self, model: SafeCityModel) -> None:
+        self.model = model
+        self.queue: deque[Crime] = deque()
+        self.units: list[PoliceUnit] = []
+        self.busy = 0
+        self._busy_minutes = 0.0
+        self._last_change = 0.0
+
+    def receive(self, call: Crime) -> None:
+        """A call reaches dispatch after call handling; send a unit or queue it."""
+        if not self._send(call):
+            if call.detected_live:
+                self.queue.appendleft(call)
+            else:
+                self.queue.append(call)
+
+    def unit_free(self, unit: PoliceUnit) -> None:
+        """A unit clears a scene: it takes the oldest waiting call or goes back on patrol."""
+        self._set_busy(-1)
+        while self.queue:
+            call = self.queue.popleft()
+            if self._assign(unit, call):
+                return
+        unit.patrol()
+
+    def _send(self, call: Crime) -> bool:
+        free = [u for u in self.units if u.free]
+        if not free:
+            return False
+        now = self.model.time
+        nodes = np.array([u.position(now) for u in free], dtype=np.intp)
+        router = self.model.city.router
+        found = router.nearest(call.node, nodes, limit_m=SEARCH_RADIUS_M)
+        if found is None:
+            found = router.nearest(call.node, nodes)
+        if found is None:
+            return False
+        best, path, along = found
+        self._set_busy(+1)
+        free[best].respond(call, path, along)
+        return True
+
+    def _assign(self, unit: PoliceUnit, call: Crime) -> bool:
+        try:
+            path, along = self.model.city.router.route(unit.position(self.model.time), call.node)
+        except ValueError:  # unreachable on a directed network
+            return False
+        self._set_busy(+1)
+        unit.respond(call, path, along)
+        return True
+
+    def _set_busy(self, delta: int) -> None:
+        now = self.model.time
+        self._busy_minutes += self.busy * (now - self._last_change)
+        self._last_change = now
+        self.busy += delta
+
+    def busy_minutes(self) -> float:
+        """Unit-minutes spent on calls so far."""
+        self._set_busy(0)
+        return self._busy_minutes

@@ -1,0 +1,150 @@
+"""What a run records: the crime log, a daily time series and the summary figures.
+
+Counters are updated as things happen, and one row is closed per simulated day; nothing is
+collected per agent per tick.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from abm.crimes import Crime
+    from abm.model import SafeCityModel
+
+DAILY_COLUMNS = ("day", "time_min", "crimes_true", "crimes_recorded", "arrests",
+                 "deterred_attempts", "crimes_coverage", "crimes_buffer", "crimes_elsewhere",
+                 "busy_units_mean", "cameras_up_mean", "cameras_installed",
+                 "perceived_camera_risk_mean", "calls_waiting", "offenders_jailed",
+                 "response_time_median_min")
+
+
+class Recorder:
+    """Daily counters and the time series built from them."""
+
+    def __init__(self, model: SafeCityModel) -> None:
+        self.model = model
+        self.rows: list[dict] = []
+        self._last_close = 0.0
+        self._busy_mark = 0.0
+        self._up_mark = 0.0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.counts = dict.fromkeys(("crimes_true", "crimes_recorded", "arrests",
+                                     "deterred_attempts", "crimes_coverage", "crimes_buffer",
+                                     "crimes_elsewhere"), 0)
+        self.responses: list[float] = []
+
+    # --- hooks the model calls ------------------------------------------------------------
+
+    def crime(self, crime: Crime) -> None:
+        from abm.cameras import Zone
+
+        self.counts["crimes_true"] += 1
+        self.counts["crimes_recorded"] += int(crime.reported)
+        self.counts[f"crimes_{Zone.NAMES[crime.zone]}"] += 1
+
+    def deterred(self, node: int) -> None:
+        self.counts["deterred_attempts"] += 1
+
+    def arrest(self, crime: Crime) -> None:
+        self.counts["arrests"] += 1
+        if crime.arrest_mode == "on_scene":
+            self.responses.append(crime.response_time_min)
+
+    def close_day(self) -> None:
+        """Close the current day's row (also called at the end for a part day)."""
+        m = self.model
+        now = m.time
+        span = now - self._last_close
+        if span <= 0:
+            return
+        busy = m.dispatcher.busy_minutes()
+        up = m.cameras.up_minutes()
+        row = {"day": now / 1440.0, "time_min": now, **self.counts}
+        row["busy_units_mean"] = (busy - self._busy_mark) / span
+        row["cameras_up_mean"] = (up - self._up_mark) / span
+        row["cameras_installed"] = len(m.cameras.cameras) if m.cameras.installed else 0
+        risks = [o.camera_risk for o in m.offenders]
+        row["perceived_camera_risk_mean"] = float(np.mean(risks)) if risks else math.nan
+        row["calls_waiting"] = len(m.dispatcher.queue)
+        row["offenders_jailed"] = sum(not o.free for o in m.offenders)
+        row["response_time_median_min"] = (float(np.median(self.responses))
+                                           if self.responses else math.nan)
+        self.rows.append(row)
+        self._busy_mark, self._up_mark, self._last_close = busy, up, now
+        self._reset()
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=list(DAILY_COLUMNS))
+
+
+def crime_frame(crimes: list[Crime]) -> pd.DataFrame:
+    from abm.crimes import Crime
+
+    df = pd.DataFrame([c.row() for c in crimes], columns=list(Crime.COLUMNS))
+    return df.astype({"crime_id": "int64", "time_min": "float64", "node": "int64",
+                      "kind": "string", "offender": "int64", "zone": "int8",
+                      "under_camera": "bool", "under_working_camera": "bool",
+                      "perceived_camera": "bool", "police_present": "bool",
+                      "detected_live": "bool", "reported": "bool",
+                      "report_time_min": "float64", "response_time_min": "float64",
+                      "arrested": "bool", "arrest_mode": "string",
+                      "arrest_time_min": "float64"})
+
+
+def summarise(model: SafeCityModel, crimes: pd.DataFrame) -> dict:
+    """The headline figures of a run (summary.json)."""
+    cfg = model.config
+    reported = crimes[crimes["reported"]]
+    responded = crimes["response_time_min"].dropna()
+    years = model.time / (365.0 * 1440.0)
+    costs = cfg.costs
+    n_cams = len(model.cameras.cameras)
+    installed_years = max(0.0, model.time - cfg.cameras.install_day * 1440.0) / (365.0 * 1440.0)
+    camera_cost = n_cams * installed_years * (
+        costs.camera_usd / costs.camera_life_years + costs.camera_maintenance_usd_per_year)
+    operator_cost = (cfg.cameras.operators * installed_years * costs.operator_usd_per_year
+                     if n_cams else 0.0)
+    police_cost = cfg.police.units * years * costs.police_unit_usd_per_year
+    zones = crimes["zone"].value_counts()
+
+    def nan_to_none(x: float) -> float | None:
+        return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+    return {
+        "sim_days": model.time / 1440.0,
+        "crimes_total": int(len(crimes)),
+        "crimes_reported": int(len(reported)),
+        "crimes_detected_live": int(crimes["detected_live"].sum()),
+        "arrests": int(crimes["arrested"].sum()),
+        "arrests_on_scene": int((crimes["arrest_mode"] == "on_scene").sum()),
+        "arrests_footage": int((crimes["arrest_mode"] == "footage").sum()),
+        "clearance_rate": nan_to_none(reported["arrested"].mean() if len(reported) else math.nan),
+        "response_time_median_min": nan_to_none(float(responded.median()) if len(responded)
+                                                else math.nan),
+        "response_time_mean_min": nan_to_none(float(responded.mean()) if len(responded)
+                                              else math.nan),
+        "calls_unanswered": int(crimes["reported"].sum() - len(responded)),
+        "camera_uptime": nan_to_none(model.cameras.uptime()),
+        "camera_coverage": model.cameras.coverage(),
+        "cameras_installed": n_cams if model.cameras.installed else 0,
+        "crimes_under_camera": int(crimes["under_camera"].sum()),
+        "crimes_under_working_camera": int(crimes["under_working_camera"].sum()),
+        "crimes_coverage": int(zones.get(0, 0)),
+        "crimes_buffer": int(zones.get(1, 0)),
+        "crimes_elsewhere": int(zones.get(2, 0)),
+        "deterred_attempts": int(sum(r["deterred_attempts"] for r in model.recorder.rows)),
+        "perceived_camera_risk_final": nan_to_none(
+            float(np.mean([o.camera_risk for o in model.offenders])) if model.offenders
+            else math.nan),
+        "cost_cameras_usd": camera_cost,
+        "cost_operators_usd": operator_cost,
+        "cost_police_usd": police_cost,
+        "cost_total_usd": camera_cost + operator_cost + police_cost,
+    }

@@ -1,0 +1,218 @@
+"""The Safe City model: wires the city, offenders, police, cameras and dispatch. No I/O here.
+
+Time is in minutes (``model.time``). Everything that happens at a moment (trips, targets met,
+calls, failures, repairs) is an event scheduled with ``schedule_event``; nothing is stepped per
+minute, so a year of a city costs what happens in it, not how many minutes it has.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+from mesa.discrete_space import Network
+from mesa.time import Schedule
+
+from abm.cameras import CameraSystem
+from abm.config import Config
+from abm.crimes import ArrestMode, Crime, NearRepeats
+from abm.dispatch import Dispatcher
+from abm.metrics import Recorder
+from abm.offenders import Offender
+from abm.police import PoliceUnit
+from abm.streets import City, build_city
+
+MINUTES_PER_DAY = 1440.0
+# How often hot-spot patrol re-reads recorded crime, and how far back it looks (assumption).
+HOTSPOT_REFRESH_MIN = MINUTES_PER_DAY
+HOTSPOT_WINDOW_MIN = 90 * MINUTES_PER_DAY
+PATROL_POOL = 256
+
+
+def arrest_curve(settings) -> tuple[float, float]:
+    """(beta, log T50) of p(T) = p_max / (1 + exp(beta (ln T - ln T50))).
+
+    Chosen so that p(T_ref) = arrest_ref_prob and a 10% longer response at T_ref lowers the
+    chance by ``arrest_drop_per_10pct`` (Blanes i Vidal & Kirchmaier 2018).
+    """
+    pmax, pref, drop, tref = (settings.arrest_max_prob, settings.arrest_ref_prob,
+                              settings.arrest_drop_per_10pct, settings.arrest_ref_min)
+    if pref == 0:
+        return 1.0, -math.inf
+    odds_ref = pmax / pref - 1.0
+    odds_later = pmax / (pref - drop) - 1.0
+    beta = math.log(odds_later / odds_ref) / math.log(1.1) if drop > 0 else 0.0
+    log_t50 = math.log(tref) - (math.log(odds_ref) / beta if beta > 0 else 0.0)
+    return beta, log_t50
+
+
+class SafeCityModel(mesa.Model):
+    """Offenders, police units and failing cameras on a street graph."""
+
+    def __init__(self, config: Config | None = None, city: City | None = None) -> None:
+        config = config or Config()
+        super().__init__(rng=config.run.seed)
+        self.config = config
+        # Pure discrete-event model: drop Mesa's per-minute step event, as Mesa's own event
+        # simulator does. `model.step()` still advances one minute, processing due events.
+        default_schedule = getattr(self, "_default_schedule", None)
+        if default_schedule is not None:
+            default_schedule.stop()
+        city_seed = config.city.seed if config.city.seed is not None else config.run.seed
+        self.city = city or build_city(config.city, city_seed)
+        self.space = Network(self.city.graph, layout=self.city.positions(), random=self.random)
+        self.crimes: list[Crime] = []
+        self.arrests = 0
+        self.crime_multiplier = 1.0  # exogenous trend on offending (1 = none)
+        self.near_repeats = NearRepeats(self)
+        self._guard_until = np.full(self.city.n, -np.inf)
+        self._beta, self._log_t50 = arrest_curve(config.police)
+        self.recorder = Recorder(self)
+        self.dispatcher = Dispatcher(self)
+        self.patrol_pool = np.sort(self.rng.choice(self.city.n, size=min(PATROL_POOL, self.city.n),
+                                                   replace=False))
+        self.hotspots = self._top_places(self.city.attractiveness)
+        self.offenders = self._create_offenders()
+        self.units = self._create_units()
+        self.dispatcher.units = self.units
+        # Cameras last, on their own stream: a twin without cameras keeps the same people.
+        self.cameras = CameraSystem(self, config.cameras)
+        self.schedule_event(self.cameras.install, at=config.cameras.install_day * MINUTES_PER_DAY)
+        self.schedule_recurring(self.refresh_hotspots,
+                                Schedule(interval=HOTSPOT_REFRESH_MIN, start=HOTSPOT_REFRESH_MIN))
+        self.schedule_recurring(self.recorder.close_day,
+                                Schedule(interval=MINUTES_PER_DAY, start=MINUTES_PER_DAY))
+        for offender in self.offenders:
+            offender.start()
+        for unit in self.units:
+            unit.patrol()
+
+    # --- construction ---------------------------------------------------------------------
+
+    def _create_offenders(self) -> list[Offender]:
+        s, city = self.config.offenders, self.city
+        homes = self.rng.choice(city.n, size=s.count, p=city.residents / city.residents.sum())
+        dest = city.destinations
+        offenders = []
+        for home in homes:
+            d = np.linalg.norm(city.xy[dest] - city.xy[home], axis=1)
+            w = np.exp(-d / s.anchor_distance_m) * city.attractiveness[dest] + 1e-12
+            k = min(s.anchors, len(dest))
+            anchors = self.rng.choice(dest, size=k, replace=False, p=w / w.sum())
+            offenders.append(Offender(self, int(home), anchors))
+        return offenders
+
+    def _create_units(self) -> list[PoliceUnit]:
+        n = self.config.police.units
+        if n == 0:
+            return []
+        starts = self.rng.choice(self.patrol_pool, size=n, replace=n > len(self.patrol_pool))
+        # Beats: each pool place belongs to the unit that starts nearest to it.
+        pool_xy = self.city.xy[self.patrol_pool]
+        d = np.linalg.norm(pool_xy[:, None, :] - self.city.xy[starts][None, :, :], axis=2)
+        owner = np.argmin(d, axis=1)
+        units = []
+        for i, start in enumerate(starts):
+            beat = self.patrol_pool[owner == i]
+            if len(beat) == 0:
+                beat = np.array([start])
+            units.append(PoliceUnit(self, int(start), beat))
+        return units
+
+    def _top_places(self, score: np.ndarray) -> np.ndarray:
+        k = min(self.config.police.hotspots, self.city.n)
+        order = np.lexsort((np.arange(self.city.n), -score))  # ties broken by node id
+        return np.sort(order[:k])
+
+    # --- rules the agents consult ---------------------------------------------------------
+
+    def opportunity_prob(self, nodes: np.ndarray, now: float) -> np.ndarray:
+        """Chance of meeting a suitable target at each place passed."""
+        rate = self.config.offenders.opportunity_rate * self.crime_multiplier
+        p = rate * self.city.attractiveness[nodes] * self.near_repeats.factor(nodes, now)
+        return np.minimum(p, 1.0)
+
+    def police_present(self, node: int) -> bool:
+        return bool(self._guard_until[node] >= self.time)
+
+    def guard(self, node: int, until: float) -> None:
+        """A unit stopped at a place deters within its presence radius until a time."""
+        near = self.city.within(node, self.config.police.presence_radius_m)
+        np.maximum.at(self._guard_until, near, until)
+
+    def police_arrest_prob(self, response_min: float) -> float:
+        """On-scene arrest chance for a response time (logistic in log time)."""
+        pmax = self.config.police.arrest_max_prob
+        if self._log_t50 == -math.inf:
+            return 0.0
+        if response_min <= 0:
+            return pmax
+        z = self._beta * (math.log(response_min) - self._log_t50)
+        return pmax / (1.0 + math.exp(min(z, 700.0)))
+
+    # --- what happens ---------------------------------------------------------------------
+
+    def commit_crime(self, offender: Offender, node: int, perceived_camera: bool,
+                     police_present: bool) -> Crime:
+        crime = Crime(self, offender, node, perceived_camera, police_present)
+        self.crimes.append(crime)
+        self.near_repeats.record(node, self.time)
+        self.recorder.crime(crime)
+        if crime.reported:
+            delay = crime.report_delay() + self.config.police.dispatch_delay_min
+            self.schedule_event(crime.call, after=delay)
+        else:
+            crime.settle(False)
+        return crime
+
+    def arrest(self, crime: Crime, mode: ArrestMode) -> None:
+        crime.arrested = True
+        crime.arrest_mode = mode
+        crime.arrest_time_min = self.time
+        self.arrests += 1
+        self.recorder.arrest(crime)
+        crime.offender.jail()
+        if crime.detected_live or mode is ArrestMode.FOOTAGE:
+            self._spread_word(crime.offender)
+
+    def _spread_word(self, arrested: Offender) -> None:
+        """Peers hear of a camera-assisted arrest and revise their belief upward."""
+        s = self.config.offenders
+        if s.peer_observation_prob == 0 or s.peer_learning_rate == 0:
+            return
+        for other in self.offenders:
+            if other is not arrested and self.random.random() < s.peer_observation_prob:
+                other.learn(True, weight=s.peer_learning_rate)
+
+    def refresh_hotspots(self) -> None:
+        """Hot-spot patrol goes where recorded crime was highest lately."""
+        recent = []
+        for crime in reversed(self.crimes):  # newest first; stop at the window's edge
+            if self.time - crime.time_min > HOTSPOT_WINDOW_MIN:
+                break
+            if crime.reported:
+                recent.append(crime.node)
+        if not recent:
+            return
+        counts = np.bincount(recent, minlength=self.city.n).astype(float)
+        self.hotspots = self._top_places(counts + 1e-3 * self.city.attractiveness)
+
+    # --- running --------------------------------------------------------------------------
+
+    def run_days(self, days: float) -> None:
+        self.run_for(days * MINUTES_PER_DAY)
+
+    @property
+    def day(self) -> float:
+        return self.time / MINUTES_PER_DAY
+
+    def positions(self) -> dict[str, np.ndarray]:
+        """Where offenders (free) and units are now, as node ids, for maps."""
+        now = self.time
+        return {
+            "offenders": np.array([o.position(now) for o in self.offenders if o.free],
+                                  dtype=np.intp),
+            "units": np.array([u.position(now) for u in self.units], dtype=np.intp),
+            "units_busy": np.array([not u.free for u in self.units], dtype=bool),
+        }

@@ -1,0 +1,155 @@
+"""Offenders: routine trips between home and activity places, opportunities met on the way.
+
+A crime needs a motivated offender, a suitable target and no capable guardian (routine activity
+theory). Offenders decide on *perceived* risk: they cannot see whether a camera works or is
+watched, and learn it from what happens to them and to their peers.
+"""
+
+from __future__ import annotations
+
+from enum import Enum, auto
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import CellAgent
+
+from abm.config import OffenderSettings
+
+if TYPE_CHECKING:
+    from abm.model import SafeCityModel
+
+
+class State(Enum):
+    AT_PLACE = auto()
+    TRAVELLING = auto()
+    JAILED = auto()
+
+
+class Offender(CellAgent):
+    """A motivated offender with a home, a few activity places and a belief about cameras."""
+
+    def __init__(self, model: SafeCityModel, home: int, anchors: np.ndarray) -> None:
+        super().__init__(model)
+        self.home = home
+        self.anchors = anchors
+        self.state = State.AT_PLACE
+        self.camera_risk = self.settings.initial_camera_risk
+        self.crimes = 0
+        self.arrests = 0
+        self.cell = model.space[home]
+        self.node = home
+        self._path = np.array([home], dtype=np.intp)
+        self._times = np.array([0.0])
+        self._chances: list[int] = []  # indices into the path where a target was met
+        self._event = None
+        self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
+
+    @property
+    def settings(self) -> OffenderSettings:
+        return self.model.config.offenders
+
+    @property
+    def free(self) -> bool:
+        return self.state is not State.JAILED
+
+    def start(self) -> None:
+        """Begin the routine: leave home after a random part of a home stay."""
+        self._plan_leg(self.random.random() * self.settings.dwell_home_h * 60.0)
+
+    # --- routine trips --------------------------------------------------------------------
+
+    def _next_place(self) -> int:
+        if self.node == self.home:
+            return int(self.anchors[self.random.randrange(len(self.anchors))])
+        return self.home
+
+    def _plan_leg(self, wait_min: float) -> None:
+        """Choose the next place, the route there, and where targets will turn up on the way."""
+        target = self._next_place()
+        path, along = self.model.city.router.route(self.node, target)
+        depart = self.model.time + wait_min
+        self._path = path
+        self._times = depart + along / self._speed
+        p = self.model.opportunity_prob(path, depart)
+        hits = np.flatnonzero(self.model.rng.random(len(path)) < p)
+        self._chances = hits.tolist()
+        self.state = State.TRAVELLING
+        self._schedule_next()
+
+    def _schedule_next(self) -> None:
+        if self._chances:
+            self._event = self.model.schedule_event(self.meet_target,
+                                                    at=self._times[self._chances[0]])
+        else:
+            self._event = self.model.schedule_event(self.arrive, at=self._times[-1])
+
+    def arrive(self) -> None:
+        """Reach the destination and stay a while."""
+        self.node = int(self._path[-1])
+        self.cell = self.model.space[self.node]
+        self.state = State.AT_PLACE
+        mean_h = self.settings.dwell_home_h if self.node == self.home \
+            else self.settings.dwell_activity_h
+        self._plan_leg(self.random.expovariate(1.0 / (mean_h * 60.0)))
+
+    def meet_target(self) -> None:
+        """A suitable target at a place on the way: offend or be deterred."""
+        index = self._chances.pop(0)
+        self.node = int(self._path[index])
+        self.cell = self.model.space[self.node]
+        perceived_camera = bool(self.model.cameras.installed
+                                and self.model.cameras.perceived[self.node])
+        police = self.model.police_present(self.node)
+        if self.random.random() < self.offend_prob(perceived_camera, police):
+            self._chances.clear()  # one crime per trip
+            self.crimes += 1
+            self.model.commit_crime(self, self.node, perceived_camera, police)
+        else:
+            self.model.recorder.deterred(self.node)
+            if self.random.random() >= self.settings.displacement_prob:
+                self._chances.clear()
+        if self.free:
+            self._schedule_next()
+
+    def perceived_risk(self, camera: bool, police: bool) -> float:
+        s = self.settings
+        safe = (1.0 - s.base_risk) * (1.0 - (self.camera_risk if camera else 0.0))
+        if police:
+            safe *= 1.0 - self.model.config.police.presence_risk
+        return 1.0 - safe
+
+    def offend_prob(self, camera: bool, police: bool) -> float:
+        return (1.0 - self.perceived_risk(camera, police)) ** self.settings.risk_aversion
+
+    # --- learning and arrest --------------------------------------------------------------
+
+    def learn(self, caught: bool, weight: float | None = None) -> None:
+        """Move the perceived camera risk toward what just happened (1 caught, 0 not)."""
+        w = self.settings.learning_rate if weight is None else weight
+        self.camera_risk += w * ((1.0 if caught else 0.0) - self.camera_risk)
+
+    def position(self, now: float) -> int:
+        """Where the offender is at a time on the current leg (for maps)."""
+        if self.state is not State.TRAVELLING:
+            return self.node
+        i = int(np.searchsorted(self._times, now, side="right")) - 1
+        return int(self._path[max(i, 0)])
+
+    def jail(self) -> None:
+        """Arrested: off the streets for a sentence, then back home."""
+        if self._event is not None:
+            self._event.cancel()
+            self._event = None
+        self.state = State.JAILED
+        self.arrests += 1
+        self._chances.clear()
+        self.cell = None
+        sentence = self.random.expovariate(1.0 / self.settings.sentence_days) \
+            if self.settings.sentence_days > 0 else 0.0
+        self._event = self.model.schedule_event(self.release, after=sentence * 1440.0)
+
+    def release(self) -> None:
+        self.state = State.AT_PLACE
+        self.node = self.home
+        self.cell = self.model.space[self.home]
+        self._plan_leg(0.0)

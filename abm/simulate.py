@@ -1,0 +1,49 @@
+"""Run a config to completion and hand back its tables: the one entry point all layers share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from abm.config import Config
+from abm.metrics import crime_frame, summarise
+from abm.model import MINUTES_PER_DAY, SafeCityModel
+from abm.streets import City
+
+
+@dataclass
+class RunResult:
+    """Everything a run produces, in memory."""
+
+    config: Config
+    crimes: pd.DataFrame
+    metrics: pd.DataFrame
+    summary: dict
+    wall_s: float
+
+
+def finish(model: SafeCityModel, started: float) -> RunResult:
+    """Close the last (part) day and build the tables of a model run so far."""
+    model.recorder.close_day()
+    crimes = crime_frame(model.crimes)
+    return RunResult(model.config, crimes, model.recorder.frame(),
+                     summarise(model, crimes), time.perf_counter() - started)
+
+
+def simulate(config: Config, city: City | None = None,
+             progress: Callable[[float], None] | None = None) -> RunResult:
+    """Build the model, run ``run.days`` simulated days, return crimes, metrics and summary.
+
+    ``progress`` is called with the simulated day after each day.
+    """
+    started = time.perf_counter()
+    model = SafeCityModel(config, city=city)
+    end = config.run.days * MINUTES_PER_DAY
+    while model.time < end:
+        model.run_until(min(end, model.time + MINUTES_PER_DAY))
+        if progress is not None:
+            progress(model.time / MINUTES_PER_DAY)
+    return finish(model, started)

@@ -1,0 +1,292 @@
+"""The street graph: generators, the GraphML loader, place attributes and the route index.
+
+Nodes are intersections labelled 0..N-1 with x/y in metres; edges are street segments with a
+``length`` in metres. Per-node attributes live in numpy arrays (fast for the model) and are also
+written onto the graph (for export and the UI).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import Delaunay, KDTree
+
+from abm.config import CitySettings, ConfigError
+
+
+class LandUse(IntEnum):
+    """What a place is used for; it sets attractiveness and who lives there."""
+
+    RESIDENTIAL = 0
+    MIXED = 1
+    COMMERCIAL = 2
+    PARK = 3
+
+
+# Relative target attractiveness and residential weight by land use (assumption).
+ATTRACTIVENESS = {LandUse.RESIDENTIAL: 0.7, LandUse.MIXED: 1.5, LandUse.COMMERCIAL: 3.0,
+                  LandUse.PARK: 0.8}
+RESIDENTS = {LandUse.RESIDENTIAL: 1.0, LandUse.MIXED: 0.6, LandUse.COMMERCIAL: 0.15,
+             LandUse.PARK: 0.0}
+
+
+@dataclass
+class City:
+    """A street graph with positions, place attributes and a route index."""
+
+    graph: nx.Graph
+    xy: np.ndarray  # (N, 2) metres
+    land_use: np.ndarray  # (N,) LandUse codes
+    attractiveness: np.ndarray  # (N,) mean 1
+    residents: np.ndarray  # (N,) relative weight for offender homes
+    destinations: np.ndarray  # node ids of shared activity places
+    router: Router = field(init=False)
+    kdtree: KDTree = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = Router(self.graph)
+        self.kdtree = KDTree(self.xy)
+        for node in self.graph.nodes:
+            data = self.graph.nodes[node]
+            data["land_use"] = LandUse(int(self.land_use[node])).name.lower()
+            data["attractiveness"] = float(self.attractiveness[node])
+
+    @property
+    def n(self) -> int:
+        return len(self.xy)
+
+    def positions(self) -> dict[int, tuple[float, float]]:
+        """Node positions as Mesa's Network ``layout=`` expects."""
+        return {i: (float(x), float(y)) for i, (x, y) in enumerate(self.xy)}
+
+    def within(self, node: int, radius_m: float) -> np.ndarray:
+        """Nodes within a straight-line radius of a node (including itself)."""
+        return np.asarray(self.kdtree.query_ball_point(self.xy[node], radius_m), dtype=np.intp)
+
+    def edge_array(self) -> np.ndarray:
+        """(E, 2) array of edge endpoints, for drawing."""
+        return np.array(list(self.graph.edges()), dtype=np.intp).reshape(-1, 2)
+
+
+class Router:
+    """Shortest paths by street length, cached as shortest-path trees toward each target.
+
+    A tree toward target t (Dijkstra on the reversed graph) gives, for every node, the distance to
+    t and the next node on the way, so one tree serves every trip that ends at t.
+    """
+
+    def __init__(self, graph: nx.Graph, max_trees: int = 4096) -> None:
+        n = graph.number_of_nodes()
+        rows, cols, lengths = [], [], []
+        for u, v, data in graph.edges(data=True):
+            rows.append(u)
+            cols.append(v)
+            lengths.append(float(data["length"]))
+        rows, cols, lengths = np.array(rows), np.array(cols), np.array(lengths)
+        if not graph.is_directed():
+            rows, cols = np.r_[rows, cols], np.r_[cols, rows]
+            lengths = np.r_[lengths, lengths]
+        # Keep the shortest of parallel edges: build as COO, take the minimum per (u, v).
+        order = np.lexsort((lengths, cols, rows))
+        rows, cols, lengths = rows[order], cols[order], lengths[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        self.forward = sp.csr_matrix(
+            (lengths[first], (rows[first], cols[first])), shape=(n, n)
+        )
+        self.reverse = self.forward.transpose().tocsr()
+        self.max_trees = max_trees
+        self._trees: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def tree_to(self, target: int) -> tuple[np.ndarray, np.ndarray]:
+        """(distance to target, next node toward target) for every node; cached."""
+        tree = self._trees.get(target)
+        if tree is None:
+            dist, nxt = dijkstra(self.reverse, indices=target, return_predecessors=True)
+            tree = (dist, nxt.astype(np.int32))
+            self._trees[target] = tree
+            if len(self._trees) > self.max_trees:
+                self._trees.popitem(last=False)
+        else:
+            self._trees.move_to_end(target)
+        return tree
+
+    def route(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes from source to target and the distance (m) travelled on reaching each."""
+        dist, nxt = self.tree_to(target)
+        return self._walk(source, target, dist, nxt)
+
+    @staticmethod
+    def _walk(source: int, target: int, dist: np.ndarray, nxt: np.ndarray):
+        if not np.isfinite(dist[source]):
+            raise ValueError(f"no route from {source} to {target}")
+        nodes = [source]
+        node = source
+        while node != target:
+            node = int(nxt[node])
+            nodes.append(node)
+        path = np.array(nodes, dtype=np.intp)
+        return path, dist[source] - dist[path]
+
+    def nearest(self, target: int, sources: np.ndarray, limit_m: float = np.inf):
+        """Which of ``sources`` is closest to target by street distance, within a limit.
+
+        Returns (index into sources, route from it, cumulative distances) or None.
+        """
+        dist, nxt = dijkstra(self.reverse, indices=target, return_predecessors=True,
+                             limit=limit_m)
+        d = dist[sources]
+        if not np.isfinite(d).any():
+            return None
+        best = int(np.argmin(d))
+        path, along = self._walk(int(sources[best]), target, dist, nxt)
+        return best, path, along
+
+
+# --- generators -------------------------------------------------------------------------------
+
+
+def _with_lengths(graph: nx.Graph, xy: np.ndarray) -> nx.Graph:
+    for u, v, data in graph.edges(data=True):
+        data["length"] = float(np.hypot(*(xy[u] - xy[v])))
+    return graph
+
+
+def _largest_component(graph: nx.Graph, xy: np.ndarray) -> tuple[nx.Graph, np.ndarray]:
+    """Keep the largest (strongly) connected component and relabel it 0..N-1."""
+    parts = (nx.strongly_connected_components(graph) if graph.is_directed()
+             else nx.connected_components(graph))
+    keep = sorted(max(parts, key=lambda c: (len(c), -min(c))))
+    mapping = {old: new for new, old in enumerate(keep)}
+    sub = nx.relabel_nodes(graph.subgraph(keep).copy(), mapping)
+    return sub, xy[keep]
+
+
+def grid_city(settings: CitySettings, rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray]:
+    """A perturbed grid: jittered intersections with some segments removed."""
+    side = max(4, round(np.sqrt(settings.nodes)))
+    graph = nx.grid_2d_graph(side, side)
+    graph = nx.convert_node_labels_to_integers(graph, ordering="sorted")
+    ij = np.array([(i // side, i % side) for i in range(side * side)], dtype=float)
+    xy = ij * settings.block_m + rng.normal(0, settings.jitter * settings.block_m / 2, ij.shape)
+    edges = sorted(graph.edges())
+    drop = rng.random(len(edges)) < settings.edge_drop
+    graph.remove_edges_from([e for e, d in zip(edges, drop, strict=True) if d])
+    graph, xy = _largest_component(graph, xy)
+    return _with_lengths(graph, xy), xy
+
+
+def organic_city(settings: CitySettings, rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray]:
+    """An irregular city: clustered intersections joined by a thinned Delaunay triangulation."""
+    n = settings.nodes
+    side = np.sqrt(n) * settings.block_m
+    centres = rng.uniform(0.2 * side, 0.8 * side, (settings.centres, 2))
+    clustered = int(0.5 * n)
+    which = rng.integers(0, settings.centres, clustered)
+    near = centres[which] + rng.normal(0, side / 6, (clustered, 2))
+    spread = rng.uniform(0, side, (n - clustered, 2))
+    xy = np.clip(np.vstack([near, spread]), 0, side)
+    tri = Delaunay(xy)
+    edges = set()
+    for a, b, c in tri.simplices:
+        for u, v in ((a, b), (b, c), (a, c)):
+            edges.add((min(u, v), max(u, v)))
+    edges = sorted(edges)
+    lengths = np.array([np.hypot(*(xy[u] - xy[v])) for u, v in edges])
+    # Drop the longest links (triangulation artefacts) and a random share of the rest.
+    keep = lengths < np.quantile(lengths, 0.9)
+    keep &= rng.random(len(edges)) >= settings.edge_drop + 0.15
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(e for e, k in zip(edges, keep, strict=True) if k)
+    graph, xy = _largest_component(graph, xy)
+    return _with_lengths(graph, xy), xy
+
+
+def load_graphml(path: str | Path) -> tuple[nx.Graph, np.ndarray]:
+    """Read a GraphML street network with node x/y (m) and edge length (m)."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: no such graph file")
+    try:
+        graph = nx.read_graphml(path)
+    except Exception as exc:  # networkx raises many types for malformed XML
+        raise ConfigError(f"{path}: not a readable GraphML file ({exc.__class__.__name__})") \
+            from None
+    if graph.number_of_nodes() < 2 or graph.number_of_edges() < 1:
+        raise ConfigError(f"{path}: graph has no streets (needs nodes and edges)")
+    if graph.is_multigraph():
+        graph = nx.DiGraph(graph) if graph.is_directed() else nx.Graph(graph)
+    nodes = sorted(graph.nodes, key=str)
+    try:
+        xy = np.array([(float(graph.nodes[n]["x"]), float(graph.nodes[n]["y"])) for n in nodes])
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"{path}: every node needs numeric x and y (metres)") from None
+    if not np.isfinite(xy).all():
+        raise ConfigError(f"{path}: node positions must be finite numbers")
+    index = {n: i for i, n in enumerate(nodes)}
+    out = nx.DiGraph() if graph.is_directed() else nx.Graph()
+    out.add_nodes_from(range(len(nodes)))
+    for u, v, data in graph.edges(data=True):
+        if u == v:
+            continue
+        a, b = index[u], index[v]
+        try:
+            length = float(data.get("length", np.hypot(*(xy[a] - xy[b]))))
+        except (TypeError, ValueError):
+            raise ConfigError(f"{path}: edge {u}-{v} has a non-numeric length") from None
+        if not np.isfinite(length) or length <= 0:
+            raise ConfigError(f"{path}: edge {u}-{v} has length {length}; must be > 0 metres")
+        if out.has_edge(a, b) and out[a][b]["length"] <= length:
+            continue
+        out.add_edge(a, b, length=length)
+    out, xy = _largest_component(out, xy)
+    if out.number_of_nodes() < 2:
+        raise ConfigError(f"{path}: no connected streets")
+    return out, xy
+
+
+# --- place attributes -------------------------------------------------------------------------
+
+
+def _land_use(xy: np.ndarray, settings: CitySettings, rng: np.random.Generator) -> np.ndarray:
+    """Commercial centres (the first at the middle), mixed use around them, parks scattered."""
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    middle = (lo + hi) / 2
+    others = rng.uniform(lo + 0.15 * (hi - lo), hi - 0.15 * (hi - lo), (settings.centres - 1, 2))
+    centres = np.vstack([middle, others])
+    d = np.min(np.linalg.norm(xy[:, None, :] - centres[None, :, :], axis=2), axis=1)
+    r = settings.centre_radius_m
+    use = np.where(d < r, LandUse.COMMERCIAL, np.where(d < 2 * r, LandUse.MIXED,
+                                                       LandUse.RESIDENTIAL))
+    use[(rng.random(len(xy)) < 0.05) & (use == LandUse.RESIDENTIAL)] = LandUse.PARK
+    return use.astype(np.int8)
+
+
+def build_city(settings: CitySettings, seed: int) -> City:
+    """Generate or load the street graph and give its places attributes, all from one seed."""
+    rng = np.random.default_rng(seed)
+    if settings.graph_file:
+        graph, xy = load_graphml(settings.graph_file)
+    elif settings.generator == "organic":
+        graph, xy = organic_city(settings, rng)
+    else:
+        graph, xy = grid_city(settings, rng)
+    use = _land_use(xy, settings, rng)
+    base = np.array([ATTRACTIVENESS[LandUse(u)] for u in use])
+    attractiveness = base * rng.lognormal(0.0, settings.attractiveness_sigma, len(xy))
+    attractiveness /= attractiveness.mean()
+    residents = np.array([RESIDENTS[LandUse(u)] for u in use])
+    if residents.sum() == 0:
+        residents[:] = 1.0
+    k = min(settings.destinations, len(xy))
+    destinations = np.sort(rng.choice(len(xy), size=k, replace=False,
+                                      p=attractiveness / attractiveness.sum()))
+    return City(graph, xy, use, attractiveness, residents, destinations)

@@ -1,0 +1,74 @@
+import pytest
+
+from abm import config as cfg
+from abm.config import Config, ConfigError
+
+
+def test_defaults_are_valid_and_hash_is_stable():
+    a, b = Config(), Config()
+    assert a.hash() == b.hash()
+    assert len(a.hash()) == 8
+    b.cameras.count = 31
+    assert a.hash() != b.hash()
+
+
+def test_required_override_keys_exist():
+    c = cfg.from_overrides(["run.days=3", "run.seed=7", "cameras.count=5",
+                            "cameras.mtbf_days=10", "cameras.mttr_days=2", "police.units=3",
+                            "offenders.count=9"])
+    assert (c.run.days, c.run.seed, c.cameras.count, c.cameras.mtbf_days) == (3, 7, 5, 10)
+    assert (c.cameras.mttr_days, c.police.units, c.offenders.count) == (2, 3, 9)
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ("cameras.cout=3", "cameras.cout: unknown key"),
+    ("nosuch.key=1", "nosuch.key: unknown key"),
+    ("cameras=3", "is a section"),
+    ("cameras.count=-1", "cameras.count"),
+    ("cameras.count=abc", "cameras.count"),
+    ("offenders.initial_camera_risk=1.5", "offenders.initial_camera_risk"),
+    ("police.patrol=teleport", "police.patrol"),
+    ("cameras.count", "expected section.key=value"),
+    ("=3", "expected section.key=value"),
+    ("run.days=[1", "cannot parse value"),
+])
+def test_bad_overrides_name_the_key(override, fragment):
+    with pytest.raises(ConfigError) as err:
+        cfg.from_overrides([override])
+    message = str(err.value)
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_load_file_errors(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        cfg.load(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run: [days: 3\n")
+    with pytest.raises(ConfigError, match="malformed YAML"):
+        cfg.load(bad)
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("run:\n  days: 3\n  colour: red\n")
+    with pytest.raises(ConfigError, match=r"extra.yaml: run.colour: unknown key"):
+        cfg.load(extra)
+    scalar = tmp_path / "scalar.yaml"
+    scalar.write_text("3\n")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        cfg.load(scalar)
+
+
+def test_load_names_run_after_file_and_resolves_graph(tmp_path):
+    f = tmp_path / "town.yaml"
+    f.write_text("city:\n  graph_file: streets.graphml\n")
+    c = cfg.load(f)
+    assert c.run.name == "town"
+    assert c.city.graph_file == str(tmp_path / "streets.graphml")
+
+
+def test_every_parameter_is_documented():
+    rows = cfg.parameter_table()
+    assert len(rows) > 60
+    for row in rows:
+        assert row["unit"], row["key"]
+        assert row["description"], row["key"]
+        assert row["source"], row["key"]

@@ -1,0 +1,135 @@
+"""Mechanism tests: each compares runs and can fail if the mechanism breaks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abm.cameras import detection_accuracy
+from abm.model import SafeCityModel, arrest_curve
+from abm.simulate import simulate
+from tests.conftest import small
+
+NO_CUTS = "cameras.group_mtbf_days=36500"
+
+
+def test_same_seed_gives_identical_tables():
+    a = simulate(small("run.seed=5"))
+    b = simulate(small("run.seed=5"))
+    pd.testing.assert_frame_equal(a.crimes, b.crimes)
+    pd.testing.assert_frame_equal(a.metrics, b.metrics)
+    assert a.summary == b.summary
+    c = simulate(small("run.seed=6"))
+    assert not a.crimes.equals(c.crimes)
+
+
+def test_uptime_converges_to_mtbf_over_mtbf_plus_mttr():
+    cfg = small("run.days=400", "offenders.count=0", "police.units=0", "cameras.count=300",
+                "cameras.mtbf_days=20", "cameras.mttr_days=5", NO_CUTS)
+    result = simulate(cfg)
+    assert result.summary["camera_uptime"] == pytest.approx(20 / 25, abs=0.02)
+
+
+def test_without_repair_cameras_die_off():
+    cfg = small("run.days=200", "offenders.count=0", "police.units=0", "cameras.count=200",
+                "cameras.mtbf_days=100", "cameras.repair=false", NO_CUTS)
+    result = simulate(cfg)
+    up_last = result.metrics["cameras_up_mean"].iloc[-1]
+    # Exponential lifetimes: about exp(-2) = 14% survive 200 days.
+    assert 0.07 * 200 < up_last < 0.22 * 200
+    assert (result.metrics["cameras_up_mean"].diff().dropna() <= 1e-9).all()
+
+
+def test_cable_cuts_take_down_whole_segments_together():
+    cfg = small("run.days=60", "offenders.count=0", "police.units=0", "cameras.count=100",
+                "cameras.mtbf_days=36500", "cameras.groups=4", "cameras.group_mtbf_days=10",
+                "cameras.group_mttr_days=5")
+    model = SafeCityModel(cfg)
+    seen = set()
+    for _ in range(60):
+        model.run_days(1)
+        state = model.cameras.state()
+        for segment in model.cameras.segments:
+            members = state[[c.index for c in segment.members]]
+            assert len(set(members.tolist())) == 1  # all up or all down together
+        seen.add(int((state == 1).sum()))
+    assert len(seen) > 2  # outages happened and were repaired
+
+
+def test_working_watched_cameras_cut_crime_where_they_look():
+    watched = ["cameras.count=80", "cameras.mtbf_days=36500", "cameras.group_mtbf_days=36500",
+               "cameras.operators=20", "cameras.feeds_per_operator=4", "run.days=30",
+               "offenders.count=200", "cameras.placement=random"]
+    with_cams, without = [], []
+    for seed in (1, 2, 3):
+        on = SafeCityModel(small(*watched, f"run.seed={seed}"))
+        covered = on.cameras.covered.copy()
+        on.run_days(30)
+        off = SafeCityModel(small(*watched, "cameras.install_day=3650", f"run.seed={seed}"))
+        off.run_days(30)
+        with_cams.append(sum(covered[c.node] for c in on.crimes))
+        without.append(sum(covered[c.node] for c in off.crimes))
+    assert sum(with_cams) < 0.8 * sum(without), (with_cams, without)
+
+
+def test_fewer_police_units_respond_slower():
+    def police_part(result):
+        c = result.crimes.dropna(subset=["response_time_min"])
+        return c["response_time_min"] - (c["report_time_min"] - c["time_min"])
+
+    common = ["run.days=20", "offenders.count=200", "city.nodes=900"]
+    few = simulate(small("police.units=2", *common))
+    many = simulate(small("police.units=16", *common))
+    assert police_part(few).median() > 1.5 * police_part(many).median()
+    assert few.summary["response_time_mean_min"] > many.summary["response_time_mean_min"]
+    assert few.summary["response_time_median_min"] > many.summary["response_time_median_min"]
+
+
+def test_no_cameras_means_no_coverage_and_no_watched_crime():
+    result = simulate(small("cameras.count=0"))
+    assert result.summary["camera_coverage"] == 0
+    assert result.summary["crimes_under_working_camera"] == 0
+    assert result.summary["crimes_detected_live"] == 0
+    assert result.summary["crimes_total"] > 0
+
+
+def test_offenders_learn_that_broken_cameras_do_not_bite():
+    common = ["run.days=60", "offenders.count=150", "cameras.count=120",
+              "offenders.initial_camera_risk=0.5", "cameras.group_mtbf_days=36500"]
+    broken = simulate(small(*common, "cameras.mtbf_days=0.01", "cameras.repair=false"))
+    working = simulate(small(*common, "cameras.mtbf_days=36500", "cameras.operators=40",
+                             "cameras.footage_id_prob=0.9"))
+    risk_broken = broken.metrics["perceived_camera_risk_mean"]
+    risk_working = working.metrics["perceived_camera_risk_mean"]
+    assert risk_broken.iloc[-1] < 0.5 - 0.05
+    assert risk_broken.iloc[-1] < risk_working.iloc[-1] - 0.05
+    assert risk_broken.iloc[-1] < risk_broken.iloc[0]
+
+
+def test_arrest_curve_matches_blanes_i_vidal_kirchmaier():
+    model = SafeCityModel(small("offenders.count=0"))
+    p = model.police_arrest_prob
+    ref = model.config.police.arrest_ref_min
+    assert p(ref) == pytest.approx(model.config.police.arrest_ref_prob)
+    assert p(ref) - p(1.1 * ref) == pytest.approx(0.047)
+    times = np.linspace(0.5, 120, 50)
+    probs = [p(t) for t in times]
+    assert all(a > b for a, b in zip(probs, probs[1:], strict=False))
+    beta, _ = arrest_curve(model.config.police)
+    assert beta > 0
+
+
+def test_operator_accuracy_follows_home_office_test():
+    assert detection_accuracy(1) == pytest.approx(0.85)
+    assert detection_accuracy(4) == pytest.approx(0.74)
+    assert detection_accuracy(9) == pytest.approx(0.53)
+    assert detection_accuracy(16) == pytest.approx(0.53)
+
+
+def test_recorded_crime_never_exceeds_true_crime_and_kinds_are_known():
+    result = simulate(small())
+    m = result.metrics
+    assert (m["crimes_recorded"] <= m["crimes_true"]).all()
+    assert m["crimes_true"].sum() == result.summary["crimes_total"]
+    assert set(result.crimes["kind"]) <= {"robbery", "theft", "burglary"}
+    arrested = result.crimes[result.crimes["arrested"]]
+    assert (arrested["arrest_time_min"] >= arrested["time_min"]).all()
