@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -58,14 +59,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> Parser:
-    parser = Parser(prog="abm", description="Safe City ABM: crime, police and CCTV on streets.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+def register(sub) -> None:
     run = sub.add_parser("run", help="run one scenario and write its output folder")
     add_config_args(run)
     run.add_argument("--out", help="output folder (default runs/<name>-<config hash>)")
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
     run.set_defaults(handler=cmd_run)
+
+
+# Each module adds its subcommands through a `register(subparsers)` function; heavy imports
+# stay inside the handlers so `abm --help` is fast.
+COMMAND_MODULES = ("abm.cli",)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="abm", description="Safe City ABM: crime, police and CCTV on streets.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 
