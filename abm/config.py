@@ -90,7 +90,7 @@ class CitySettings(Section):
         ASSUMPTION, gt=0, le=20_000,
     )
     attractiveness_sigma: float = param(
-        1.0, "log-units", "Spread (lognormal sigma) of target attractiveness between places.",
+        1.3, "log-units", "Spread (lognormal sigma) of target attractiveness between places.",
         "chosen so crime concentrates as in Weisburd 2015; assumption", ge=0, le=3,
     )
     destinations: int = param(
@@ -128,19 +128,19 @@ class OffenderSettings(Section):
         3.0, "h", "Mean time spent at an activity place.", ASSUMPTION, gt=0, le=240
     )
     opportunity_rate: float = param(
-        1.2e-3, "per place passed", "Chance of meeting a suitable target at a place of mean "
+        4e-4, "per place passed", "Chance of meeting a suitable target at a place of mean "
         "attractiveness while passing it.", "calibrated to about 20 crimes per offender-year; "
         "assumption", ge=0, le=1,
     )
     risk_aversion: float = param(
-        3.0, "-", "Exponent k in P(offend) = (1 - perceived risk)^k.", ASSUMPTION, ge=0, le=50
+        1.0, "-", "Exponent k in P(offend) = (1 - perceived risk)^k.", ASSUMPTION, ge=0, le=50
     )
     base_risk: float = param(
         0.05, "probability", "Perceived risk of arrest with no camera or police in sight.",
         ASSUMPTION, ge=0, lt=1,
     )
     initial_camera_risk: float = param(
-        0.5, "probability", "Perceived risk under a camera before any experience (launch "
+        0.3, "probability", "Perceived risk under a camera before any experience (launch "
         "publicity).", ASSUMPTION, ge=0, le=1,
     )
     learning_rate: float = param(
@@ -148,11 +148,12 @@ class OffenderSettings(Section):
         ASSUMPTION, ge=0, le=1,
     )
     peer_learning_rate: float = param(
-        0.05, "-", "Weight of a peer's camera-assisted arrest in perceived camera risk.",
+        0.05, "-", "Weight of a peer's outcome under a camera (caught or not) in perceived "
+        "camera risk.",
         ASSUMPTION, ge=0, le=1,
     )
     peer_observation_prob: float = param(
-        0.1, "probability", "Chance that an offender hears of a camera-assisted arrest.",
+        0.1, "probability", "Chance that an offender hears of another's outcome under a camera.",
         ASSUMPTION, ge=0, le=1,
     )
     displacement_prob: float = param(
@@ -161,7 +162,7 @@ class OffenderSettings(Section):
         "observations; value an assumption", ge=0, le=1,
     )
     sentence_days: float = param(
-        60.0, "days", "Mean time an arrested offender is incapacitated.", ASSUMPTION,
+        30.0, "days", "Mean time an arrested offender is incapacitated.", ASSUMPTION,
         ge=0, le=3650,
     )
     near_repeat_boost: float = param(
@@ -242,7 +243,7 @@ class PoliceSettings(Section):
         40.0, "min", "Time a unit is busy at a scene.", ASSUMPTION, ge=0, le=1440
     )
     arrest_ref_prob: float = param(
-        0.3, "probability", "Chance of an on-scene arrest at the reference response time.",
+        0.25, "probability", "Chance of an on-scene arrest at the reference response time.",
         ASSUMPTION, ge=0, le=1,
     )
     arrest_ref_min: float = param(

@@ -115,7 +115,8 @@ class Crime:
         """Footage identifies the offender: an arrest if they are still free."""
         if self.offender.free and not self.arrested:
             self.model.arrest(self, ArrestMode.FOOTAGE)
-            self.offender.learn(True)
+            if self.perceived_camera:
+                self.offender.learn(True)
 
     def row(self) -> tuple:
         return (self.crime_id, self.time_min, self.node, str(self.kind), self.offender.unique_id,

@@ -70,8 +70,7 @@ class Recorder:
         row["busy_units_mean"] = (busy - self._busy_mark) / span
         row["cameras_up_mean"] = (up - self._up_mark) / span
         row["cameras_installed"] = len(m.cameras.cameras) if m.cameras.installed else 0
-        risks = [o.camera_risk for o in m.offenders]
-        row["perceived_camera_risk_mean"] = float(np.mean(risks)) if risks else math.nan
+        row["perceived_camera_risk_mean"] = m.beliefs.mean()
         row["calls_waiting"] = len(m.dispatcher.queue)
         row["offenders_jailed"] = sum(not o.free for o in m.offenders)
         row["response_time_median_min"] = (float(np.median(self.responses))
@@ -102,7 +101,9 @@ def summarise(model: SafeCityModel, crimes: pd.DataFrame) -> dict:
     """The headline figures of a run (summary.json)."""
     cfg = model.config
     reported = crimes[crimes["reported"]]
-    responded = crimes["response_time_min"].dropna()
+    answered = crimes.dropna(subset=["response_time_min"])
+    responded = answered["response_time_min"]
+    police_part = responded - (answered["report_time_min"] - answered["time_min"])
     years = model.time / (365.0 * 1440.0)
     costs = cfg.costs
     n_cams = len(model.cameras.cameras)
@@ -130,6 +131,8 @@ def summarise(model: SafeCityModel, crimes: pd.DataFrame) -> dict:
                                                 else math.nan),
         "response_time_mean_min": nan_to_none(float(responded.mean()) if len(responded)
                                               else math.nan),
+        "police_response_median_min": nan_to_none(float(police_part.median())
+                                                  if len(police_part) else math.nan),
         "calls_unanswered": int(crimes["reported"].sum() - len(responded)),
         "camera_uptime": nan_to_none(model.cameras.uptime()),
         "camera_coverage": model.cameras.coverage(),
@@ -140,9 +143,7 @@ def summarise(model: SafeCityModel, crimes: pd.DataFrame) -> dict:
         "crimes_buffer": int(zones.get(1, 0)),
         "crimes_elsewhere": int(zones.get(2, 0)),
         "deterred_attempts": int(sum(r["deterred_attempts"] for r in model.recorder.rows)),
-        "perceived_camera_risk_final": nan_to_none(
-            float(np.mean([o.camera_risk for o in model.offenders])) if model.offenders
-            else math.nan),
+        "perceived_camera_risk_final": nan_to_none(model.beliefs.mean()),
         "cost_cameras_usd": camera_cost,
         "cost_operators_usd": operator_cost,
         "cost_police_usd": police_cost,

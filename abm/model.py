@@ -19,7 +19,7 @@ from abm.config import Config
 from abm.crimes import ArrestMode, Crime, NearRepeats
 from abm.dispatch import Dispatcher
 from abm.metrics import Recorder
-from abm.offenders import Offender
+from abm.offenders import CameraBeliefs, Offender
 from abm.police import PoliceUnit
 from abm.streets import City, build_city
 
@@ -73,6 +73,7 @@ class SafeCityModel(mesa.Model):
         self.patrol_pool = np.sort(self.rng.choice(self.city.n, size=min(PATROL_POOL, self.city.n),
                                                    replace=False))
         self.hotspots = self._top_places(self.city.attractiveness)
+        self.beliefs = CameraBeliefs(self, config.offenders.count)
         self.offenders = self._create_offenders()
         self.units = self._create_units()
         self.dispatcher.units = self.units
@@ -95,12 +96,12 @@ class SafeCityModel(mesa.Model):
         homes = self.rng.choice(city.n, size=s.count, p=city.residents / city.residents.sum())
         dest = city.destinations
         offenders = []
-        for home in homes:
+        for index, home in enumerate(homes):
             d = np.linalg.norm(city.xy[dest] - city.xy[home], axis=1)
             w = np.exp(-d / s.anchor_distance_m) * city.attractiveness[dest] + 1e-12
             k = min(s.anchors, len(dest))
             anchors = self.rng.choice(dest, size=k, replace=False, p=w / w.sum())
-            offenders.append(Offender(self, int(home), anchors))
+            offenders.append(Offender(self, index, int(home), anchors))
         return offenders
 
     def _create_units(self) -> list[PoliceUnit]:
@@ -173,17 +174,6 @@ class SafeCityModel(mesa.Model):
         self.arrests += 1
         self.recorder.arrest(crime)
         crime.offender.jail()
-        if crime.detected_live or mode is ArrestMode.FOOTAGE:
-            self._spread_word(crime.offender)
-
-    def _spread_word(self, arrested: Offender) -> None:
-        """Peers hear of a camera-assisted arrest and revise their belief upward."""
-        s = self.config.offenders
-        if s.peer_observation_prob == 0 or s.peer_learning_rate == 0:
-            return
-        for other in self.offenders:
-            if other is not arrested and self.random.random() < s.peer_observation_prob:
-                other.learn(True, weight=s.peer_learning_rate)
 
     def refresh_hotspots(self) -> None:
         """Hot-spot patrol goes where recorded crime was highest lately."""

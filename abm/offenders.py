@@ -25,15 +25,42 @@ class State(Enum):
     JAILED = auto()
 
 
+class CameraBeliefs:
+    """Every offender's perceived risk of arrest when offending under a camera.
+
+    Beliefs move toward outcomes seen: one's own crimes under a camera (caught or not) and, with
+    some chance, those peers hear about. Kept as one array so word of mouth is one vector update.
+    """
+
+    def __init__(self, model: SafeCityModel, count: int) -> None:
+        self.model = model
+        self.risk = np.full(count, model.config.offenders.initial_camera_risk)
+
+    def learn(self, index: int, caught: bool, weight: float) -> None:
+        self.risk[index] += weight * (float(caught) - self.risk[index])
+
+    def spread(self, source: int, caught: bool) -> None:
+        """Peers hear of one outcome under a camera and revise their belief a little."""
+        s = self.model.config.offenders
+        if s.peer_observation_prob == 0 or s.peer_learning_rate == 0 or len(self.risk) < 2:
+            return
+        hear = self.model.rng.random(len(self.risk)) < s.peer_observation_prob
+        hear[source] = False
+        self.risk[hear] += s.peer_learning_rate * (float(caught) - self.risk[hear])
+
+    def mean(self) -> float:
+        return float(self.risk.mean()) if len(self.risk) else float("nan")
+
+
 class Offender(CellAgent):
     """A motivated offender with a home, a few activity places and a belief about cameras."""
 
-    def __init__(self, model: SafeCityModel, home: int, anchors: np.ndarray) -> None:
+    def __init__(self, model: SafeCityModel, index: int, home: int, anchors: np.ndarray) -> None:
         super().__init__(model)
+        self.index = index
         self.home = home
         self.anchors = anchors
         self.state = State.AT_PLACE
-        self.camera_risk = self.settings.initial_camera_risk
         self.crimes = 0
         self.arrests = 0
         self.cell = model.space[home]
@@ -123,10 +150,14 @@ class Offender(CellAgent):
 
     # --- learning and arrest --------------------------------------------------------------
 
-    def learn(self, caught: bool, weight: float | None = None) -> None:
-        """Move the perceived camera risk toward what just happened (1 caught, 0 not)."""
-        w = self.settings.learning_rate if weight is None else weight
-        self.camera_risk += w * ((1.0 if caught else 0.0) - self.camera_risk)
+    @property
+    def camera_risk(self) -> float:
+        return float(self.model.beliefs.risk[self.index])
+
+    def learn(self, caught: bool) -> None:
+        """An outcome under a camera: revise own belief, and peers may hear of it."""
+        self.model.beliefs.learn(self.index, caught, self.settings.learning_rate)
+        self.model.beliefs.spread(self.index, caught)
 
     def position(self, now: float) -> int:
         """Where the offender is at a time on the current leg (for maps)."""
