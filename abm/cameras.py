@@ -64,6 +64,7 @@ class Camera(FixedAgent):
         self.node = cell.coordinate
         self.watched = watched
         self.faults = Fault.NOT_INSTALLED
+        self._pending = Fault.NONE  # faults with a repair booked
 
     @property
     def up(self) -> bool:
@@ -91,22 +92,32 @@ class Camera(FixedAgent):
 
     def fail(self) -> None:
         self.model.cameras.set_fault(self, Fault.HARDWARE)
-        if self.settings.repair:
-            self.model.schedule_event(self.repair, after=self._after_days(self.settings.mttr_days))
+        self.schedule_repairs()
 
     def repair(self) -> None:
         self.model.cameras.clear_fault(self, Fault.HARDWARE)
+        self._pending &= ~Fault.HARDWARE
         self._schedule_failure()
 
     def block_view(self) -> None:
         self.model.cameras.set_fault(self, Fault.VIEW_BLOCKED)
-        if self.settings.repair:
-            delay = self._after_days(self.settings.obstruction_mttr_days)
-            self.model.schedule_event(self.clear_view, after=delay)
+        self.schedule_repairs()
 
     def clear_view(self) -> None:
         self.model.cameras.clear_fault(self, Fault.VIEW_BLOCKED)
+        self._pending &= ~Fault.VIEW_BLOCKED
         self._schedule_obstruction()
+
+    def schedule_repairs(self) -> None:
+        """Book a repair for each fault not yet booked, if anyone is obliged to repair."""
+        if not self.settings.repair:
+            return
+        for fault, fix, mean in ((Fault.HARDWARE, self.repair, self.settings.mttr_days),
+                                 (Fault.VIEW_BLOCKED, self.clear_view,
+                                  self.settings.obstruction_mttr_days)):
+            if self.faults & fault and not self._pending & fault:
+                self._pending |= fault
+                self.model.schedule_event(fix, after=self._after_days(mean))
 
 
 class CableSegment:
@@ -115,6 +126,8 @@ class CableSegment:
     def __init__(self, system: CameraSystem, members: list[Camera]) -> None:
         self.system = system
         self.members = members
+        self.is_cut = False
+        self._repair_booked = False
 
     @property
     def settings(self) -> CameraSettings:
@@ -128,14 +141,19 @@ class CableSegment:
         self.system.model.schedule_event(self.cut, after=delay)
 
     def cut(self) -> None:
+        self.is_cut = True
         for camera in self.members:
             self.system.set_fault(camera, Fault.CABLE_CUT)
-        if self.settings.repair:
-            mean = self.settings.group_mttr_days
-            delay = days(self.system.random.expovariate(1.0 / mean))
+        self.schedule_repair()
+
+    def schedule_repair(self) -> None:
+        if self.settings.repair and self.is_cut and not self._repair_booked:
+            self._repair_booked = True
+            delay = days(self.system.random.expovariate(1.0 / self.settings.group_mttr_days))
             self.system.model.schedule_event(self.restore, after=delay)
 
     def restore(self) -> None:
+        self.is_cut = self._repair_booked = False
         for camera in self.members:
             self.system.clear_fault(camera, Fault.CABLE_CUT)
         self._schedule_cut()
@@ -171,7 +189,6 @@ class CameraSystem:
         self.zone[self.covered] = Zone.COVERAGE
         self.installed = False
         self.segments = self._segments(self.rng)
-        self.accuracy = detection_accuracy(settings.feeds_per_operator)
         self.up_count = 0
         self._up_minutes = 0.0
         self._installed_minutes = 0.0
@@ -217,6 +234,13 @@ class CameraSystem:
             camera.install()
         for segment in self.segments:
             segment.energise()
+
+    def resume_repairs(self) -> None:
+        """A maintenance contract starts: book repairs for everything broken and unbooked."""
+        for camera in self.cameras:
+            camera.schedule_repairs()
+        for segment in self.segments:
+            segment.schedule_repair()
 
     def _account(self) -> None:
         now = self.model.time
@@ -268,7 +292,7 @@ class CameraSystem:
         k = self.working[node]
         if k == 0 or self.settings.operators == 0:
             return False
-        p_one = self.watch_probability() * self.accuracy
+        p_one = self.watch_probability() * detection_accuracy(self.settings.feeds_per_operator)
         return self.random.random() < 1.0 - (1.0 - p_one) ** k
 
     def coverage(self) -> float:

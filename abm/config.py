@@ -7,6 +7,7 @@ and cannot drift from the code.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -164,6 +165,11 @@ class OffenderSettings(Section):
     sentence_days: float = param(
         30.0, "days", "Mean time an arrested offender is incapacitated.", ASSUMPTION,
         ge=0, le=3650,
+    )
+    trend_per_year: float = param(
+        0.0, "fraction per year", "Exogenous background trend in offending (0.029 = 2.9% more "
+        "each year), independent of cameras and police.", "context brief: national crime "
+        "+2.9% in 2018; a scenario input", ge=-0.9, le=5,
     )
     near_repeat_boost: float = param(
         1.0, "-", "Relative rise of attractiveness near a recent crime.",
@@ -369,6 +375,31 @@ class CostSettings(Section):
     )
 
 
+# Settings a timeline may change during a run; the rest shape the city and its agents at start.
+MUTABLE = frozenset({
+    *(f"police.{k}" for k in ("units", "patrol", "hotspots", "dwell_min",
+                              "residual_deterrence_min", "presence_radius_m", "presence_risk",
+                              "dispatch_delay_min", "scene_time_min")),
+    *(f"cameras.{k}" for k in ("mtbf_days", "mttr_days", "repair", "group_mtbf_days",
+                               "group_mttr_days", "obstruction_mttr_days", "operators",
+                               "feeds_per_operator", "alert_delay_min", "footage_id_prob",
+                               "footage_delay_days")),
+    *(f"offenders.{k}" for k in ("opportunity_rate", "risk_aversion", "base_risk",
+                                 "learning_rate", "peer_learning_rate", "peer_observation_prob",
+                                 "displacement_prob", "sentence_days", "trend_per_year",
+                                 "dwell_home_h", "dwell_activity_h")),
+    *(f"victims.{k}" for k in VictimSettings.model_fields),
+})
+
+
+class Change(Section):
+    """A change of settings on a given day: a budget cut, a new contract, a policy."""
+
+    day: float = Field(ge=0, le=36_500, description="Simulated day the change takes effect.")
+    set: dict[str, Any] = Field(min_length=1,
+                                description="Settings that change, as section.key: value.")
+
+
 class Config(Section):
     """A whole scenario."""
 
@@ -379,6 +410,24 @@ class Config(Section):
     police: PoliceSettings = PoliceSettings()
     cameras: CameraSettings = CameraSettings()
     costs: CostSettings = CostSettings()
+    timeline: list[Change] = Field(
+        default_factory=list,
+        description="Dated changes of settings during the run (time-varying inputs).")
+
+    @model_validator(mode="after")
+    def _check_timeline(self) -> Config:
+        data = self.model_dump(mode="json", exclude={"timeline"})
+        for change in sorted(self.timeline, key=lambda c: c.day):
+            where = f"timeline day {change.day:g}"
+            for key, value in change.set.items():
+                if key not in MUTABLE:
+                    raise ValueError(f"{where}: {key} cannot change during a run")
+                set_key(data, key, value, label=where + ":")
+            try:
+                Config.model_validate(data)
+            except ValidationError as exc:
+                raise ValueError(f"{where}: {_describe(exc.errors()[0])}") from None
+        return self
 
     def hash(self) -> str:
         """Short, stable hash of the resolved settings (names output folders)."""
@@ -391,7 +440,7 @@ class Config(Section):
 
 def _describe(err: dict) -> str:
     key = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
     elif "input" in err and not isinstance(err["input"], dict | list):
@@ -445,31 +494,36 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.split("."), value
 
 
+def set_key(data: dict, key: str, value: Any, label: str = "--set") -> None:
+    """Set ``section.key`` in raw config data in place; the key must name a schema field."""
+    path = key.split(".")
+    model: type[BaseModel] | None = Config
+    node = data
+    for depth, part in enumerate(path):
+        fields = model.model_fields if model is not None else {}
+        if part not in fields:
+            raise ConfigError(f"{label} {key}: unknown key")
+        annotation = fields[part].annotation
+        model = annotation if isinstance(annotation, type) and issubclass(
+            annotation, BaseModel) else None
+        if depth == len(path) - 1:
+            if model is not None:
+                raise ConfigError(f"{label} {key}: is a section, name a key in it")
+            node[part] = value
+        else:
+            if model is None:
+                raise ConfigError(f"{label} {key}: {part} is not a section")
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+
+
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Apply ``--set`` overrides to raw config data; keys must name schema fields."""
-    data = json.loads(json.dumps(data or {}))  # deep copy of plain data
+    """Apply ``--set`` overrides to a copy of raw config data."""
+    data = copy.deepcopy(data or {})
     for text in overrides:
         path, value = parse_override(text)
-        model: type[BaseModel] | None = Config
-        node = data
-        for depth, part in enumerate(path):
-            fields = model.model_fields if model is not None else {}
-            if part not in fields:
-                raise ConfigError(f"--set {'.'.join(path)}: unknown key")
-            last = depth == len(path) - 1
-            annotation = fields[part].annotation
-            model = annotation if isinstance(annotation, type) and issubclass(
-                annotation, BaseModel) else None
-            if last:
-                if model is not None:
-                    raise ConfigError(f"--set {'.'.join(path)}: is a section, name a key in it")
-                node[part] = value
-            else:
-                if model is None:
-                    raise ConfigError(f"--set {'.'.join(path)}: {part} is not a section")
-                if not isinstance(node.get(part), dict):
-                    node[part] = {}
-                node = node[part]
+        set_key(data, ".".join(path), value)
     return data
 
 
@@ -502,6 +556,8 @@ def parameter_table() -> list[dict[str, Any]]:
     rows = []
     for section, info in Config.model_fields.items():
         model = info.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
         for key, field in model.model_fields.items():
             extra = field.json_schema_extra or {}
             bounds = []

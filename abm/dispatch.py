@@ -40,9 +40,13 @@ class Dispatcher:
             else:
                 self.queue.append(call)
 
+    def unit_done(self) -> None:
+        """A unit that was on a call is no longer busy."""
+        self._set_busy(-1)
+
     def unit_free(self, unit: PoliceUnit) -> None:
         """A unit clears a scene: it takes the oldest waiting call or goes back on patrol."""
-        self._set_busy(-1)
+        self.unit_done()
         while self.queue:
             call = self.queue.popleft()
             if self._assign(unit, call):

@@ -83,6 +83,38 @@ class Recorder:
         return pd.DataFrame(self.rows, columns=list(DAILY_COLUMNS))
 
 
+class Accounts:
+    """Resource time actually used (unit-, operator- and camera-minutes), for costs."""
+
+    def __init__(self, model: SafeCityModel) -> None:
+        self.model = model
+        self.unit_minutes = 0.0
+        self.operator_minutes = 0.0
+        self.camera_minutes = 0.0
+        self._last = 0.0
+
+    def accrue(self) -> None:
+        """Add the time since the last call at the current staffing (call before changes)."""
+        m = self.model
+        dt = m.time - self._last
+        self.unit_minutes += len(m.units) * dt
+        if m.cameras.installed and m.cameras.cameras:
+            self.operator_minutes += m.config.cameras.operators * dt
+            self.camera_minutes += len(m.cameras.cameras) * dt
+        self._last = m.time
+
+    def costs(self) -> dict[str, float]:
+        self.accrue()
+        c = self.model.config.costs
+        year = 365.0 * 1440.0
+        cameras = self.camera_minutes / year * (c.camera_usd / c.camera_life_years
+                                               + c.camera_maintenance_usd_per_year)
+        operators = self.operator_minutes / year * c.operator_usd_per_year
+        police = self.unit_minutes / year * c.police_unit_usd_per_year
+        return {"cost_cameras_usd": cameras, "cost_operators_usd": operators,
+                "cost_police_usd": police, "cost_total_usd": cameras + operators + police}
+
+
 def crime_frame(crimes: list[Crime]) -> pd.DataFrame:
     from abm.crimes import Crime
 
@@ -99,20 +131,11 @@ def crime_frame(crimes: list[Crime]) -> pd.DataFrame:
 
 def summarise(model: SafeCityModel, crimes: pd.DataFrame) -> dict:
     """The headline figures of a run (summary.json)."""
-    cfg = model.config
     reported = crimes[crimes["reported"]]
     answered = crimes.dropna(subset=["response_time_min"])
     responded = answered["response_time_min"]
     police_part = responded - (answered["report_time_min"] - answered["time_min"])
-    years = model.time / (365.0 * 1440.0)
-    costs = cfg.costs
     n_cams = len(model.cameras.cameras)
-    installed_years = max(0.0, model.time - cfg.cameras.install_day * 1440.0) / (365.0 * 1440.0)
-    camera_cost = n_cams * installed_years * (
-        costs.camera_usd / costs.camera_life_years + costs.camera_maintenance_usd_per_year)
-    operator_cost = (cfg.cameras.operators * installed_years * costs.operator_usd_per_year
-                     if n_cams else 0.0)
-    police_cost = cfg.police.units * years * costs.police_unit_usd_per_year
     zones = crimes["zone"].value_counts()
 
     def nan_to_none(x: float) -> float | None:
@@ -144,8 +167,5 @@ def summarise(model: SafeCityModel, crimes: pd.DataFrame) -> dict:
         "crimes_elsewhere": int(zones.get(2, 0)),
         "deterred_attempts": int(sum(r["deterred_attempts"] for r in model.recorder.rows)),
         "perceived_camera_risk_final": nan_to_none(model.beliefs.mean()),
-        "cost_cameras_usd": camera_cost,
-        "cost_operators_usd": operator_cost,
-        "cost_police_usd": police_cost,
-        "cost_total_usd": camera_cost + operator_cost + police_cost,
+        **model.accounts.costs(),
     }

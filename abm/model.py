@@ -12,16 +12,17 @@ import math
 import mesa
 import numpy as np
 from mesa.discrete_space import Network
-from mesa.time import Schedule
+from mesa.time import Priority, Schedule
 
 from abm.cameras import CameraSystem
 from abm.config import Config
 from abm.crimes import ArrestMode, Crime, NearRepeats
 from abm.dispatch import Dispatcher
-from abm.metrics import Recorder
+from abm.metrics import Accounts, Recorder
 from abm.offenders import CameraBeliefs, Offender
 from abm.police import PoliceUnit
 from abm.streets import City, build_city
+from abm.timeline import Timeline
 
 MINUTES_PER_DAY = 1440.0
 # How often hot-spot patrol re-reads recorded crime, and how far back it looks (assumption).
@@ -53,12 +54,14 @@ class SafeCityModel(mesa.Model):
     def __init__(self, config: Config | None = None, city: City | None = None) -> None:
         config = config or Config()
         super().__init__(rng=config.run.seed)
-        self.config = config
+        self.initial_config = config
+        self.config = config.model_copy(deep=True)  # live settings; a timeline may change them
         # Pure discrete-event model: drop Mesa's per-minute step event, as Mesa's own event
         # simulator does. `model.step()` still advances one minute, processing due events.
         default_schedule = getattr(self, "_default_schedule", None)
         if default_schedule is not None:
             default_schedule.stop()
+        config = self.config
         city_seed = config.city.seed if config.city.seed is not None else config.run.seed
         self.city = city or build_city(config.city, city_seed)
         self.space = Network(self.city.graph, layout=self.city.positions(), random=self.random)
@@ -76,10 +79,17 @@ class SafeCityModel(mesa.Model):
         self.beliefs = CameraBeliefs(self, config.offenders.count)
         self.offenders = self._create_offenders()
         self.units = self._create_units()
+        self.leaving: list[PoliceUnit] = []
         self.dispatcher.units = self.units
         # Cameras last, on their own stream: a twin without cameras keeps the same people.
         self.cameras = CameraSystem(self, config.cameras)
-        self.schedule_event(self.cameras.install, at=config.cameras.install_day * MINUTES_PER_DAY)
+        self.accounts = Accounts(self)
+        self.timeline = Timeline(self)
+        self.schedule_event(self.install_cameras,
+                            at=config.cameras.install_day * MINUTES_PER_DAY)
+        self.schedule_recurring(self.timeline.advance_trend,
+                                Schedule(interval=MINUTES_PER_DAY, start=MINUTES_PER_DAY),
+                                priority=Priority.HIGH)
         self.schedule_recurring(self.refresh_hotspots,
                                 Schedule(interval=HOTSPOT_REFRESH_MIN, start=HOTSPOT_REFRESH_MIN))
         self.schedule_recurring(self.recorder.close_day,
@@ -120,6 +130,10 @@ class SafeCityModel(mesa.Model):
                 beat = np.array([start])
             units.append(PoliceUnit(self, int(start), beat))
         return units
+
+    def _new_unit(self) -> PoliceUnit:
+        start = int(self.patrol_pool[self.random.randrange(len(self.patrol_pool))])
+        return PoliceUnit(self, start, self.patrol_pool)
 
     def _top_places(self, score: np.ndarray) -> np.ndarray:
         k = min(self.config.police.hotspots, self.city.n)
@@ -187,6 +201,30 @@ class SafeCityModel(mesa.Model):
             return
         counts = np.bincount(recent, minlength=self.city.n).astype(float)
         self.hotspots = self._top_places(counts + 1e-3 * self.city.attractiveness)
+
+    # --- changes during a run -------------------------------------------------------------
+
+    def install_cameras(self) -> None:
+        self.accounts.accrue()
+        self.cameras.install()
+
+    def settings_changed(self, keys: set[str]) -> None:
+        """Tell the parts that act on changed settings (called by the timeline)."""
+        if "police.units" in keys:
+            self.set_police_units(self.config.police.units)
+        if "cameras.repair" in keys and self.config.cameras.repair:
+            self.cameras.resume_repairs()
+
+    def set_police_units(self, n: int) -> None:
+        """Add units (they start patrolling) or stand down the newest ones."""
+        while len(self.units) < n:
+            unit = self._new_unit()
+            self.units.append(unit)
+            unit.patrol()
+        while len(self.units) > n:
+            unit = self.units.pop()
+            self.leaving.append(unit)  # keeps a busy unit alive until it clears its call
+            unit.stand_down()
 
     # --- running --------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ class PoliceUnit(CellAgent):
         self._event = None
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
         self.calls_answered = 0
+        self.off_duty = False
 
     @property
     def settings(self) -> PoliceSettings:
@@ -98,7 +99,22 @@ class PoliceUnit(CellAgent):
     def clear_scene(self) -> None:
         self.call = None
         self.duty = Duty.PATROL
+        if self.off_duty:
+            self.model.dispatcher.unit_done()
+            self._leave()
+            return
         self.model.dispatcher.unit_free(self)
+
+    def stand_down(self) -> None:
+        """Leave the force: at once on patrol, after the current call otherwise."""
+        self.off_duty = True
+        if self.free:
+            self._interrupt()
+            self._leave()
+
+    def _leave(self) -> None:
+        self.model.leaving.remove(self)
+        self.remove()
 
     # --- movement -------------------------------------------------------------------------
 

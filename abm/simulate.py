@@ -29,7 +29,7 @@ def finish(model: SafeCityModel, started: float) -> RunResult:
     """Close the last (part) day and build the tables of a model run so far."""
     model.recorder.close_day()
     crimes = crime_frame(model.crimes)
-    return RunResult(model.config, crimes, model.recorder.frame(),
+    return RunResult(model.initial_config, crimes, model.recorder.frame(),
                      summarise(model, crimes), time.perf_counter() - started)
 
 

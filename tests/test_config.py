@@ -72,3 +72,24 @@ def test_every_parameter_is_documented():
         assert row["unit"], row["key"]
         assert row["description"], row["key"]
         assert row["source"], row["key"]
+
+
+@pytest.mark.parametrize("timeline, fragment", [
+    ([{"day": 365, "set": {"cameras.count": 3}}], "cameras.count cannot change during a run"),
+    ([{"day": 365, "set": {"cameras.operators": -3}}], "timeline day 365: cameras.operators"),
+    ([{"day": -1, "set": {"cameras.operators": 3}}], "timeline.0.day"),
+    ([{"day": 1, "set": {}}], "timeline.0.set"),
+    ([{"day": 1, "when": 3, "set": {"police.units": 2}}], "timeline.0.when: unknown key"),
+])
+def test_bad_timelines_are_one_line_errors(timeline, fragment):
+    with pytest.raises(ConfigError) as err:
+        cfg.validate({"timeline": timeline}, origin="s.yaml")
+    assert fragment in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_yaml_dates_and_odd_values_do_not_crash_overrides(tmp_path):
+    f = tmp_path / "dated.yaml"
+    f.write_text("run:\n  name: 2016-01-01\n")
+    with pytest.raises(ConfigError, match="run.name"):
+        cfg.load(f)

@@ -135,3 +135,34 @@ def test_recorded_crime_never_exceeds_true_crime_and_kinds_are_known():
     assert set(result.crimes["kind"]) <= {"robbery", "theft", "burglary"}
     arrested = result.crimes[result.crimes["arrested"]]
     assert (arrested["arrest_time_min"] >= arrested["time_min"]).all()
+
+
+def test_timeline_changes_police_and_restarts_repairs():
+    cfg = small("run.days=60", "cameras.count=100", "cameras.mtbf_days=20",
+                "cameras.repair=false", "cameras.group_mtbf_days=36500")
+    cfg.timeline = [
+        {"day": 10, "set": {"police.units": 1}},
+        {"day": 30, "set": {"police.units": 6, "cameras.repair": True, "cameras.mttr_days": 1}},
+    ]
+    cfg = type(cfg).model_validate(cfg.model_dump())
+    model = SafeCityModel(cfg)
+    model.run_days(10.5)
+    assert len(model.units) == 1
+    model.run_days(19)
+    down_before = int((model.cameras.state() == 0).sum())
+    assert down_before > 50  # no repair for 29 days at a 20-day MTBF
+    model.run_days(10)
+    assert len(model.units) == 6
+    assert int((model.cameras.state() == 0).sum()) < down_before / 2
+    assert model.config.police.units == 6
+    assert cfg.police.units == 4  # the caller's settings are not mutated
+    # Staffing is charged for the time it was there.
+    costs = model.accounts.costs()
+    expected = (4 * 10 + 1 * 20 + 6 * 9.5) / 365 * cfg.costs.police_unit_usd_per_year
+    assert costs["cost_police_usd"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_background_trend_raises_offending():
+    flat = simulate(small("run.days=120", "cameras.count=0"))
+    rising = simulate(small("run.days=120", "cameras.count=0", "offenders.trend_per_year=1.0"))
+    assert rising.summary["crimes_total"] > 1.1 * flat.summary["crimes_total"]

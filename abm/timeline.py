@@ -1,0 +1,52 @@
+"""Time-varying inputs: dated changes of settings and the background crime trend.
+
+A scenario is more than one set of numbers: cameras go live on a date, a repair contract lapses,
+staff move from patrol to the control room, crime drifts with the economy. Each dated change is
+an event that rewrites the model's live settings and tells the parts that cache them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from abm.config import Change
+
+if TYPE_CHECKING:
+    from abm.model import SafeCityModel
+
+MINUTES_PER_YEAR = 365.0 * 1440.0
+
+
+class ScheduledChange:
+    """One dated change, kept alive by the timeline until it fires."""
+
+    def __init__(self, model: SafeCityModel, change: Change) -> None:
+        self.model = model
+        self.change = change
+
+    def apply(self) -> None:
+        model = self.model
+        model.accounts.accrue()
+        for key, value in self.change.set.items():
+            section, name = key.split(".")
+            setattr(getattr(model.config, section), name, value)
+        model.settings_changed(set(self.change.set))
+
+
+class Timeline:
+    """Schedules a scenario's dated changes and advances the background trend daily."""
+
+    def __init__(self, model: SafeCityModel) -> None:
+        self.model = model
+        self.changes = [ScheduledChange(model, c)
+                        for c in sorted(model.config.timeline, key=lambda c: c.day)]
+        for scheduled in self.changes:
+            model.schedule_event(scheduled.apply, at=scheduled.change.day * 1440.0)
+        self._last = 0.0
+
+    def advance_trend(self) -> None:
+        """Compound the exogenous trend in offending up to now."""
+        now = self.model.time
+        rate = self.model.config.offenders.trend_per_year
+        self.model.crime_multiplier *= (1.0 + rate) ** ((now - self._last) / MINUTES_PER_YEAR)
+        self._last = now
