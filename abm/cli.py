@@ -60,6 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    register_params(sub)
     run = sub.add_parser("run", help="run one scenario and write its output folder")
     add_config_args(run)
     run.add_argument("--out", help="output folder (default runs/<name>-<config hash>)")
@@ -67,9 +68,40 @@ def register(sub) -> None:
     run.set_defaults(handler=cmd_run)
 
 
+def cmd_params(args: argparse.Namespace) -> int:
+    from abm import config as cfg
+    from abm.outputs import write_text
+
+    if args.write is None and args.check is None:
+        print(cfg.parameter_markdown())
+        return 0
+    path = Path(args.write or args.check)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    updated = cfg.with_parameter_table(text)
+    if args.check is not None:
+        if updated != text:
+            print(f"{path}: parameter table is out of date; run abm params --write {path}",
+                  file=sys.stderr)
+            return 1
+        return 0
+    write_text(path, updated)
+    return 0
+
+
+def register_params(sub) -> None:
+    p = sub.add_parser("params", help="print every parameter with unit, default and source")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--write", metavar="FILE", help="update the table inside FILE")
+    group.add_argument("--check", metavar="FILE", help="exit 1 if FILE's table is stale")
+    p.set_defaults(handler=cmd_params)
+
+
 # Each module adds its subcommands through a `register(subparsers)` function; heavy imports
 # stay inside the handlers so `abm --help` is fast.
-COMMAND_MODULES = ("abm.cli",)
+COMMAND_MODULES = ("abm.cli", "abm.evaluation_report", "abm.validate")
 
 
 def build_parser() -> Parser:
@@ -91,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("abm: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a pager or head that closed early
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -31,6 +31,11 @@ HOTSPOT_WINDOW_MIN = 90 * MINUTES_PER_DAY
 PATROL_POOL = 256
 
 
+def city_seed(config: Config) -> int:
+    """The city's own seed: city.seed when fixed, else the run's seed."""
+    return config.city.seed if config.city.seed is not None else config.run.seed
+
+
 def arrest_curve(settings) -> tuple[float, float]:
     """(beta, log T50) of p(T) = p_max / (1 + exp(beta (ln T - ln T50))).
 
@@ -62,8 +67,7 @@ class SafeCityModel(mesa.Model):
         if default_schedule is not None:
             default_schedule.stop()
         config = self.config
-        city_seed = config.city.seed if config.city.seed is not None else config.run.seed
-        self.city = city or build_city(config.city, city_seed)
+        self.city = city or build_city(config.city, city_seed(config))
         self.space = Network(self.city.graph, layout=self.city.positions(), random=self.random)
         self.crimes: list[Crime] = []
         self.arrests = 0

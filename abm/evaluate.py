@@ -1,0 +1,251 @@
+"""Honest evaluation of a camera programme: counterfactual twins against naive before/after.
+
+For each replicate seed the scenario runs beside twins that share its seed, city and people:
+one with no cameras installed (the counterfactual) and, optionally, one whose cameras always work
+and are always watched. The paired difference is the cameras' causal effect. The same runs also
+give the figures an analyst without a twin would compute - a before/after change and a
+difference-in-differences against unwatched areas - so a user can see how far they mislead.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from abm.cameras import Zone
+from abm.config import Config, ConfigError
+
+DAY = 1440.0
+YEAR_DAYS = 365.0
+TWINS = ("no-cameras", "working")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of days, labelled relative to installation."""
+
+    label: str
+    start: float
+    end: float
+
+    @property
+    def days(self) -> float:
+        return self.end - self.start
+
+
+def periods(config: Config) -> list[Period]:
+    """'before' (up to a year before go-live), then each year after it (the last may be part)."""
+    install, end = config.cameras.install_day, config.run.days
+    out = []
+    if install > 0:
+        out.append(Period("before", max(0.0, install - YEAR_DAYS), min(install, end)))
+    k, start = 1, install
+    while start < end:
+        stop = min(start + YEAR_DAYS, end)
+        if stop - start >= 30 or not out:
+            out.append(Period(f"year {k}", start, stop))
+        k, start = k + 1, stop
+    return out
+
+
+def twin_config(config: Config, twin: str) -> Config:
+    """The scenario's twin: same seed, city and people; cameras absent or flawless."""
+    data = config.model_dump(mode="json")
+    if twin == "no-cameras":
+        data["cameras"]["install_day"] = min(3650.0, config.run.days + 1)
+        data["timeline"] = [c for c in data["timeline"] if not c["cameras_only"]]
+    elif twin == "working":
+        cams = data["cameras"]
+        cams.update(repair=True, mtbf_days=36_500, group_mtbf_days=36_500,
+                    obstruction_mtbf_days=None,
+                    operators=math.ceil(config.cameras.count / config.cameras.feeds_per_operator))
+        for change in data["timeline"]:
+            change["set"] = {k: v for k, v in change["set"].items() if not k.startswith("cameras.")}
+        data["timeline"] = [c for c in data["timeline"] if c["set"]]
+    else:
+        raise ConfigError(f"unknown twin {twin!r}; choose from {', '.join(TWINS)}")
+    data["run"]["name"] = f"{config.run.name}-{twin}"
+    return Config.model_validate(data)
+
+
+def replicate_seeds(root: int, n: int) -> list[int]:
+    """Replicate seeds spawned from one root seed."""
+    return [int(s.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+            for s in np.random.SeedSequence(root).spawn(n)]
+
+
+def _run(job: tuple[str, int, int, Config, list[Period]]) -> dict:
+    """Run one variant for one replicate and reduce it to counts per period and zone."""
+    from abm.simulate import simulate
+
+    variant, replicate, seed, config, spans = job
+    result = simulate(config)
+    crimes, metrics = result.crimes, result.metrics
+    day = crimes["time_min"] / DAY
+    rows = []
+    for p in spans:
+        inside = crimes[(day >= p.start) & (day < p.end)]
+        m = metrics[(metrics["day"] > p.start) & (metrics["day"] <= p.end)]
+        row = {"variant": variant, "replicate": replicate, "seed": seed, "period": p.label,
+               "period_days": p.days, "true": len(inside),
+               "recorded": int(inside["reported"].sum()),
+               "arrests": int(inside["arrested"].sum()),
+               "camera_uptime": (float(m["cameras_up_mean"].mean() / config.cameras.count)
+                                 if len(m) and config.cameras.count else math.nan)}
+        for zone, name in enumerate(Zone.NAMES):
+            in_zone = inside[inside["zone"] == zone]
+            row[f"true_{name}"] = len(in_zone)
+            row[f"recorded_{name}"] = int(in_zone["reported"].sum())
+        rows.append(row)
+    return {"rows": rows, "summary": {"variant": variant, "replicate": replicate, "seed": seed,
+                                      **result.summary}}
+
+
+def mean_ci(values: pd.Series | np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% t-interval (NaN interval with fewer than two values)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(v.mean())
+    if len(v) < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    return mean, mean - half, mean + half
+
+
+def _pct(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a / b.replace(0, np.nan) - 1.0) * 100.0
+
+
+@dataclass
+class Evaluation:
+    """All tables of an evaluation."""
+
+    config: Config
+    counts: pd.DataFrame  # one row per variant x replicate x period
+    summaries: pd.DataFrame  # one row per run
+    effects: pd.DataFrame
+    naive: pd.DataFrame
+    did: pd.DataFrame
+    zones: pd.DataFrame
+    costs: pd.DataFrame
+
+
+def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS,
+             workers: int | None = None, progress=None) -> Evaluation:
+    """Run the scenario and its twins for each replicate seed and compute every table."""
+    if replicates < 1:
+        raise ConfigError("--replicates must be at least 1")
+    variants = {"scenario": config, **{t: twin_config(config, t) for t in twins}}
+    jobs = []
+    for r, seed in enumerate(replicate_seeds(config.run.seed, replicates)):
+        for name, cfg in variants.items():
+            data = cfg.model_dump(mode="json")
+            data["run"]["seed"] = seed
+            if data["city"]["seed"] is None:
+                data["city"]["seed"] = config.run.seed  # one city across replicates
+            jobs.append((name, r, seed, Config.model_validate(data), periods(config)))
+    workers = workers or os.cpu_count() or 1
+    results = []
+    if workers == 1:
+        for job in jobs:
+            results.append(_run(job))
+            if progress:
+                progress()
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            for out in pool.map(_run, jobs):
+                results.append(out)
+                if progress:
+                    progress()
+    counts = pd.DataFrame([row for out in results for row in out["rows"]])
+    summaries = pd.DataFrame([out["summary"] for out in results])
+    return Evaluation(config, counts, summaries, *_analyse(config, counts, summaries))
+
+
+def _analyse(config: Config, counts: pd.DataFrame, summaries: pd.DataFrame):
+    order = [p.label for p in periods(config)]
+    after = [p for p in order if p != "before"]
+    wide = counts.pivot_table(index=["replicate", "period"], columns="variant",
+                              values=[c for c in counts.columns if c.startswith(("true",
+                                                                                 "recorded"))])
+    effects, zones = [], []
+    twins = [v for v in counts["variant"].unique() if v != "scenario"]
+    for twin in twins:
+        for period in order:
+            sub = wide.xs(period, level="period")
+            for measure in ("true", "recorded"):
+                diff = _pct(sub[(measure, "scenario")], sub[(measure, twin)])
+                m, lo, hi = mean_ci(diff)
+                effects.append({"twin": twin, "period": period, "measure": measure,
+                                "scenario_per_year": _rate(sub[(measure, "scenario")], counts,
+                                                           period),
+                                "twin_per_year": _rate(sub[(measure, twin)], counts, period),
+                                "change_pct": m, "ci_low": lo, "ci_high": hi})
+            for name in Zone.NAMES:
+                diff = _pct(sub[(f"true_{name}", "scenario")], sub[(f"true_{name}", twin)])
+                m, lo, hi = mean_ci(diff)
+                zones.append({"twin": twin, "period": period, "zone": name, "change_pct": m,
+                              "ci_low": lo, "ci_high": hi})
+    scen = wide.xs("scenario", level="variant", axis=1)
+    naive, did = [], []
+    if "before" in order:
+        pre = scen.xs("before", level="period")
+        days = counts.groupby("period")["period_days"].first()
+        for period in after:
+            post = scen.xs(period, level="period")
+            scale = days["before"] / days[period]
+            for measure in ("recorded", "true"):
+                change = _pct(post[measure] * scale, pre[measure])
+                m, lo, hi = mean_ci(change)
+                naive.append({"period": period, "measure": measure, "change_pct": m,
+                              "ci_low": lo, "ci_high": hi})
+                treated = post[f"{measure}_coverage"] / pre[f"{measure}_coverage"].replace(
+                    0, np.nan)
+                control = post[f"{measure}_elsewhere"] / pre[f"{measure}_elsewhere"].replace(
+                    0, np.nan)
+                estimate = (treated / control - 1.0) * 100.0
+                m, lo, hi = mean_ci(estimate)
+                row = {"period": period, "measure": measure, "did_pct": m, "ci_low": lo,
+                       "ci_high": hi}
+                if "no-cameras" in twins:
+                    sub = wide.xs(period, level="period")
+                    causal = _pct(sub[(f"{measure}_coverage", "scenario")],
+                                  sub[(f"{measure}_coverage", "no-cameras")])
+                    row["causal_coverage_pct"] = mean_ci(causal)[0]
+                    row["gap_points"] = mean_ci(estimate - causal)[0]
+                did.append(row)
+    costs = _costs(config, counts, summaries, after) if "no-cameras" in twins else pd.DataFrame()
+    return (pd.DataFrame(effects), pd.DataFrame(naive), pd.DataFrame(did), pd.DataFrame(zones),
+            costs)
+
+
+def _rate(values: pd.Series, counts: pd.DataFrame, period: str) -> float:
+    days = counts.loc[counts["period"] == period, "period_days"].iloc[0]
+    return float(values.mean() / days * YEAR_DAYS)
+
+
+def _costs(config, counts, summaries, after) -> pd.DataFrame:
+    """Cost per crime prevented after go-live, scenario against the no-camera twin."""
+    post = counts[counts["period"].isin(after)].groupby(["variant", "replicate"])[
+        ["true", "recorded"]].sum()
+    cost = summaries.set_index(["variant", "replicate"])["cost_total_usd"]
+    rows = []
+    for variant in [v for v in counts["variant"].unique() if v != "no-cameras"]:
+        prevented = post.xs("no-cameras")["true"] - post.xs(variant)["true"]
+        extra = cost.xs(variant) - cost.xs("no-cameras")
+        pm, plo, phi = mean_ci(prevented)
+        cm = float(extra.mean())
+        per = cm / pm if pm > 0 else math.inf
+        rows.append({"variant": variant, "crimes_prevented": pm, "prevented_ci_low": plo,
+                     "prevented_ci_high": phi, "extra_cost_usd": cm,
+                     "cost_per_crime_prevented_usd": per,
+                     "reduction_detectable": bool(np.isfinite(plo) and plo > 0)})
+    return pd.DataFrame(rows)
