@@ -305,8 +305,8 @@ class CameraSettings(Section):
     )
     nodes: list[int] | None = param(
         None, "node ids", "Places of the cameras for placement list (model node ids 0..N-1, "
-        "as in crimes.parquet); placement defaults to list when given, and list sets count "
-        "to their number. Ignored by other placements.",
+        "as in crimes.parquet); placement defaults to list when they are given, and count "
+        "is set to their number.",
         ASSUMPTION,
     )
     busiest_by: Literal["betweenness", "degree"] = param(
@@ -405,6 +405,9 @@ class CameraSettings(Section):
     def _list_has_nodes(self) -> CameraSettings:
         if self.placement == "list" and self.nodes is None:
             raise ValueError("cameras.nodes is required when cameras.placement is list")
+        if self.placement != "list" and self.nodes is not None:
+            raise ValueError(f"cameras.nodes is given but cameras.placement is "
+                             f"{self.placement}; set cameras.placement=list")
         if self.nodes is not None and len(set(self.nodes)) != len(self.nodes):
             raise ValueError("cameras.nodes lists a place twice")
         return self
