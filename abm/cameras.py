@@ -16,6 +16,7 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from abm.config import CameraSettings
+from abm.placement import place
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel
@@ -171,7 +172,7 @@ class CameraSystem:
         self.random = random.Random(int(self.rng.integers(2**63)))
         city = model.city
         n = city.n
-        nodes = self._place(settings, city, self.rng)
+        nodes = place(model, settings, self.rng)
         self.cameras: list[Camera] = []
         cover_count = np.zeros(n, dtype=np.int32)
         for i, node in enumerate(nodes):
@@ -195,14 +196,6 @@ class CameraSystem:
         self._last_change = 0.0
 
     # --- construction ---------------------------------------------------------------------
-
-    @staticmethod
-    def _place(settings: CameraSettings, city, rng: np.random.Generator) -> np.ndarray:
-        n, k = city.n, settings.count
-        if k == 0:
-            return np.zeros(0, dtype=np.intp)
-        weights = city.attractiveness if settings.placement == "attractive" else np.ones(n)
-        return np.sort(rng.choice(n, size=k, replace=k > n, p=weights / weights.sum()))
 
     def _within_any(self, nodes: np.ndarray, radius: float) -> np.ndarray:
         mask = np.zeros(self.model.city.n, dtype=bool)

@@ -52,6 +52,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
     s = result.summary
     if not args.quiet:
+        if result.city and result.city.get("source") == "file":
+            from abm.streetfiles import describe
+
+            print(describe(result.city))
         print(f"{out}: {s['crimes_total']} crimes ({s['crimes_reported']} recorded), "
               f"{s['arrests']} arrests, camera uptime "
               f"{'n/a' if s['camera_uptime'] is None else format(s['camera_uptime'], '.2f')}, "

@@ -54,17 +54,23 @@ class RunSettings(Section):
 
 
 class CitySettings(Section):
-    """The street graph: a seeded generator or a GraphML file."""
+    """The street graph: a seeded generator or a street network file."""
 
+    source: Literal["generator", "file"] = param(
+        "generator", "-",
+        "Where the streets come from: the seeded generator (city.generator) or a file "
+        "(city.file). Defaults to file when city.file is given.", ASSUMPTION,
+    )
     generator: Literal["grid", "organic"] = param(
         "grid", "-",
         "Synthetic street layout: perturbed grid or organic (Delaunay-based) city.", ASSUMPTION,
     )
-    graph_file: str | None = param(
+    file: str | None = param(
         None, "-",
-        "GraphML street network with node x/y in metres and edge length in metres; "
-        "overrides the generator. Relative paths are relative to the config file.",
-        ASSUMPTION,
+        "Street network file: GraphML (osmnx-style or plain, node x/y and edge length in "
+        "metres; lon/lat is projected) or OpenStreetMap XML (.osm, needs the geo extra). "
+        "Relative paths are relative to the config file. city.graph_file is an older name.",
+        "OpenStreetMap contributors (ODbL) via osmnx, or any GraphML export",
     )
     nodes: int = param(
         900, "intersections", "Approximate number of street intersections to generate.",
@@ -102,6 +108,24 @@ class CitySettings(Section):
         None, "-", "Seed for the city alone; defaults to run.seed. Fix it to keep one city "
         "across replicates.", ASSUMPTION, ge=0, le=2**63 - 1,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_means_file_source(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if data.get("graph_file") is not None and data.get("file") is None:
+                data["file"] = data["graph_file"]  # the older name of the key
+            data.pop("graph_file", None)
+            if data.get("file") is not None and "source" not in data:
+                data["source"] = "file"
+        return data
+
+    @model_validator(mode="after")
+    def _file_given(self) -> CitySettings:
+        if self.source == "file" and not self.file:
+            raise ValueError("city.file is required when city.source is file")
+        return self
 
 
 class OffenderSettings(Section):
@@ -277,9 +301,35 @@ class CameraSettings(Section):
     """The CCTV system: where cameras are, whether they work, who watches."""
 
     count: int = param(30, "cameras", "Cameras installed.", ASSUMPTION, ge=0, le=100_000)
-    placement: Literal["random", "attractive"] = param(
-        "attractive", "-", "Where cameras go: uniformly at random, or at the most attractive "
-        "places (as cities do).", ASSUMPTION,
+    placement: Literal["random", "attractive", "busiest", "hotspots", "max_coverage",
+                       "list"] = param(
+        "attractive", "-", "Where cameras go: random (uniform); attractive (drawn in "
+        "proportion to target attractiveness, as cities do); busiest (highest street "
+        "centrality, see busiest_by); hotspots (most recorded crime in a burn-in period "
+        "without cameras); max_coverage (greedy most attractiveness within range_m); list "
+        "(cameras.nodes). See docs/placement.md.",
+        "Ratcliffe 2006 and Piza et al. 2019 (siting at hot spots); others assumption",
+    )
+    nodes: list[int] | None = param(
+        None, "node ids", "Places of the cameras for placement list (model node ids 0..N-1, "
+        "as in crimes.parquet); placement defaults to list when they are given, and count "
+        "is set to their number.",
+        ASSUMPTION,
+    )
+    busiest_by: Literal["betweenness", "degree"] = param(
+        "betweenness", "-", "Centrality that ranks intersections for busiest placement: "
+        "length-weighted betweenness (through traffic) or degree (streets meeting).",
+        "space syntax / street centrality, Hillier 1996; Porta et al. 2006",
+    )
+    betweenness_sample: int = param(
+        256, "intersections", "Source intersections sampled for betweenness on larger "
+        "graphs (seeded from the camera stream); exact at or below this size.",
+        "Brandes & Pich 2007 sampling; size an assumption", ge=2, le=1_000_000,
+    )
+    burn_in_days: float = param(
+        30.0, "days", "Length of the crime record without cameras that hotspots placement "
+        "reads: a pilot run of the same city with its own offenders, seeded from the camera "
+        "stream.", ASSUMPTION, gt=0, le=3650,
     )
     install_day: float = param(
         0.0, "days", "Simulated day on which the cameras go live.", ASSUMPTION, ge=0, le=3650
@@ -347,6 +397,27 @@ class CameraSettings(Section):
         300.0, "m", "Width of the buffer around coverage used to measure displacement.",
         ASSUMPTION, ge=0, le=10_000,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nodes_mean_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("nodes"), list):
+            data = dict(data)
+            data.setdefault("placement", "list")
+            if data["placement"] == "list":
+                data["count"] = len(data["nodes"])
+        return data
+
+    @model_validator(mode="after")
+    def _list_has_nodes(self) -> CameraSettings:
+        if self.placement == "list" and self.nodes is None:
+            raise ValueError("cameras.nodes is required when cameras.placement is list")
+        if self.placement != "list" and self.nodes is not None:
+            raise ValueError(f"cameras.nodes is given but cameras.placement is "
+                             f"{self.placement}; set cameras.placement=list")
+        if self.nodes is not None and len(set(self.nodes)) != len(self.nodes):
+            raise ValueError("cameras.nodes lists a place twice")
+        return self
 
 
 class CostSettings(Section):
@@ -531,7 +602,7 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
 
 def load(path: str | Path, overrides: list[str] | None = None) -> Config:
-    """Read, override and validate a scenario file. Relative graph paths resolve to the file."""
+    """Read, override and validate a scenario file. A relative city.file resolves to the file."""
     path = Path(path)
     data = read_yaml(path)
     if data is not None and not isinstance(data, dict):
@@ -543,9 +614,11 @@ def load(path: str | Path, overrides: list[str] | None = None) -> Config:
     config = validate(data, origin=str(path))
     if config.run.name is None:
         config.run.name = path.stem
-    graph = config.city.graph_file
+    graph = config.city.file
     if graph and not Path(graph).is_absolute():
-        config.city.graph_file = str((path.parent / graph).resolve())
+        # A path from the file is relative to the file; one from --set to where you are.
+        overridden = any(parse_override(o)[0] == ["city", "file"] for o in overrides or [])
+        config.city.file = str(((Path() if overridden else path.parent) / graph).resolve())
     return config
 
 

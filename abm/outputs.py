@@ -65,8 +65,8 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def manifest(config: Config, wall_s: float | None = None) -> dict:
-    """Provenance of a run or sweep: versions, commit, config hash, seed, wall time."""
+def manifest(config: Config, wall_s: float | None = None, city: dict | None = None) -> dict:
+    """Provenance of a run or sweep: versions, commit, config hash, seed, wall time, city."""
     versions = {}
     for name in KEY_PACKAGES:
         try:
@@ -83,6 +83,7 @@ def manifest(config: Config, wall_s: float | None = None) -> dict:
         "platform": platform.platform(),
         "packages": versions,
         "wall_time_s": None if wall_s is None else round(wall_s, 3),
+        **({"city": city} if city else {}),
     }
 
 
@@ -98,5 +99,6 @@ def write_run(result, out_dir: str | Path) -> Path:
     write_parquet(out / "crimes.parquet", result.crimes)
     write_parquet(out / "metrics.parquet", result.metrics)
     write_json(out / "summary.json", result.summary)
-    write_json(out / "manifest.json", manifest(result.config, result.wall_s))
+    write_json(out / "manifest.json",
+               manifest(result.config, result.wall_s, getattr(result, "city", None)))
     return out

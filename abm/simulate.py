@@ -23,6 +23,7 @@ class RunResult:
     metrics: pd.DataFrame
     summary: dict
     wall_s: float
+    city: dict | None = None  # where the streets came from: import report or generator
 
 
 def finish(model: SafeCityModel, started: float) -> RunResult:
@@ -30,7 +31,8 @@ def finish(model: SafeCityModel, started: float) -> RunResult:
     model.recorder.close_day()
     crimes = crime_frame(model.crimes)
     return RunResult(model.initial_config, crimes, model.recorder.frame(),
-                     summarise(model, crimes), time.perf_counter() - started)
+                     summarise(model, crimes), time.perf_counter() - started,
+                     city=model.city.source or None)
 
 
 def simulate(config: Config, city: City | None = None,

@@ -1,4 +1,4 @@
-"""The street graph: generators, the GraphML loader, place attributes and the route index.
+"""The street graph: generators, the source hook, place attributes and the route index.
 
 Nodes are intersections labelled 0..N-1 with x/y in metres; edges are street segments with a
 ``length`` in metres. Per-node attributes live in numpy arrays (fast for the model) and are also
@@ -18,7 +18,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import Delaunay, KDTree
 
-from abm.config import CitySettings, ConfigError
+from abm.config import CitySettings
+from abm.streetfiles import load_street_file
 
 
 class LandUse(IntEnum):
@@ -47,6 +48,7 @@ class City:
     attractiveness: np.ndarray  # (N,) mean 1
     residents: np.ndarray  # (N,) relative weight for offender homes
     destinations: np.ndarray  # node ids of shared activity places
+    source: dict = field(default_factory=dict)  # where the streets came from (import report)
     router: Router = field(init=False)
     kdtree: KDTree = field(init=False)
 
@@ -211,46 +213,9 @@ def organic_city(settings: CitySettings, rng: np.random.Generator) -> tuple[nx.G
 
 
 def load_graphml(path: str | Path) -> tuple[nx.Graph, np.ndarray]:
-    """Read a GraphML street network with node x/y (m) and edge length (m)."""
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: no such graph file")
-    try:
-        graph = nx.read_graphml(path)
-    except Exception as exc:  # networkx raises many types for malformed XML
-        raise ConfigError(f"{path}: not a readable GraphML file ({exc.__class__.__name__})") \
-            from None
-    if graph.number_of_nodes() < 2 or graph.number_of_edges() < 1:
-        raise ConfigError(f"{path}: graph has no streets (needs nodes and edges)")
-    if graph.is_multigraph():
-        graph = nx.DiGraph(graph) if graph.is_directed() else nx.Graph(graph)
-    nodes = sorted(graph.nodes, key=str)
-    try:
-        xy = np.array([(float(graph.nodes[n]["x"]), float(graph.nodes[n]["y"])) for n in nodes])
-    except (KeyError, TypeError, ValueError):
-        raise ConfigError(f"{path}: every node needs numeric x and y (metres)") from None
-    if not np.isfinite(xy).all():
-        raise ConfigError(f"{path}: node positions must be finite numbers")
-    index = {n: i for i, n in enumerate(nodes)}
-    out = nx.DiGraph() if graph.is_directed() else nx.Graph()
-    out.add_nodes_from(range(len(nodes)))
-    for u, v, data in graph.edges(data=True):
-        if u == v:
-            continue
-        a, b = index[u], index[v]
-        try:
-            length = float(data.get("length", np.hypot(*(xy[a] - xy[b]))))
-        except (TypeError, ValueError):
-            raise ConfigError(f"{path}: edge {u}-{v} has a non-numeric length") from None
-        if not np.isfinite(length) or length <= 0:
-            raise ConfigError(f"{path}: edge {u}-{v} has length {length}; must be > 0 metres")
-        if out.has_edge(a, b) and out[a][b]["length"] <= length:
-            continue
-        out.add_edge(a, b, length=length)
-    out, xy = _largest_component(out, xy)
-    if out.number_of_nodes() < 2:
-        raise ConfigError(f"{path}: no connected streets")
-    return out, xy
+    """Read a street network file (see abm.streetfiles) without its import report."""
+    graph, xy, _ = load_street_file(path)
+    return graph, xy
 
 
 # --- place attributes -------------------------------------------------------------------------
@@ -273,12 +238,13 @@ def _land_use(xy: np.ndarray, settings: CitySettings, rng: np.random.Generator) 
 def build_city(settings: CitySettings, seed: int) -> City:
     """Generate or load the street graph and give its places attributes, all from one seed."""
     rng = np.random.default_rng(seed)
-    if settings.graph_file:
-        graph, xy = load_graphml(settings.graph_file)
-    elif settings.generator == "organic":
-        graph, xy = organic_city(settings, rng)
+    if settings.source == "file":
+        graph, xy, report = load_street_file(settings.file)
     else:
-        graph, xy = grid_city(settings, rng)
+        make = organic_city if settings.generator == "organic" else grid_city
+        graph, xy = make(settings, rng)
+        report = {"source": "generator", "generator": settings.generator,
+                  "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}
     use = _land_use(xy, settings, rng)
     base = np.array([ATTRACTIVENESS[LandUse(u)] for u in use])
     attractiveness = base * rng.lognormal(0.0, settings.attractiveness_sigma, len(xy))
@@ -289,4 +255,4 @@ def build_city(settings: CitySettings, seed: int) -> City:
     k = min(settings.destinations, len(xy))
     destinations = np.sort(rng.choice(len(xy), size=k, replace=False,
                                       p=attractiveness / attractiveness.sum()))
-    return City(graph, xy, use, attractiveness, residents, destinations)
+    return City(graph, xy, use, attractiveness, residents, destinations, report)

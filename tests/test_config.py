@@ -57,12 +57,39 @@ def test_load_file_errors(tmp_path):
         cfg.load(scalar)
 
 
-def test_load_names_run_after_file_and_resolves_graph(tmp_path):
+def test_load_names_run_after_file_and_resolves_graph(tmp_path, monkeypatch):
     f = tmp_path / "town.yaml"
-    f.write_text("city:\n  graph_file: streets.graphml\n")
+    f.write_text("city:\n  file: streets.graphml\n")
     c = cfg.load(f)
     assert c.run.name == "town"
-    assert c.city.graph_file == str(tmp_path / "streets.graphml")
+    assert c.city.source == "file"
+    assert c.city.file == str(tmp_path / "streets.graphml")
+    # The older key still reads; a path given with --set is relative to where you are.
+    f.write_text("city:\n  graph_file: streets.graphml\n")
+    assert cfg.load(f).city.file == str(tmp_path / "streets.graphml")
+    monkeypatch.chdir(tmp_path.parent)
+    c = cfg.load(f, ["city.file=elsewhere.osm"])
+    assert c.city.file == str(tmp_path.parent / "elsewhere.osm")
+
+
+def test_city_source_and_camera_list_settings():
+    assert cfg.from_overrides([]).city.source == "generator"
+    c = cfg.from_overrides(["city.file=a.osm", "city.source=generator", "city.nodes=400"])
+    assert c.city.file == "a.osm"  # kept, unused while the source is the generator
+    assert c.city.source == "generator" and c.city.nodes == 400
+    c = cfg.from_overrides(["cameras.nodes=[4, 9, 2]"])
+    assert (c.cameras.placement, c.cameras.count) == ("list", 3)
+    for overrides, fragment in [
+        (["city.source=file"], "city.file is required"),
+        (["cameras.placement=list"], "cameras.nodes is required"),
+        (["cameras.nodes=[1, 1]"], "lists a place twice"),
+        (["cameras.placement=everywhere"], "cameras.placement"),
+        (["cameras.busiest_by=fame"], "cameras.busiest_by"),
+        (["cameras.burn_in_days=0"], "cameras.burn_in_days"),
+    ]:
+        with pytest.raises(ConfigError, match=fragment) as err:
+            cfg.from_overrides(overrides)
+        assert "\n" not in str(err.value)
 
 
 def test_every_parameter_is_documented():
