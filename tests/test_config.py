@@ -120,3 +120,15 @@ def test_yaml_dates_and_odd_values_do_not_crash_overrides(tmp_path):
     f.write_text("run:\n  name: 2016-01-01\n")
     with pytest.raises(ConfigError, match="run.name"):
         cfg.load(f)
+
+
+def test_odd_parameter_table_is_current(root, tmp_path):
+    from tests.conftest import abm_cli
+
+    assert abm_cli("params", "--check", str(root / "docs/ODD.md")).returncode == 0
+    stale = tmp_path / "ODD.md"
+    stale.write_text(f"# x\n{cfg.PARAMS_BEGIN}\n| old |\n{cfg.PARAMS_END}\n")
+    assert abm_cli("params", "--check", str(stale)).returncode == 1
+    assert abm_cli("params", "--write", str(stale)).returncode == 0
+    assert "`cameras.mtbf_days`" in stale.read_text()
+    assert abm_cli("params", "--check", str(stale)).returncode == 0
