@@ -1,0 +1,131 @@
+"""Evaluation against twins: structure, pairing, and the arithmetic of each estimate."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abm.config import ConfigError, from_overrides
+from abm.evaluate import evaluate, mean_ci, periods, replicate_seeds, twin_config
+from abm.evaluation_report import report_text, write_evaluation
+from tests.conftest import abm_cli
+
+TINY = ["run.days=80", "city.nodes=300", "offenders.count=80", "police.units=3",
+        "cameras.count=20", "cameras.install_day=30", "cameras.repair=false",
+        "cameras.mtbf_days=60"]
+
+
+@pytest.fixture(scope="module")
+def evaluation():
+    config = from_overrides([*TINY, "run.name=tiny"])
+    return evaluate(config, replicates=3, workers=1)
+
+
+def test_periods_are_relative_to_go_live():
+    config = from_overrides(["run.days=800", "cameras.install_day=365"])
+    labels = [(p.label, p.start, p.end) for p in periods(config)]
+    assert labels == [("before", 0, 365), ("year 1", 365, 730), ("year 2", 730, 800)]
+
+
+def test_twins_share_everything_but_the_cameras():
+    config = from_overrides([*TINY, "cameras.operators=1"])
+    config.timeline = [{"day": 30, "set": {"police.units": 2}, "cameras_only": True},
+                       {"day": 40, "set": {"police.units": 4, "cameras.repair": False}}]
+    config = type(config).model_validate(config.model_dump())
+    none = twin_config(config, "no-cameras")
+    assert none.cameras.install_day > none.run.days
+    assert [c.day for c in none.timeline] == [40]
+    working = twin_config(config, "working")
+    assert working.cameras.repair and working.cameras.mtbf_days == 36500
+    assert working.cameras.operators * working.cameras.feeds_per_operator >= 20
+    assert all(not k.startswith("cameras.") for c in working.timeline for k in c.set)
+    with pytest.raises(ConfigError):
+        twin_config(config, "fancy")
+
+
+def test_replicate_seeds_are_spawned_and_stable():
+    a = replicate_seeds(5, 4)
+    assert a == replicate_seeds(5, 4)
+    assert len(set(a)) == 4
+    assert replicate_seeds(5, 2) == a[:2]
+
+
+def test_before_go_live_the_twins_are_identical(evaluation):
+    c = evaluation.counts
+    before = c[c["period"] == "before"].set_index(["replicate", "variant"])["true"].unstack()
+    assert (before["scenario"] == before["no-cameras"]).all()
+    assert (before["scenario"] == before["working"]).all()
+    after = c[c["period"] == "year 1"].set_index(["replicate", "variant"])["true"].unstack()
+    assert (after["scenario"] != after["no-cameras"]).any()
+
+
+def test_effects_are_paired_differences(evaluation):
+    c = evaluation.counts
+    year = c[c["period"] == "year 1"].set_index(["replicate", "variant"])["true"].unstack()
+    diffs = (year["scenario"] / year["no-cameras"] - 1) * 100
+    row = evaluation.effects.query("twin == 'no-cameras' and period == 'year 1' "
+                                   "and measure == 'true'").iloc[0]
+    assert row["change_pct"] == pytest.approx(diffs.mean())
+    assert row["ci_low"] < row["change_pct"] < row["ci_high"]
+
+
+def test_naive_and_did_follow_their_formulas(evaluation):
+    c = evaluation.counts[evaluation.counts["variant"] == "scenario"].set_index(
+        ["replicate", "period"])
+    pre, post = c.xs("before", level="period"), c.xs("year 1", level="period")
+    scale = 30 / 50  # the before period lasts 30 days, year 1 the remaining 50
+    naive = ((post["recorded"] * scale) / pre["recorded"] - 1) * 100
+    row = evaluation.naive.query("period == 'year 1' and measure == 'recorded'").iloc[0]
+    assert row["change_pct"] == pytest.approx(naive.mean())
+    did = ((post["recorded_coverage"] / pre["recorded_coverage"])
+           / (post["recorded_elsewhere"] / pre["recorded_elsewhere"]) - 1) * 100
+    row = evaluation.did.query("period == 'year 1' and measure == 'recorded'").iloc[0]
+    assert row["did_pct"] == pytest.approx(did.replace([np.inf, -np.inf], np.nan).mean())
+    assert math.isfinite(row["causal_coverage_pct"])
+
+
+def test_costs_compare_against_the_no_camera_twin(evaluation):
+    costs = evaluation.costs.set_index("variant")
+    s = evaluation.summaries.set_index(["variant", "replicate"])["cost_total_usd"]
+    extra = (s.xs("scenario") - s.xs("no-cameras")).mean()
+    assert costs.loc["scenario", "extra_cost_usd"] == pytest.approx(extra)
+    assert extra > 0
+    row = costs.loc["scenario"]
+    if row["crimes_prevented"] > 0:
+        assert row["cost_per_crime_prevented_usd"] == pytest.approx(
+            extra / row["crimes_prevented"])
+    else:
+        assert row["cost_per_crime_prevented_usd"] == math.inf
+
+
+def test_report_and_files(evaluation, tmp_path):
+    text = report_text(evaluation, 3)
+    for phrase in ("Before/after", "causal effect", "Difference-in-differences", "buffer",
+                   "USD"):
+        assert phrase in text
+    write_evaluation(evaluation, tmp_path, 3, 1.0)
+    for name in ("counts", "effects", "naive", "did", "zones", "costs", "summaries"):
+        assert len(pd.read_parquet(tmp_path / f"{name}.parquet")) > 0
+    for png in ("crime_by_period.png", "naive_vs_causal.png", "zones.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "report.md").read_text() == text
+
+
+def test_mean_ci():
+    m, lo, hi = mean_ci([1.0, 2.0, 3.0])
+    assert m == 2.0 and lo == pytest.approx(2 - 2.4841377, rel=1e-6) and hi > 3
+    assert math.isnan(mean_ci([4.0])[1])
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["evaluate", "atlantis"], "no such file"),
+    (["evaluate", "teaching-town", "--replicates", "0"], "--replicates 0"),
+    (["evaluate", "teaching-town", "--twins", "perfect"], "--twins perfect"),
+    (["evaluate", "teaching-town", "--set", "cameras.count=-1"], "cameras.count"),
+])
+def test_evaluate_bad_input(argv, fragment, tmp_path):
+    done = abm_cli(*argv, "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert fragment in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
