@@ -20,10 +20,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# The app at http://localhost:$(PORT): all assets served locally (works offline), no browser
+# opened, no version check or telemetry calls.
 run: $(VENV)/.installed
-	$(VENV)/bin/abm run configs/default.yaml
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run app.py --host localhost \
+		--port $(PORT) --production --no-open --no-check-version
 
+# Browser tests drive Debian's chromium (installed with apt when missing; skipped if impossible).
 test: $(VENV)/.installed-dev
+	.ci/install-chromium
 	$(PY) -m pytest -W error::FutureWarning
 
 lint: $(VENV)/.installed-dev

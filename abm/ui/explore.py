@@ -1,0 +1,61 @@
+"""Explore mode: one run's map with a panel beside it, and its live charts below.
+
+``MapBeside`` is the layout other modes reuse: a lesson mode puts its text where the summary
+is, with ``with MapBeside(state): LessonPanel(...)``.
+"""
+
+from __future__ import annotations
+
+import solara
+
+from abm.ui.charts import Charts, chart_options
+from abm.ui.map import CityMap
+from abm.ui.state import AppState
+from abm.ui.summary import SummaryPanel
+
+
+def use_refresh(state: AppState) -> tuple:
+    """When figures and charts are recomputed: every frame while paused (each step shows its
+    effect), once per closed day while playing (so they do not slow the play loop down)."""
+    frame = state.frame.value
+    days = state.days.value
+    return (days,) if state.playing.value else (days, frame)
+
+
+def use_summaries(state: AppState) -> list[dict]:
+    """summary.json's figures for each run, refreshed as ``use_refresh`` says."""
+    runs = state.runs
+    return solara.use_memo(lambda: [run.summary() for run in runs],
+                           dependencies=[use_refresh(state), id(runs)])
+
+
+@solara.component
+def MapBeside(state: AppState, children: list | None = None) -> None:
+    """The first run's map with a panel beside it: ``with MapBeside(state): Panel(...)``."""
+    state.frame.value  # noqa: B018 - subscribe: the map follows every frame
+    run = state.run
+    with solara.Columns([3, 2]):
+        if run is not None:
+            CityMap(run.image)
+        else:
+            solara.Info("No run yet.")
+        solara.Column(children=children or [])
+
+
+@solara.component
+def ExploreView(state: AppState) -> None:
+    summaries = use_summaries(state)
+    with MapBeside(state):
+        SummaryPanel(summaries, ["this run"])
+    LiveCharts(state)
+
+
+@solara.component
+def LiveCharts(state: AppState) -> None:
+    """The run's charts, refreshed as ``use_refresh`` says."""
+    run = state.run
+    options = solara.use_memo(
+        lambda: chart_options(run.daily_rows(), run.response_times()) if run else None,
+        dependencies=[use_refresh(state), id(run)])
+    if options is not None:
+        Charts(options)

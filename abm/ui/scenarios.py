@@ -1,0 +1,38 @@
+"""The scenario picker: every config under configs/ (recursively), the files `abm run` runs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import solara
+
+from abm.config import Config, load
+
+# The project's configs/ folder; ABM_CONFIG_DIR points the picker at another folder.
+CONFIG_DIR = Path(os.environ.get("ABM_CONFIG_DIR")
+                  or Path(__file__).resolve().parent.parent.parent / "configs")
+DEFAULT_SCENARIO = "default.yaml"
+
+
+def list_scenarios(root: Path = CONFIG_DIR) -> list[str]:
+    """Scenario files under ``root`` as sorted relative paths (``default.yaml`` first)."""
+    if not root.is_dir():
+        return []
+    found = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                   if p.suffix in (".yaml", ".yml") and p.is_file())
+    if DEFAULT_SCENARIO in found:
+        found.remove(DEFAULT_SCENARIO)
+        found.insert(0, DEFAULT_SCENARIO)
+    return found
+
+
+def load_scenario(name: str, root: Path = CONFIG_DIR) -> Config:
+    """Load one scenario by its relative path; raises ConfigError with a one-line message."""
+    return load(root / name)
+
+
+@solara.component
+def ScenarioPicker(names: list[str], value: str | None, on_value: Callable[[str], None]) -> None:
+    solara.Select(label="Scenario (configs/)", values=names, value=value, on_value=on_value)
