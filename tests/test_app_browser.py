@@ -184,7 +184,7 @@ def test_play_pause_slider_and_typed_seed(page):
 
 def test_scenario_picker_switches_scenario(page):
     page.get_by_label("Scenario (configs/)").click(force=True)
-    page.locator(".v-menu__content .v-list-item", has_text="teaching/no-repairs.yaml").click()
+    page.locator(".v-menu__content .v-list-item", has_text="scenarios/no-repairs.yaml").click()
     wait_clock(page, r"of 60")  # the scenario's own length
     assert not page.get_by_label("Broken cameras get repaired").is_checked()
     page.click(".abm-step")

@@ -34,10 +34,12 @@ SMALL_TOWN = {"run": {"days": 2, "seed": 3}, "city": {"nodes": 225},
 def configs(tmp_path):
     """A scenario folder: a small town, a variant in a subfolder, and a broken file."""
     (tmp_path / "default.yaml").write_text(yaml.safe_dump(SMALL_TOWN))
-    (tmp_path / "teaching").mkdir()
+    (tmp_path / "scenarios").mkdir()
     variant = {**SMALL_TOWN, "cameras": {"count": 12, "repair": False, "mtbf_days": 2}}
-    (tmp_path / "teaching" / "no-repairs.yaml").write_text(yaml.safe_dump(variant))
+    (tmp_path / "scenarios" / "no-repairs.yaml").write_text(yaml.safe_dump(variant))
     (tmp_path / "broken.yaml").write_text("cameras:\n  count: -3\n")
+    (tmp_path / "sweeps").mkdir()  # not a scenario: left out of the picker
+    (tmp_path / "sweeps" / "s.yaml").write_text("name: s\nbase: ../default.yaml\n")
     return tmp_path
 
 
@@ -95,7 +97,7 @@ def test_uptime_target_sets_the_repair_time():
 def test_scenarios_are_found_recursively(configs):
     names = list_scenarios(configs)
     assert names[0] == "default.yaml"
-    assert set(names) == {"default.yaml", "teaching/no-repairs.yaml", "broken.yaml"}
+    assert set(names) == {"default.yaml", "scenarios/no-repairs.yaml", "broken.yaml"}
     assert "default.yaml" in list_scenarios()  # the project's own configs/
 
 
@@ -244,7 +246,7 @@ def test_bad_seed_shows_a_message_and_keeps_the_run(configs):
 def test_scenario_picker_loads_files_and_reports_broken_ones(configs):
     state, rc = page(configs)
     picker = rc.find(v.Select, label="Scenario (configs/)").widget
-    picker.v_model = "teaching/no-repairs.yaml"
+    picker.v_model = "scenarios/no-repairs.yaml"
     assert state.config.value.cameras.repair is False
     assert state.run.config.cameras.repair is False
     picker.v_model = "broken.yaml"

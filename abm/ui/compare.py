@@ -14,11 +14,9 @@ import solara
 from abm.config import Config
 from abm.ui.charts import Chart, difference_option
 from abm.ui.controls import SettingsPanel
-from abm.ui.explore import use_summaries
-from abm.ui.map import CityMap
+from abm.ui.explore import LiveMap, LiveSummary
 from abm.ui.settings import CONTRAST_KEYS, CONTROLS, value_of
 from abm.ui.state import AppState
-from abm.ui.summary import SummaryPanel
 
 
 def presets(config: Config) -> dict[str, dict[str, Any]]:
@@ -68,21 +66,27 @@ def ContrastPanel(state: AppState) -> None:
 @solara.component
 def CompareView(state: AppState) -> None:
     """Both maps side by side, run B's settings, the difference chart and both summaries."""
-    state.frame.value  # noqa: B018 - subscribe: maps follow every frame
-    runs = state.runs
-    summaries = use_summaries(state)
-    chart = solara.use_memo(
-        lambda: difference_option(runs[0].daily_rows(), runs[1].daily_rows())
-        if len(runs) == 2 else None, dependencies=[state.days.value, id(runs)])
-    if len(runs) < 2 or chart is None:
+    state.days.value  # noqa: B018 - subscribe: a restart (new runs) changes this
+    if len(state.runs) < 2:
         solara.Info("Compare mode needs two runs: press Reset.")
         return
-    a, b = runs
     with solara.Columns([1, 1]):
-        CityMap(a.image, label="A: the panel's settings")
-        CityMap(b.image, label=f"B: {describe(state.contrast.value, state.config.value)}")
+        LiveMap(state, 0, "A: the panel's settings")
+        LiveMap(state, 1, f"B: {describe(state.contrast.value, state.config.value)}")
     with solara.Columns([1, 1]):
         ContrastPanel(state)
         with solara.Column():
-            Chart(chart, "difference")
-            SummaryPanel(summaries, ["A", "B"])
+            DifferenceChart(state)
+            LiveSummary(state, ("A", "B"))
+
+
+@solara.component
+def DifferenceChart(state: AppState) -> None:
+    """Redrawn when a day closes or the runs restart."""
+    days = state.days.value
+    runs = state.runs
+    option = solara.use_memo(
+        lambda: difference_option(runs[0].daily_rows(), runs[1].daily_rows())
+        if len(runs) == 2 else None, dependencies=[days, id(runs)])
+    if option is not None:
+        Chart(option, "difference")

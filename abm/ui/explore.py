@@ -30,23 +30,33 @@ def use_summaries(state: AppState) -> list[dict]:
 
 
 @solara.component
+def LiveMap(state: AppState, index: int = 0, label: str = "") -> None:
+    """One run's map; the only part of a view that redraws on every frame."""
+    state.frame.value  # noqa: B018 - subscribe: the map follows every frame
+    runs = state.runs
+    if index < len(runs):
+        CityMap(runs[index].image, runs[index].model.time, label)
+    else:
+        solara.Info("No run yet.")
+
+
+@solara.component
 def MapBeside(state: AppState, children: list | None = None) -> None:
     """The first run's map with a panel beside it: ``with MapBeside(state): Panel(...)``."""
-    state.frame.value  # noqa: B018 - subscribe: the map follows every frame
-    run = state.run
     with solara.Columns([3, 2]):
-        if run is not None:
-            CityMap(run.image)
-        else:
-            solara.Info("No run yet.")
+        LiveMap(state)
         solara.Column(children=children or [])
 
 
 @solara.component
+def LiveSummary(state: AppState, names: tuple[str, ...] = ("this run",)) -> None:
+    SummaryPanel(use_summaries(state), list(names))
+
+
+@solara.component
 def ExploreView(state: AppState) -> None:
-    summaries = use_summaries(state)
     with MapBeside(state):
-        SummaryPanel(summaries, ["this run"])
+        LiveSummary(state)
     LiveCharts(state)
 
 

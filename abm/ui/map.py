@@ -87,11 +87,9 @@ class MapRenderer:
                                     linewidths=0, alpha=0.75, zorder=5, animated=True)
         self.units = ax.scatter(empty[:, 0], empty[:, 1], s=60, marker="^", linewidths=0.8,
                                 edgecolors="white", zorder=6, animated=True)
-        self.clock = ax.text(0.01, 0.99, "", transform=ax.transAxes, va="top", ha="left",
-                             fontsize=10, zorder=7, animated=True,
-                             bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})
-        self.movers = (self.coverage, self.crimes, self.cameras, self.offenders, self.units,
-                       self.clock)
+        # No text among the movers: laying out text costs more than all the markers together;
+        # the time is shown beside the map instead.
+        self.movers = (self.coverage, self.crimes, self.cameras, self.offenders, self.units)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
@@ -137,7 +135,6 @@ class MapRenderer:
         colours[:, 3] = np.clip(1.0 - ages / (CRIME_FADE_DAYS * MINUTES_PER_DAY), 0.1, 1.0)
         self.crimes.set_offsets(self.xy[nodes].reshape(-1, 2))
         self.crimes.set_facecolors(colours)
-        self.clock.set_text(clock_text(model.time))
 
     def draw(self, model: SafeCityModel) -> np.ndarray:
         """Redraw the moving layers over the cached background; returns the RGBA pixels."""
@@ -188,9 +185,9 @@ def renderer_for(model: SafeCityModel) -> MapRenderer:
 
 
 @solara.component
-def CityMap(image: bytes, label: str = "") -> None:
-    """The map image of one model, with an optional caption (compare mode)."""
+def CityMap(image: bytes, time_min: float, label: str = "") -> None:
+    """The map image of one model, captioned with its clock (and a label in compare mode)."""
+    caption = clock_text(time_min) + (f" - {label}" if label else "")
     with solara.Column(gap="4px", classes=["abm-map"]):
-        if label:
-            solara.Text(label, style={"font-weight": "bold"})
+        solara.Text(caption, style={"font-weight": "bold"}, classes=["abm-map-caption"])
         solara.Image(image, width="100%", classes=["abm-map-image"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import solara
 
-from abm.config import Config, load
+from abm.config import Config, ConfigError, load, read_yaml
 
 # The project's configs/ folder; ABM_CONFIG_DIR points the picker at another folder.
 CONFIG_DIR = Path(os.environ.get("ABM_CONFIG_DIR")
@@ -16,12 +16,28 @@ CONFIG_DIR = Path(os.environ.get("ABM_CONFIG_DIR")
 DEFAULT_SCENARIO = "default.yaml"
 
 
+def is_scenario(path: Path) -> bool:
+    """Whether a YAML file is a scenario (what `abm run` takes), not e.g. a sweep file.
+
+    A file naming no config section at all is another kind of file and is left out; a file that
+    does not parse, or names a section with bad values, is a broken scenario and is kept, so
+    choosing it shows what is wrong.
+    """
+    try:
+        data = read_yaml(path)
+    except ConfigError:
+        return True
+    if not isinstance(data, dict) or not data:
+        return True
+    return any(key in Config.model_fields for key in data)
+
+
 def list_scenarios(root: Path = CONFIG_DIR) -> list[str]:
     """Scenario files under ``root`` as sorted relative paths (``default.yaml`` first)."""
     if not root.is_dir():
         return []
     found = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                   if p.suffix in (".yaml", ".yml") and p.is_file())
+                   if p.suffix in (".yaml", ".yml") and p.is_file() and is_scenario(p))
     if DEFAULT_SCENARIO in found:
         found.remove(DEFAULT_SCENARIO)
         found.insert(0, DEFAULT_SCENARIO)

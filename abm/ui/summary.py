@@ -38,9 +38,10 @@ def fmt(value, pattern: str) -> str:
 def difference(a, b, pattern: str) -> str:
     if a is None or b is None:
         return "n/a"
-    d = b - a
-    text = pattern.format(d)
-    return text if d < 0 or text.startswith("-") else "+" + text
+    text = pattern.format(b - a)
+    if not any(ch in "123456789" for ch in text):
+        return text.lstrip("-")  # no sign on a difference that rounds to zero
+    return text if text.startswith("-") else "+" + text
 
 
 def summary_rows(summaries: list[dict]) -> list[tuple[str, list[str]]]:
