@@ -211,3 +211,22 @@ def test_compare_mode_side_by_side(page):
     assert headers[1:] == ["A", "B", "B - A"]
     assert map_is_drawn(page)
     page.screenshot(path=str(SHOTS / "app-compare.png"), full_page=True)
+
+
+def test_play_to_the_end_shows_the_figures_abm_run_writes(page):
+    from abm.config import load
+    from abm.simulate import simulate
+
+    page.locator(".abm-transport .v-select").click()
+    page.locator(".v-menu__content .v-list-item", has_text="1 week").click()
+    page.click(".abm-play")
+    wait_clock(page, r"^Day 30\.00 of 30 - done")
+    page.wait_for_selector(".abm-play[disabled], .abm-play.v-btn--disabled")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.abm-figures tr')].some("
+        "r => r.innerText.includes('Days simulated') && r.innerText.includes('30.00'))")
+    expected = simulate(load(ROOT / "configs/default.yaml")).summary
+    assert int(figure(page, "Crimes (true)").replace(",", "")) == expected["crimes_total"]
+    assert int(figure(page, "Crimes recorded").replace(",", "")) == expected["crimes_reported"]
+    assert int(figure(page, "Arrests").replace(",", "")) == expected["arrests"]
+    assert figure(page, "Clearance rate") == f"{expected['clearance_rate']:.1%}"

@@ -280,7 +280,7 @@ def test_compare_mode_runs_two_models_in_lockstep(configs):
     assert state.mode.value == EXPLORE and len(state.runs) == 1
 
 
-def test_play_advances_until_paused(configs):
+def test_play_runs_to_the_end_and_stops(configs):
     state, rc = page(configs)
     state.step_min.set(360.0)
     rc.find(v.Btn, class_="abm-play").widget.click()
@@ -299,6 +299,7 @@ def test_play_advances_until_paused(configs):
     {"offenders.count": 0},
     {"cameras.operators": 0, "cameras.count": 0, "police.units": 0, "offenders.count": 0},
     {"cameras.repair": False, "cameras.mtbf_days": 1},
+    {"city.nodes": 10_000, "city.generator": "organic"},
     {"cameras.count": 1000, "police.units": 100, "offenders.count": 2000,
      "cameras.operators": 50, "cameras.feeds_per_operator": 16,
      "police.dispatch_delay_min": 120},

@@ -135,18 +135,18 @@ def Transport(state: AppState) -> None:
 def PlayLoop(state: AppState) -> None:
     """While playing, advance a frame, give the browser a moment to show it, repeat.
 
-    The loop runs in a thread of its own; a newer loop (pause then play again) retires it.
+    The loop runs in a thread of its own. It stops when play stops, when the run ends, or when
+    the task is no longer current (play pressed again, or the browser tab closed).
     """
     playing = state.playing.value
 
     def loop():
-        token = state.new_loop()
-        while state.playing.value and state.loop_token == token:
+        while playing and task.is_current() and state.playing.value:
             time.sleep(FRAME_PAUSE_S)
-            if not state.playing.value or state.loop_token != token or not state.step():
+            if not (task.is_current() and state.playing.value) or not state.step():
                 break
 
-    solara.lab.use_task(loop, dependencies=[playing], prefer_threaded=True)
+    task = solara.lab.use_task(loop, dependencies=[playing], prefer_threaded=True)
 
 
 # Pause between frames while playing, so the browser can show each map.

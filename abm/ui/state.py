@@ -44,7 +44,6 @@ class AppState:
         self.frame = solara.reactive(0)  # bumps after every frame: maps and clock redraw
         self.days = solara.reactive((0, 0))  # (run generation, closed days): charts redraw
         self.runs: list[Simulation] = []
-        self.loop_token = 0  # the play loop that may run; older loops stop
         self._generation = 0
         if scenario is not None and scenario in self.scenarios:
             self.choose(scenario)
@@ -167,12 +166,6 @@ class AppState:
 
     def pause(self) -> None:
         self.playing.set(False)
-
-    def new_loop(self) -> int:
-        """A play loop starts: it runs while the token is still the newest."""
-        with self.lock:
-            self.loop_token += 1
-            return self.loop_token
 
     # --- internals ------------------------------------------------------------------------
 
