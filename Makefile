@@ -32,7 +32,7 @@ test: $(VENV)/.installed-dev
 	$(PY) -m pytest -W error::FutureWarning
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check abm tests
+	$(VENV)/bin/ruff check abm tests app.py
 
 clean:
 	rm -rf $(VENV)

@@ -18,7 +18,7 @@ from abm.config import ConfigError, load
 from abm.model import SafeCityModel
 from abm.simulate import simulate
 from abm.ui.charts import chart_options, difference_option
-from abm.ui.frame import DEFAULT_STEP_MIN, app_frame
+from abm.ui.frame import DEFAULT_STEP_MIN, app_frame, frame
 from abm.ui.map import COLOURS, MapRenderer, recent_crimes, renderer_for
 from abm.ui.scenarios import list_scenarios
 from abm.ui.session import CityCache, Simulation
@@ -118,9 +118,10 @@ def test_map_draws_streets_at_real_positions():
 def test_app_frame_advances_the_model_and_redraws_the_map():
     model = SafeCityModel(small())
     first = renderer_for(model).draw(model).copy()
-    png = app_frame(model)
+    assert app_frame(model) is None
     assert model.time == DEFAULT_STEP_MIN
-    assert png.startswith(b"\x89PNG")
+    assert frame(model, 30.0).startswith(b"\x89PNG")
+    assert model.time == DEFAULT_STEP_MIN + 30.0
     for _ in range(24):
         app_frame(model)
     later = renderer_for(model).draw(model)

@@ -1,8 +1,9 @@
 """Compare mode: two runs with the same seed and city, different settings, in lockstep.
 
-Run A has the panel's settings; run B has them with a few changes (the contrast). Both share
-every random stream the changed settings do not touch, so their difference in crime is the
-effect of the change, not of luck.
+Run A has the panel's settings; run B has them with a few changes (the contrast). Same seed,
+same city, same people: the two runs start identical and part ways only where the changed
+settings make something happen differently (from then on chance diverges too, so one pair of
+runs shows an effect plus noise; `abm` sweeps with replicates measure it).
 """
 
 from __future__ import annotations

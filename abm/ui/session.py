@@ -14,7 +14,7 @@ from abm.config import Config
 from abm.metrics import crime_frame, summarise
 from abm.model import SafeCityModel
 from abm.streets import City, build_city
-from abm.ui.frame import DEFAULT_STEP_MIN, app_frame
+from abm.ui.frame import DEFAULT_STEP_MIN, frame
 from abm.ui.map import renderer_for
 
 
@@ -65,7 +65,7 @@ class Simulation:
 
     def advance(self, step_min: float = DEFAULT_STEP_MIN) -> None:
         """One app frame: ``step_min`` simulated minutes, then the map redrawn."""
-        self.image = app_frame(self.model, step_min)
+        self.image = frame(self.model, step_min)
 
     def summary(self) -> dict:
         """summary.json's figures for the run so far (computed once per model time)."""
