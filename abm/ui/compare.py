@@ -86,8 +86,13 @@ def DifferenceChart(state: AppState) -> None:
     """Redrawn when a day closes or the runs restart."""
     days = state.days.value
     runs = state.runs
-    option = solara.use_memo(
-        lambda: difference_option(runs[0].daily_rows(), runs[1].daily_rows())
-        if len(runs) == 2 else None, dependencies=[days, id(runs)])
+
+    def compute():
+        if len(runs) != 2:
+            return None
+        with state.lock:
+            return difference_option(runs[0].daily_rows(), runs[1].daily_rows())
+
+    option = solara.use_memo(compute, dependencies=[days, id(runs)])
     if option is not None:
         Chart(option, "difference")

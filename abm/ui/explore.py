@@ -25,8 +25,12 @@ def use_refresh(state: AppState) -> tuple:
 def use_summaries(state: AppState) -> list[dict]:
     """summary.json's figures for each run, refreshed as ``use_refresh`` says."""
     runs = state.runs
-    return solara.use_memo(lambda: [run.summary() for run in runs],
-                           dependencies=[use_refresh(state), id(runs)])
+
+    def compute():
+        with state.lock:  # the play loop may be advancing the model on another thread
+            return [run.summary() for run in runs]
+
+    return solara.use_memo(compute, dependencies=[use_refresh(state), id(runs)])
 
 
 @solara.component
@@ -64,8 +68,13 @@ def ExploreView(state: AppState) -> None:
 def LiveCharts(state: AppState) -> None:
     """The run's charts, refreshed as ``use_refresh`` says."""
     run = state.run
-    options = solara.use_memo(
-        lambda: chart_options(run.daily_rows(), run.response_times()) if run else None,
-        dependencies=[use_refresh(state), id(run)])
+
+    def compute():
+        if run is None:
+            return None
+        with state.lock:
+            return chart_options(run.daily_rows(), run.response_times())
+
+    options = solara.use_memo(compute, dependencies=[use_refresh(state), id(run)])
     if options is not None:
         Charts(options)

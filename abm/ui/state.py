@@ -117,13 +117,12 @@ class AppState:
 
     def restart(self) -> None:
         """Build fresh run(s) at day 0 from the current settings."""
+        config, comparing = self.config.value, self.comparing  # reactives outside the lock
         try:
+            configs = [config] + ([edit(config, self.contrast.value)] if comparing else [])
             with self.lock:
-                configs = [self.config.value]
-                if self.comparing:
-                    configs.append(self.contrast_config())
                 city = self.cities.get(configs[0])
-                runs = [Simulation(config, city) for config in configs]
+                runs = [Simulation(each, city) for each in configs]
                 self.runs = runs
                 self._generation += 1
         except ConfigError as exc:
@@ -138,6 +137,7 @@ class AppState:
 
     def step(self) -> bool:
         """One frame: every run advances ``step_min`` (never past ``run.days``) in lockstep."""
+        step_min = self.step_min.value  # read reactives outside the lock
         try:
             with self.lock:
                 run = self.run
@@ -145,7 +145,7 @@ class AppState:
                     advanced = False
                 else:
                     end = run.config.run.days * MINUTES_PER_DAY
-                    minutes = min(self.step_min.value, end - run.model.time)
+                    minutes = min(step_min, end - run.model.time)
                     for each in self.runs:
                         each.advance(minutes)
                     advanced = True
