@@ -20,14 +20,19 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev,geo]'
 	touch $@ $(VENV)/.installed
 
+# The app at http://localhost:$(PORT): all assets served locally (works offline), no browser
+# opened, no version check or telemetry calls.
 run: $(VENV)/.installed
-	$(VENV)/bin/abm run configs/default.yaml
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run app.py --host localhost \
+		--port $(PORT) --production --no-open --no-check-version
 
+# Browser tests drive Debian's chromium (installed with apt when missing; skipped if impossible).
 test: $(VENV)/.installed-dev
+	.ci/install-chromium
 	$(PY) -m pytest -W error::FutureWarning
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check abm tests
+	$(VENV)/bin/ruff check abm tests app.py
 
 clean:
 	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""The Solara app's components: one concept per module, thin over the model's public API."""

@@ -1,0 +1,85 @@
+"""A live run the app shows: a model built from a config, advanced by app frames.
+
+Nothing here decides anything about crime or policing: it builds ``SafeCityModel`` from a
+validated ``Config``, advances it with ``run_for`` and asks ``abm.metrics`` for the figures.
+The owner (the app's session state) serialises the play loop and button clicks, which arrive
+on different threads, with one lock per browser session.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from abm.config import Config
+from abm.metrics import crime_frame, summarise
+from abm.model import SafeCityModel
+from abm.streets import City, build_city
+from abm.ui.frame import DEFAULT_STEP_MIN, frame
+from abm.ui.map import renderer_for
+
+
+class CityCache:
+    """Street graphs by settings and seed, so runs that ask for the same city share it.
+
+    Building a city is deterministic in its settings and seed, so a cached city is identical to
+    a fresh one; sharing it keeps a slider change from regenerating the streets and gives the
+    two sides of compare mode the very same city. One cache per browser session: a city's
+    route cache is not meant to be used from two threads at once.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._cities: OrderedDict[str, City] = OrderedDict()
+
+    def get(self, config: Config) -> City:
+        seed = config.city.seed if config.city.seed is not None else config.run.seed
+        key = f"{config.city.model_dump_json()}|{seed}"
+        city = self._cities.get(key)
+        if city is None:
+            city = self._cities[key] = build_city(config.city, seed)
+            while len(self._cities) > self.size:
+                self._cities.popitem(last=False)
+        else:
+            self._cities.move_to_end(key)
+        return city
+
+
+class Simulation:
+    """One model the app shows, its latest map image and its summary figures."""
+
+    def __init__(self, config: Config, city: City | None = None) -> None:
+        self.config = config
+        self.model = SafeCityModel(config, city=city)
+        self.image = renderer_for(self.model).png(self.model)
+        self._summary: dict | None = None
+        self._summary_at: tuple[float, int] | None = None
+
+    @property
+    def day(self) -> float:
+        return self.model.day
+
+    @property
+    def finished(self) -> bool:
+        """The scenario's ``run.days`` have been simulated (the app may still go on)."""
+        return self.model.day >= self.config.run.days
+
+    def advance(self, step_min: float = DEFAULT_STEP_MIN) -> None:
+        """One app frame: ``step_min`` simulated minutes, then the map redrawn."""
+        self.image = frame(self.model, step_min)
+
+    def summary(self) -> dict:
+        """summary.json's figures for the run so far (computed once per model time)."""
+        key = (self.model.time, len(self.model.crimes))
+        if self._summary_at != key:
+            self._summary = summarise(self.model, crime_frame(self.model.crimes))
+            self._summary_at = key
+        return self._summary
+
+    def daily_rows(self) -> list[dict]:
+        """The closed daily rows of the recorder so far (a copy, safe to plot)."""
+        return list(self.model.recorder.rows)
+
+    def response_times(self) -> list[float]:
+        """Response times (min) of calls answered so far."""
+        return [c.response_time_min for c in self.model.crimes
+                if c.response_time_min == c.response_time_min]  # drop NaN
