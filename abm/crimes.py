@@ -48,7 +48,7 @@ class Crime:
     __slots__ = ("model", "crime_id", "time_min", "node", "kind", "offender", "zone",
                  "under_camera", "under_working_camera", "perceived_camera", "police_present",
                  "detected_live", "reported", "report_time_min", "response_time_min",
-                 "arrested", "arrest_mode", "arrest_time_min", "__weakref__")
+                 "arrested", "arrest_mode", "arrest_time_min", "_victim_delay", "__weakref__")
 
     def __init__(self, model: SafeCityModel, offender: Offender, node: int,
                  perceived_camera: bool, police_present: bool) -> None:
@@ -66,7 +66,12 @@ class Crime:
         self.perceived_camera = perceived_camera
         self.police_present = police_present
         self.detected_live = cams.detects_live(node)
-        self.reported = self.detected_live or model.random.random() < self._report_prob()
+        # The victim's draws are made whether or not an operator saw the crime, so twin runs
+        # (with and without cameras) stay on the same random stream.
+        victim_calls = model.random.random() < self._report_prob()
+        delay = self._draw_victim_delay()
+        self._victim_delay = delay if victim_calls else math.inf
+        self.reported = self.detected_live or victim_calls
         self.report_time_min = math.nan
         self.response_time_min = math.nan
         self.arrested = False
@@ -78,15 +83,17 @@ class Crime:
         return {CrimeKind.ROBBERY: v.report_prob_robbery, CrimeKind.THEFT: v.report_prob_theft,
                 CrimeKind.BURGLARY: v.report_prob_burglary}[self.kind]
 
-    def report_delay(self) -> float:
-        """Minutes until the call reaches dispatch: an operator's alert or a victim's call."""
-        if self.detected_live:
-            return self.model.config.cameras.alert_delay_min
+    def _draw_victim_delay(self) -> float:
         v = self.model.config.victims
         if v.report_delay_median_min == 0:
             return 0.0
         return self.model.random.lognormvariate(math.log(v.report_delay_median_min),
                                                 v.report_delay_sigma)
+
+    def report_delay(self) -> float:
+        """Minutes until the call reaches dispatch: an operator's alert or a victim's call."""
+        alert = self.model.config.cameras.alert_delay_min if self.detected_live else math.inf
+        return min(alert, self._victim_delay)
 
     def call(self) -> None:
         """The call reaches the dispatcher."""
