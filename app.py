@@ -8,11 +8,12 @@ import solara
 from abm.ui.compare import CompareView
 from abm.ui.controls import SettingsPanel, Transport
 from abm.ui.explore import ExploreView
+from abm.ui.lessons import LessonView
 from abm.ui.scenarios import ScenarioPicker
-from abm.ui.state import COMPARE, EXPLORE, AppState, app_context
+from abm.ui.state import COMPARE, EXPLORE, LESSONS, AppState, app_context
 
-# One view per mode, each beside the same controls; a new mode (e.g. lessons) is one entry.
-MODES = {EXPLORE: ExploreView, COMPARE: CompareView}
+# One view per mode, each beside the same controls; a new mode is one entry.
+MODES = {EXPLORE: ExploreView, COMPARE: CompareView, LESSONS: LessonView}
 
 STYLE = """
 .abm-controls { width: 330px; min-width: 330px; max-height: calc(100vh - 120px);

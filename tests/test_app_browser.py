@@ -230,3 +230,37 @@ def test_play_to_the_end_shows_the_figures_abm_run_writes(page):
     assert int(figure(page, "Crimes recorded").replace(",", "")) == expected["crimes_reported"]
     assert int(figure(page, "Arrests").replace(",", "")) == expected["arrests"]
     assert figure(page, "Clearance rate") == f"{expected['clearance_rate']:.1%}"
+
+
+def test_lesson_mode_steps_through_a_lesson(page):
+    from abm import lessons
+
+    lesson = lessons.load(lessons.available()[0])  # the lesson the mode opens with
+    first, second = lesson.steps[0], lesson.steps[1]
+    page.locator(".abm-modes button", has_text="Lessons").click()
+    page.wait_for_selector(f".abm-lesson-text:has-text({first.text.strip()[:40]!r})")
+    assert page.inner_text(".abm-lesson-step") == f"Step 1 of {len(lesson.steps)}"
+    days = lesson.config(0).run.days
+    wait_clock(page, rf"^Day 0\.00 of {days:g}$")
+    page.click(".abm-step")
+    wait_clock(page, r"^Day 0\.04")
+    page.click(".abm-lesson-next")
+    page.wait_for_selector(f".abm-lesson-text:has-text({second.text.strip()[:40]!r})")
+    assert page.inner_text(".abm-lesson-question") == second.question.strip()
+    assert page.inner_text(".abm-lesson-step") == f"Step 2 of {len(lesson.steps)}"
+    wait_clock(page, rf"^Day 0\.00 of {lesson.config(1).run.days:g}$")  # the run restarted
+    page.click(".abm-step")
+    wait_clock(page, r"^Day 0\.04")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.abm-figures tr')].some("
+        "r => r.innerText.includes('Days simulated') && r.innerText.includes('0.04'))")
+    page.locator(".abm-transport .v-select").click()  # a week more, so the charts have days
+    page.locator(".v-menu__content .v-list-item", has_text="1 week").click()
+    page.click(".abm-step")
+    wait_clock(page, r"^Day 7\.04")
+    assert page.inner_text(".abm-lesson-step") == f"Step 2 of {len(lesson.steps)}"
+    for name in ("crimes", "arrests", "cameras", "risk", "response"):
+        page.wait_for_selector(f".abm-chart-{name} canvas")
+    assert map_is_drawn(page)
+    time.sleep(1.0)  # let the charts finish drawing before the screenshot
+    page.screenshot(path=str(SHOTS / "app-lesson.png"), full_page=True)

@@ -14,16 +14,18 @@ import solara
 import yaml
 from matplotlib.colors import to_rgba
 
+from abm import lessons
 from abm.config import ConfigError, load
 from abm.model import SafeCityModel
 from abm.simulate import simulate
 from abm.ui.charts import chart_options, difference_option
 from abm.ui.frame import DEFAULT_STEP_MIN, app_frame, frame
+from abm.ui.lessons import step_label
 from abm.ui.map import COLOURS, MapRenderer, recent_crimes, renderer_for
 from abm.ui.scenarios import list_scenarios
 from abm.ui.session import CityCache, Simulation
 from abm.ui.settings import edit, hardware_uptime, mttr_for_uptime
-from abm.ui.state import COMPARE, EXPLORE, AppState
+from abm.ui.state import COMPARE, EXPLORE, LESSONS, AppState
 from tests.conftest import ROOT, small
 
 SMALL_TOWN = {"run": {"days": 2, "seed": 3}, "city": {"nodes": 225},
@@ -316,3 +318,120 @@ def test_extreme_inputs_keep_the_app_up(configs, changes):
     assert summary["sim_days"] == pytest.approx(7.0)
     if changes.get("cameras.repair") is False:
         assert (state.run.model.cameras.state() == 0).all()  # every camera broken
+
+
+# --- lesson mode ----------------------------------------------------------------------------
+
+
+def text(rc, cls: str) -> str:
+    return rc.find(ipyvue.Html, class_=cls).widget.children[0]
+
+
+def lesson_mode(configs):
+    state, rc = page(configs)
+    rc.find(v.BtnToggle, class_="abm-modes").widget.v_model = 2  # the third button: Lessons
+    assert state.mode.value == LESSONS
+    return state, rc
+
+
+def assert_on_step(state, rc, lesson, i):
+    """The panel shows step i and the app runs its settings, restarted at day 0."""
+    step = lesson.steps[i]
+    assert text(rc, "abm-lesson-step") == f"Step {i + 1} of {len(lesson.steps)}"
+    assert text(rc, "abm-lesson-text") == step.text.strip()
+    assert text(rc, "abm-lesson-question") == step.question.strip()
+    assert state.config.value == lesson.config(i)
+    assert state.run.config == lesson.config(i)
+    assert state.scenario.value == step_label(lesson, i)
+    assert state.run.model.time == 0
+    assert clock(rc) == f"Day 0.00 of {lesson.config(i).run.days:g}"
+    assert state.message.value == ""
+
+
+def test_lesson_mode_loads_each_step_of_each_lesson(configs):
+    state, rc = lesson_mode(configs)
+    shipped = [lessons.load(p) for p in lessons.available()]
+    assert_on_step(state, rc, shipped[0], 0)  # entering the mode opens the first lesson
+    for lesson in shipped:
+        rc.find(v.Select, label="Lesson").widget.v_model = lesson.title
+        assert text(rc, "abm-lesson-summary") == lesson.summary.strip()
+        assert_on_step(state, rc, lesson, 0)
+        assert rc.find(v.Btn, class_="abm-lesson-previous").widget.disabled
+        rc.find(v.Btn, class_="abm-step").widget.click()
+        assert state.run.model.time == DEFAULT_STEP_MIN
+        rc.find(v.Btn, class_="abm-lesson-next").widget.click()
+        assert_on_step(state, rc, lesson, 1)  # the run restarted at day 0
+        rc.find(v.Btn, class_="abm-lesson-previous").widget.click()
+        assert_on_step(state, rc, lesson, 0)
+    police = shipped[[x.name for x in shipped].index("cameras-or-police")]
+    rc.find(v.Select, label="Lesson").widget.v_model = police.title
+    for _ in range(2):
+        rc.find(v.Btn, class_="abm-lesson-next").widget.click()
+    assert state.config.value.police.units == 7 == len(state.run.model.units)  # "All police"
+    assert slider(rc, "police.units").v_model == 7  # the settings panel shows the step's
+    rc.find(v.Btn, class_="abm-lesson-next").widget.click()
+    assert rc.find(v.Btn, class_="abm-lesson-next").widget.disabled  # the last step
+    assert state.config.value.cameras.operators == 4
+
+
+def test_leaving_and_coming_back_keeps_the_step_and_its_run(configs):
+    state, rc = lesson_mode(configs)
+    rc.find(v.Btn, class_="abm-lesson-next").widget.click()
+    rc.find(v.Btn, class_="abm-step").widget.click()
+    modes = rc.find(v.BtnToggle, class_="abm-modes").widget
+    modes.v_model = 0
+    slider(rc, "cameras.operators").fire_event("change", 3)  # the user tries an answer out
+    modes.v_model = 2
+    assert text(rc, "abm-lesson-step").startswith("Step 2 of")
+    assert state.config.value.cameras.operators == 3  # not reset to the step's settings
+    picker = rc.find(v.Select, label="Scenario (configs/)").widget
+    assert picker.v_model == state.scenario.value in picker.items
+    picker.v_model = "default.yaml"
+    assert state.config.value.run.days == 2
+
+
+@pytest.fixture
+def lesson_files(tmp_path, monkeypatch):
+    """A lesson folder: a readable two-step lesson on the small town, and a broken lesson."""
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    (folder / "town.yaml").write_text(yaml.safe_dump(SMALL_TOWN))
+    (folder / "a-broken.yaml").write_text(
+        "title: Broken\nsummary: A step with a bad value.\nsteps:\n"
+        "  - {title: A, scenario: town.yaml, set: {cameras.count: -2}, text: T, question: Q}\n")
+    (folder / "tiny.yaml").write_text(
+        "title: Tiny\nsummary: Two steps.\nsteps:\n"
+        "  - {title: Bare, scenario: town.yaml, set: {cameras.count: 0}, text: No cameras.,"
+        " question: 'How much crime?'}\n"
+        "  - {title: Some, scenario: town.yaml, set: {cameras.operators: 3}, text: Cameras.,"
+        " question: 'Less?'}\n")
+    found = sorted(folder.glob("*.yaml"))
+    found.remove(folder / "town.yaml")
+    monkeypatch.setattr(lessons, "available", lambda: found)
+    return found
+
+
+def test_broken_lesson_file_is_a_message(configs, lesson_files):
+    state, rc = lesson_mode(configs)
+    tiny = lessons.load(lesson_files[1])
+    assert_on_step(state, rc, tiny, 0)  # the first readable lesson opens
+    picker = rc.find(v.Select, label="Lesson").widget
+    assert picker.items == ["a-broken.yaml (cannot be read)", "Tiny"]
+    picker.v_model = "a-broken.yaml (cannot be read)"
+    message = rc.find(v.Alert, class_="abm-message")
+    assert "cameras.count" in str(message.widget.children)
+    assert len(state.message.value.splitlines()) == 1
+    assert state.config.value == tiny.config(0)  # the last good run stays
+    rc.find(v.Btn, class_="abm-step").widget.click()
+    assert clock(rc).startswith("Day 0.04")
+    picker.v_model = "Tiny"
+    assert_on_step(state, rc, tiny, 0)
+
+
+def test_only_broken_lessons_keep_the_app_up(configs, lesson_files, monkeypatch):
+    monkeypatch.setattr(lessons, "available", lambda: lesson_files[:1])
+    state, rc = lesson_mode(configs)
+    assert "cameras.count" in state.message.value
+    assert state.config.value.run.days == 2  # default.yaml still runs
+    rc.find(v.Btn, class_="abm-step").widget.click()
+    assert clock(rc).startswith("Day 0.04")

@@ -51,4 +51,7 @@ def load_scenario(name: str, root: Path = CONFIG_DIR) -> Config:
 
 @solara.component
 def ScenarioPicker(names: list[str], value: str | None, on_value: Callable[[str], None]) -> None:
-    solara.Select(label="Scenario (configs/)", values=names, value=value, on_value=on_value)
+    """The files, plus the current label when it names no file (a lesson step), so the picker
+    always says what is loaded."""
+    values = names if value is None or value in names else [*names, value]
+    solara.Select(label="Scenario (configs/)", values=values, value=value, on_value=on_value)

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 EXPLORE = "Explore"
 COMPARE = "Compare"
+LESSONS = "Lessons"
 
 
 class AppState:
@@ -73,9 +74,18 @@ class AppState:
         except ConfigError as exc:
             self.message.set(str(exc))
             return
-        self.scenario.set(name)
+        self.load(config, name)
+
+    def load(self, config: Config, label: str) -> None:
+        """Show ``config`` as if it were a scenario called ``label`` (a lesson step, say): the
+        panel shows its settings and the run restarts from day 0 with them."""
+        self.scenario.set(label)
         self.config.set(config)
         self.restart()
+
+    def report(self, message: str) -> None:
+        """Say in one line why an action was refused; the current run stays."""
+        self.message.set(message)
 
     def change(self, key: str, value: Any) -> None:
         """Change one setting of run A; the run restarts from day 0 with it."""
