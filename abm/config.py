@@ -195,12 +195,15 @@ class OffenderSettings(Section):
         "each year), independent of cameras and police.", "context brief: national crime "
         "+2.9% in 2018; a scenario input", ge=-0.9, le=5,
     )
-    near_repeat_boost: float = param(
-        1.0, "-", "Relative rise of attractiveness near a recent crime.",
-        "Johnson & Bowers 2004", ge=0, le=20,
+    near_repeat_excitation: float = param(
+        2e-5, "per place passed per crime", "Chance of a target added at each place within "
+        "the radius by one recent crime (before decay).", "Johnson & Bowers 2004; "
+        "self-exciting form after Mohler et al. 2011; size calibrated (validation.md)",
+        ge=0, le=0.1,
     )
     near_repeat_radius_m: float = param(
-        400.0, "m", "Radius of raised risk after a crime.", "Johnson & Bowers 2004 (300-400 m)",
+        400.0, "m", "Radius of raised risk after a crime.",
+        "Johnson & Bowers 2004 (300-400 m)",
         ge=0, le=5000,
     )
     near_repeat_days: float = param(
@@ -230,7 +233,7 @@ class VictimSettings(Section):
         ge=0, le=10_000,
     )
     report_delay_sigma: float = param(
-        1.0, "log-units", "Spread (lognormal sigma) of the reporting delay.", ASSUMPTION,
+        0.7, "log-units", "Spread (lognormal sigma) of the reporting delay.", ASSUMPTION,
         ge=0, le=5,
     )
 
@@ -266,6 +269,11 @@ class PoliceSettings(Section):
         0.4, "probability", "Perceived risk added by visible police presence.", ASSUMPTION,
         ge=0, le=1,
     )
+    residual_saturation_min: float = param(
+        15.0, "min", "Stop length beyond which residual deterrence no longer grows; shorter "
+        "stops leave proportionally less.", "Koper 1995 (residual deterrence rises with stop "
+        "length up to about 15 minutes)", gt=0, le=600,
+    )
     dispatch_delay_min: float = param(
         2.0, "min", "Call handling time before a unit is assigned.", ASSUMPTION, ge=0, le=600
     )
@@ -273,11 +281,12 @@ class PoliceSettings(Section):
         40.0, "min", "Time a unit is busy at a scene.", ASSUMPTION, ge=0, le=1440
     )
     arrest_ref_prob: float = param(
-        0.25, "probability", "Chance of an on-scene arrest at the reference response time.",
+        0.3, "probability", "Chance of an on-scene arrest at the reference response time.",
         ASSUMPTION, ge=0, le=1,
     )
     arrest_ref_min: float = param(
-        10.0, "min", "Reference response time for the arrest curve.", ASSUMPTION, gt=0, le=600
+        12.0, "min", "Reference response time for the arrest curve (about the model's median "
+        "response time, where the published slope applies).", ASSUMPTION, gt=0, le=600
     )
     arrest_drop_per_10pct: float = param(
         0.047, "probability", "Drop in arrest chance for a 10% longer response at the "
@@ -449,7 +458,8 @@ class CostSettings(Section):
 # Settings a timeline may change during a run; the rest shape the city and its agents at start.
 MUTABLE = frozenset({
     *(f"police.{k}" for k in ("units", "patrol", "hotspots", "dwell_min",
-                              "residual_deterrence_min", "presence_radius_m", "presence_risk",
+                              "residual_deterrence_min", "residual_saturation_min",
+                              "presence_radius_m", "presence_risk",
                               "dispatch_delay_min", "scene_time_min")),
     *(f"cameras.{k}" for k in ("mtbf_days", "mttr_days", "repair", "group_mtbf_days",
                                "group_mttr_days", "obstruction_mttr_days", "operators",

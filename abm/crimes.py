@@ -133,30 +133,33 @@ class Crime:
                 self.arrest_time_min)
 
 
-# Most a place's risk can be raised by piled-up near repeats, in boosts (assumption).
-NEAR_REPEAT_CAP = 3.0
-
-
 class NearRepeats:
-    """Raised risk near recent crimes, decaying with time (Johnson & Bowers 2004)."""
+    """Raised risk near recent crimes, decaying with time (Johnson & Bowers 2004).
+
+    Each crime adds a fixed chance of finding a target at every place within the radius, fading
+    exponentially: a self-exciting process (as in Mohler et al. 2011). The excitation is added
+    to, not multiplied with, a place's own attractiveness, so busy places do not feed on
+    themselves without bound.
+    """
 
     def __init__(self, model: SafeCityModel) -> None:
         s = model.config.offenders
         self.model = model
-        self.boost = s.near_repeat_boost
+        self.excitation = s.near_repeat_excitation
         self.radius = s.near_repeat_radius_m
         self.tau = s.near_repeat_days * 1440.0
-        self.level = np.zeros(model.city.n)
-        self.since = np.zeros(model.city.n)
+        self.level = np.zeros(model.city.n)  # crimes nearby, each weighted by its decay
+        self.since = np.zeros(model.city.n)  # when the level was last brought up to date
 
-    def factor(self, nodes: np.ndarray, now: float) -> np.ndarray:
-        """Multiplier on attractiveness at these places now."""
-        return 1.0 + self.level[nodes] * np.exp((self.since[nodes] - now) / self.tau)
+    def extra(self, nodes: np.ndarray, now: float) -> np.ndarray | float:
+        """Chance of a target added at these places now."""
+        if self.excitation == 0:
+            return 0.0
+        return self.excitation * self.level[nodes] * np.exp((self.since[nodes] - now) / self.tau)
 
     def record(self, node: int, now: float) -> None:
-        if self.boost == 0 or self.radius == 0:
+        if self.excitation == 0 or self.radius == 0:
             return
         near = self.model.city.within(node, self.radius)
-        decayed = self.level[near] * np.exp((self.since[near] - now) / self.tau)
-        self.level[near] = np.minimum(decayed + self.boost, NEAR_REPEAT_CAP * self.boost)
+        self.level[near] = self.level[near] * np.exp((self.since[near] - now) / self.tau) + 1.0
         self.since[near] = now

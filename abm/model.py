@@ -149,7 +149,7 @@ class SafeCityModel(mesa.Model):
     def opportunity_prob(self, nodes: np.ndarray, now: float) -> np.ndarray:
         """Chance of meeting a suitable target at each place passed."""
         rate = self.config.offenders.opportunity_rate * self.crime_multiplier
-        p = rate * self.city.attractiveness[nodes] * self.near_repeats.factor(nodes, now)
+        p = rate * self.city.attractiveness[nodes] + self.near_repeats.extra(nodes, now)
         return np.minimum(p, 1.0)
 
     def police_present(self, node: int) -> bool:

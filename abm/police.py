@@ -74,8 +74,15 @@ class PoliceUnit(CellAgent):
         """At a patrol stop: deter for the dwell time, then move on."""
         self._arrive()
         s = self.settings
-        self.model.guard(self.node, self.model.time + s.dwell_min + s.residual_deterrence_min)
+        self._deter(s.dwell_min)
         self._event = self.model.schedule_event(self.patrol, after=s.dwell_min)
+
+    def _deter(self, stay_min: float) -> None:
+        """Guard the places around for the stay and a residual time that grows with the stay
+        up to ``residual_saturation_min`` (Koper 1995)."""
+        s = self.settings
+        residual = s.residual_deterrence_min * min(1.0, stay_min / s.residual_saturation_min)
+        self.model.guard(self.node, self.model.time + stay_min + residual)
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -92,7 +99,7 @@ class PoliceUnit(CellAgent):
         self.duty = Duty.AT_SCENE
         self.calls_answered += 1
         s = self.settings
-        self.model.guard(self.node, self.model.time + s.scene_time_min + s.residual_deterrence_min)
+        self._deter(s.scene_time_min)
         self.call.respond()
         self._event = self.model.schedule_event(self.clear_scene, after=s.scene_time_min)
 

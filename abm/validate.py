@@ -103,7 +103,7 @@ def _knox_ratio(runs) -> float:
         c = r["crimes"]
         xy = r["xy"][c["node"].to_numpy()]
         t = c["time_min"].to_numpy() / 1440.0
-        pairs = np.array(sorted(cKDTree(xy).query_pairs(400.0)))
+        pairs = cKDTree(xy).query_pairs(400.0, output_type="ndarray")
         if len(pairs) == 0:
             continue
         observed = np.sum(np.abs(t[pairs[:, 0]] - t[pairs[:, 1]]) <= 30)
