@@ -176,7 +176,11 @@ def findings(days: float) -> list[Finding]:
         Finding("near-repeat", "Crime is followed by more crime nearby, soon",
                 "Johnson & Bowers 2004", "Knox ratio within 400 m and 30 days above 1 "
                 "(1.1-3)", 1.1, 3.0, "ratio", {}, _knox_ratio,
-                "A crime raises attractiveness within 400 m, decaying over 30 days."),
+                "Each crime adds a chance of finding a target within 400 m that fades over "
+                "about a month (a self-exciting process). Crime in the model is dominated by "
+                "persistent hot spots, and against them the added risk is too small to show "
+                "as space-time clustering in a Knox test: the model's near repeats are too "
+                "weak, and its results on near repeats should not be quoted."),
         Finding("hotspot-policing", "Hot-spot patrol reduces crime modestly",
                 "Braga et al. 2019", "-1% to -30% against random patrol", -30, -1,
                 "% total crime", {"hotspot": ["police.patrol=hotspot"],
@@ -187,10 +191,11 @@ def findings(days: float) -> list[Finding]:
                 "optimal stop 10-15 min", 10, 15, "min",
                 {f"dwell={d}": [f"police.dwell_min={d}"] for d in (2, 5, 10, 15, 30, 60)},
                 _koper_optimum,
-                "Residual deterrence after a stop is a fixed input here, not a function of "
-                "how long the unit stayed; longer stops only trade presence at one place for "
-                "fewer places visited. The model therefore does not produce Koper's curve by "
-                "itself."),
+                "Residual deterrence after a stop grows with the stop's length up to 15 "
+                "minutes (Koper's observation, an input); the best stop length is an outcome: "
+                "longer stops trade presence at one place against fewer places visited. "
+                "Reproducing the optimum is therefore a consistency check, not independent "
+                "evidence."),
     ]
 
 
