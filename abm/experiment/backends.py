@@ -73,6 +73,12 @@ class LocalBackend:
     def describe(self) -> str:
         return f"{self.workers} local worker{'s' * (self.workers > 1)}"
 
+    def __enter__(self) -> LocalBackend:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
     def run(self, tasks: list[Task]) -> Iterator[tuple[Task, dict]]:
         if self.workers == 1 or len(tasks) <= 1:
             for task in tasks:
@@ -101,41 +107,62 @@ class LocalBackend:
 # --- Dask -----------------------------------------------------------------------------------
 
 class DaskBackend:
-    """Runs on a Dask cluster: an existing scheduler, or a local cluster of processes."""
+    """Runs on a Dask cluster: an existing scheduler, or a local cluster of processes.
+
+    Use it as a context manager: a given scheduler is connected to on entry, so a wrong
+    address is reported before anything is written.
+    """
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
         self.workers = workers or default_workers()
         self.scheduler = scheduler
+        self.client = None
 
     def describe(self) -> str:
         if self.scheduler:
             return f"Dask scheduler {self.scheduler}"
         return f"local Dask cluster of {self.workers} worker{'s' * (self.workers > 1)}"
 
-    def _client(self):
+    def __enter__(self) -> DaskBackend:
         try:
-            from distributed import Client, LocalCluster
+            import dask
+            from distributed import Client
         except ImportError:
             raise ConfigError("--backend dask needs the cluster extra: "
                               "pip install 'safecity-abm[cluster]'") from None
         if self.scheduler:
+            timeout = dask.config.get("distributed.comm.timeouts.connect")
             try:
-                return Client(self.scheduler, timeout="20s"), None
+                self.client = Client(self.scheduler, timeout=timeout)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ConfigError(f"--scheduler {self.scheduler}: cannot connect "
                                   f"({type(exc).__name__})") from None
-        import logging
+        return self
 
-        cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        return Client(cluster), cluster
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[Task, dict]]:
         from distributed import as_completed
 
         from abm.experiment.store import Status
 
-        client, cluster = self._client()
+        if not tasks:
+            return
+        cluster = None
+        client = self.client
+        if client is None:  # no scheduler given: a local cluster for this sweep
+            import logging
+
+            from distributed import Client, LocalCluster
+
+            cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                   processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+            client = Client(cluster)
+        futures: dict = {}
         try:
             futures = {client.submit(execute, task, pure=False): task for task in tasks}
             for future in as_completed(futures):
@@ -145,8 +172,10 @@ class DaskBackend:
                     outcome = {"status": Status.FAILED, "error": f"{type(exc).__name__}: {exc}"}
                 yield futures[future], outcome
         finally:
-            client.close()
+            for future in futures:
+                future.cancel()
             if cluster is not None:
+                client.close()
                 cluster.close()
 
 

@@ -24,8 +24,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / sweep.name
     echo = (lambda *a, **k: None) if args.quiet else print
     progress = sys.stderr.isatty() and not args.quiet
-    outcome = run_sweep(sweep, out, engine, resume=args.resume,
-                        retry_failed=args.retry_failed, progress=progress, echo=echo)
+    with engine:
+        outcome = run_sweep(sweep, out, engine, resume=args.resume,
+                            retry_failed=args.retry_failed, progress=progress, echo=echo)
     echo(f"{outcome.out}: {outcome.total} runs, {outcome.total - outcome.failed} ok, "
          f"{outcome.failed} failed ({outcome.ran} run now in {outcome.wall_s:.1f} s) -> "
          f"{outcome.out / 'results.parquet'}")
