@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from abm.config import ConfigError, parse_override
 from abm.experiment.seeds import design_seed, replicate_seeds
 from abm.experiment.sweepfile import load_sweep, override
+from tests.conftest import ROOT
 
 SMOKE_SET = {"run.days": 2, "city.nodes": 100, "offenders.count": 20}
 
@@ -213,3 +214,12 @@ def test_malformed_and_missing_sweep_files(tmp_path):
     bad.write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_sweep(bad)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs/sweeps").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_shipped_sweeps_are_valid(path):
+    sweep = load_sweep(path)
+    assert sweep.runs and sweep.name
+    if sweep.spec.baseline is not None:
+        assert None not in sweep.references

@@ -36,7 +36,7 @@ class Point:
     sample: dict[str, float] = field(default_factory=dict)  # unrounded sampled values
 
 
-def _short_names(keys: list[str]) -> dict[str, str]:
+def short_names(keys: list[str]) -> dict[str, str]:
     """``cameras.count`` -> ``count`` where the last part is unambiguous (for labels)."""
     last = [k.rsplit(".", 1)[-1] for k in keys]
     return {k: s if last.count(s) == 1 else k for k, s in zip(keys, last, strict=True)}
@@ -52,7 +52,7 @@ class GridDesign(Spec):
 
     def expand(self, seed: int) -> list[Point]:
         keys = list(self.parameters)
-        short = _short_names(keys)
+        short = short_names(keys)
         points = []
         for i, combo in enumerate(itertools.product(*self.parameters.values())):
             values = dict(zip(keys, combo, strict=True))
