@@ -130,6 +130,8 @@ def test_sigkill_at_any_moment_then_resume_gives_identical_results(reference, tm
             os.killpg(proc.pid, signal.SIGKILL)
     kept = {p.name for p in (out / "runs").glob("p*.json")}
     assert len(kept) >= after
+    if 0 < len(kept) < 12:  # a stopped sweep can be looked at already
+        assert abm_cli("report", str(out), "--quiet").returncode == 0
     done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--resume", "--workers", "1")
     assert done.returncode == 0, done.stderr
     assert f"{len(kept)} done, {12 - len(kept)} to run" in done.stdout
@@ -137,6 +139,62 @@ def test_sigkill_at_any_moment_then_resume_gives_identical_results(reference, tm
     names = sorted(p.name for p in (out / "runs").iterdir())
     assert names == sorted(p.name for p in (reference / "runs").iterdir())  # no leftovers
     assert not list(out.glob(".*.tmp"))
+
+
+def _wait_for_files(proc, out, count: int) -> None:
+    while not (out / "runs").exists() or len(list((out / "runs").glob("p*.json"))) < count:
+        assert proc.poll() is None, "the sweep ended too early"
+        time.sleep(0.005)
+
+
+def _wait_group_gone(pgid: int) -> None:
+    deadline = time.monotonic() + 30
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _group_alive(pgid):
+        os.killpg(pgid, signal.SIGKILL)
+        pytest.fail("processes outlived the sweep")
+
+
+def _start_piped(out) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "abm", "sweep", str(SMOKE), "--out", str(out), "--workers", "2"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+
+
+def test_ctrl_c_stops_with_130_and_the_sweep_resumes(reference, tmp_path):
+    out = tmp_path / "interrupted"
+    proc = _start_piped(out)
+    _wait_for_files(proc, out, 2)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the foreground group
+    _, err = proc.communicate(timeout=60)
+    _wait_group_gone(proc.pid)
+    assert proc.returncode == 130
+    assert err.strip() == "abm: interrupted"
+    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    pd.testing.assert_frame_equal(results(out), results(reference))
+
+
+def test_a_dead_worker_stops_the_sweep_with_one_line(reference, tmp_path):
+    out = tmp_path / "lost"
+    proc = _start_piped(out)
+    try:
+        _wait_for_files(proc, out, 1)
+        workers = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "spawn_main"],
+                                 capture_output=True, text=True).stdout.split()
+        assert workers
+        os.kill(int(workers[0]), signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        _wait_group_gone(proc.pid)
+    assert proc.returncode == 1
+    assert err.strip().startswith("abm: error: a worker process died")
+    assert len(err.strip().splitlines()) == 1
+    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    pd.testing.assert_frame_equal(results(out), results(reference))
 
 
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):

@@ -20,6 +20,10 @@ from typing import NamedTuple
 from abm.config import ConfigError
 
 
+class WorkerLostError(RuntimeError):
+    """A worker process ended without reporting (the sweep stops; finished runs are kept)."""
+
+
 class Task(NamedTuple):
     run_id: str
     config: dict
@@ -85,6 +89,7 @@ class LocalBackend:
                 yield task, execute(task)
             return
         from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
         # Fresh interpreters ("spawn"): no state or threads inherited from this process.
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)),
@@ -94,12 +99,19 @@ class LocalBackend:
         try:
             futures = {pool.submit(execute, task): task for task in tasks}
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    raise WorkerLostError("a worker process died (killed, or out of memory?); "
+                                     "finished runs are kept: run the sweep again to go on"
+                                     ) from None
+                yield futures[future], outcome
             finished = True
         finally:
             if not finished:  # interrupted or a worker died: stop the rest now
+                processes = list((getattr(pool, "_processes", None) or {}).values())
                 pool.shutdown(wait=False, cancel_futures=True)
-                for process in list(getattr(pool, "_processes", {}).values()):
+                for process in processes:
                     process.terminate()
             pool.shutdown(wait=True)
 

@@ -1,8 +1,9 @@
 """`abm sweep` and `abm report`.
 
 Exit status of `abm sweep`: 0 when every run succeeded, 1 when some runs failed (they are
-recorded with their error in results.parquet; the others are complete), 2 for bad input,
-130 when interrupted (finished runs are kept; run the same command again to go on).
+recorded with their error in results.parquet; the others are complete) or a worker process
+died, 2 for bad input, 130 when interrupted (finished runs are kept; run the same command again
+to go on).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ EXIT_FAILED_RUNS = 1
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from abm.experiment.backends import backend
+    from abm.experiment.backends import WorkerLostError, backend
     from abm.experiment.runner import run_sweep
     from abm.experiment.sweepfile import load_sweep
 
@@ -24,9 +25,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / sweep.name
     echo = (lambda *a, **k: None) if args.quiet else print
     progress = sys.stderr.isatty() and not args.quiet
-    with engine:
-        outcome = run_sweep(sweep, out, engine, resume=args.resume,
-                            retry_failed=args.retry_failed, progress=progress, echo=echo)
+    try:
+        with engine:
+            outcome = run_sweep(sweep, out, engine, resume=args.resume,
+                                retry_failed=args.retry_failed, progress=progress, echo=echo)
+    except WorkerLostError as exc:
+        print(f"abm: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED_RUNS
     echo(f"{outcome.out}: {outcome.total} runs, {outcome.total - outcome.failed} ok, "
          f"{outcome.failed} failed ({outcome.ran} run now in {outcome.wall_s:.1f} s) -> "
          f"{outcome.out / 'results.parquet'}")

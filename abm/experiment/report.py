@@ -17,7 +17,7 @@ import pandas as pd
 from abm.config import ConfigError
 from abm.experiment import stats
 from abm.experiment.design import short_names
-from abm.experiment.store import Store
+from abm.experiment.store import Store, results_frame
 from abm.outputs import atomic_write, write_parquet
 
 HEADLINE = ["crimes_total", "crimes_reported", "arrests", "clearance_rate"]
@@ -88,23 +88,13 @@ class SweepReport:
         self.headline = wanted
 
     def _results(self) -> pd.DataFrame:
-        path = self.folder / "results.parquet"
-        if path.exists():
-            return pd.read_parquet(path)
-        # A sweep still running or stopped: read the finished runs directly.
+        """Every finished run, from the run files (so a running or stopped sweep works too)."""
         records = Store(self.folder).load()
-        if not records:
-            raise ConfigError(f"{self.folder}: no finished runs yet")
-        rows = []
-        for rec in sorted(records.values(), key=lambda r: (r["point"], r["replicate"])):
-            rows.append({"run": rec["run"], "point": rec["point"], "label": rec["label"],
-                         **rec["parameters"], "replicate": rec["replicate"],
-                         "seed": rec["seed"], "baseline_point": rec["baseline_point"],
-                         "status": rec["status"], "error": rec["error"],
-                         **(rec["summary"] or {})})
-        frame = pd.DataFrame(rows)
-        frame["baseline_point"] = frame["baseline_point"].astype("Int64")
-        return frame
+        if records:
+            return results_frame(list(records.values()))
+        if (self.folder / "results.parquet").exists():
+            return pd.read_parquet(self.folder / "results.parquet")
+        raise ConfigError(f"{self.folder}: no finished runs yet")
 
     def write(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)

@@ -105,7 +105,7 @@ def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
         if bar is not None:
             bar.close()
 
-    frame = st.results_frame(sweep, records)
+    frame = st.results_frame([records[run.id] for run in sweep.runs if run.id in records])
     st.write_results(store.root, frame)
     failed = int((frame["status"] == st.Status.FAILED).sum()) if len(frame) else 0
     wall = time.perf_counter() - started

@@ -130,28 +130,21 @@ def record(sweep: Sweep, run: Run, outcome: dict) -> dict:
     }
 
 
-def results_frame(sweep: Sweep, records: dict[str, dict]) -> pd.DataFrame:
-    """One row per finished run, in design order, with every summary figure as a column.
+def results_frame(records: list[dict]) -> pd.DataFrame:
+    """One row per run record, in design order, with every summary figure as a column.
 
     Built from the records alone (no wall times), so the same sweep gives the same table
     however it was run, split or resumed.
     """
     rows = []
-    for run in sorted(sweep.runs, key=lambda r: (r.point.index, r.replicate)):
-        rec = records.get(run.id)
-        if rec is None:
-            continue
-        row: dict[str, Any] = {"run": run.id, "point": run.point.index,
-                               "label": run.point.label}
-        row.update(sweep.values[run.point.index])
-        row.update({"replicate": run.replicate, "seed": run.seed,
-                    "baseline_point": sweep.references[run.point.index],
-                    "status": rec["status"], "error": rec.get("error")})
-        row.update(rec.get("summary") or {})
-        rows.append(row)
+    for rec in sorted(records, key=lambda r: (r["point"], r["replicate"])):
+        rows.append({"run": rec["run"], "point": rec["point"], "label": rec["label"],
+                     **rec["parameters"], "replicate": rec["replicate"], "seed": rec["seed"],
+                     "baseline_point": rec["baseline_point"], "status": rec["status"],
+                     "error": rec.get("error"), **(rec.get("summary") or {})})
     frame = pd.DataFrame(rows)
     if frame.empty:
-        return pd.DataFrame(columns=[*RESULT_COLUMNS, *sweep.keys, *RUN_COLUMNS])
+        return pd.DataFrame(columns=[*RESULT_COLUMNS, *RUN_COLUMNS])
     frame["seed"] = frame["seed"].astype("int64")
     frame["baseline_point"] = frame["baseline_point"].astype("Int64")
     return frame
