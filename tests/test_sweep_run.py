@@ -235,11 +235,16 @@ def test_more_replicates_reuse_finished_runs_but_another_sweep_is_refused(tmp_pa
     small.write_text(yaml.safe_dump(body))
     out = tmp_path / "out"
     assert abm_cli("sweep", str(small), "--out", str(out), "--workers", "1").returncode == 0
+    first = out / "runs/p0000-r000.json"
+    record = json.loads(first.read_text())
+    assert record["code"].startswith("0.")  # package version (+ git commit)
+    first.write_text(json.dumps({**record, "code": "0.0.1+old"}))
     body["replicates"] = 2
     small.write_text(yaml.safe_dump(body))
     more = abm_cli("sweep", str(small), "--out", str(out), "--workers", "1")
     assert more.returncode == 0, more.stderr
     assert "8 runs (4 done, 4 to run)" in more.stdout
+    assert "warning: finished runs" in more.stderr and "0.0.1+old" in more.stderr
     body["set"]["run.days"] = 4
     small.write_text(yaml.safe_dump(body))
     other = abm_cli("sweep", str(small), "--out", str(out))

@@ -74,6 +74,13 @@ def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
     by_id = {run.id: run for run in todo}
     failed_before = sum(rec["status"] == st.Status.FAILED for rid, rec in records.items()
                         if rid not in by_id)
+    code = st.code_version()
+    older = sorted({rec.get("code") for rid, rec in records.items() if rec.get("code") != code
+                    and rid not in by_id}, key=str)
+    if older and todo:
+        print(f"abm: warning: finished runs in {store.root} were made by other code "
+              f"({', '.join(map(str, older))}; now {code}); results will mix versions",
+              file=sys.stderr)
     echo(f"{store.root}: {total} runs ({total - len(todo)} done, {len(todo)} to run) on "
          f"{backend.describe() if todo else 'no workers'}")
 
@@ -88,7 +95,7 @@ def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
     try:
         tasks = [Task(run.id, run.config.model_dump(mode="json")) for run in todo]
         for task, result in backend.run(tasks):
-            record = st.record(sweep, by_id[task.run_id], result)
+            record = st.record(sweep, by_id[task.run_id], result, code)
             store.save(record)
             records[task.run_id] = record
             if record["status"] == st.Status.FAILED:

@@ -112,8 +112,8 @@ class Store:
         write_json(self.path(record["run"]), record)
 
 
-def record(sweep: Sweep, run: Run, outcome: dict) -> dict:
-    """The result file of one run."""
+def record(sweep: Sweep, run: Run, outcome: dict, code: str) -> dict:
+    """The result file of one run; ``code`` names the version of the model that ran it."""
     return {
         "run": run.id,
         "point": run.point.index,
@@ -126,8 +126,18 @@ def record(sweep: Sweep, run: Run, outcome: dict) -> dict:
         "status": outcome["status"],
         "error": outcome.get("error"),
         "wall_s": outcome.get("wall_s"),
+        "code": code,
         "summary": outcome.get("summary"),
     }
+
+
+def code_version() -> str:
+    """Package version and git commit of the running code (kept with every run)."""
+    import abm
+    from abm.outputs import git_commit
+
+    commit = git_commit()
+    return f"{abm.__version__}+{commit[:12]}" if commit else abm.__version__
 
 
 def results_frame(records: list[dict]) -> pd.DataFrame:
