@@ -283,3 +283,15 @@ def test_bad_sweep_file_exits_2_before_any_run(tmp_path):
     assert "police.dispatch_delay_min" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_killed_before_its_manifest_can_start_again(tmp_path):
+    """What a sweep leaves when killed right after claiming its folder is not in the way."""
+    out = tmp_path / "early"
+    (out / "runs").mkdir(parents=True)
+    (out / ".lock").write_text("")
+    (out / ".manifest.json.x1.tmp").write_text("{")
+    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--resume")
+    assert done.returncode == 0, done.stderr
+    assert "12 runs (0 done, 12 to run)" in done.stdout
+    assert not list(out.glob(".*.tmp"))

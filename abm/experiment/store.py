@@ -56,10 +56,10 @@ class Store:
         """Claim the folder for writing: it must be new, empty, or hold this kind of sweep."""
         if self.root.exists() and not self.root.is_dir():
             raise ConfigError(f"--out {self.root}: exists and is not a folder")
-        existing = self.root.exists() and any(self.root.iterdir())
+        existing = self.root.exists() and not self._blank()
         if existing and not self.is_sweep():
             raise ConfigError(f"--out {self.root}: not empty and not a sweep folder")
-        if resume and not existing:
+        if resume and not self.root.exists():
             raise ConfigError(f"--resume: {self.root} holds no sweep to resume")
         try:
             self.runs.mkdir(parents=True, exist_ok=True)
@@ -68,6 +68,16 @@ class Store:
         self._claim()
         for leftover in [*self.root.glob(".*.tmp"), *self.runs.glob(".*.tmp")]:
             leftover.unlink(missing_ok=True)  # half-written files of a killed sweep
+
+    def _blank(self) -> bool:
+        """Nothing but what a sweep killed before writing its manifest leaves behind."""
+        for entry in self.root.iterdir():
+            if entry.name == ".lock" or (entry.name.startswith(".") and entry.suffix == ".tmp"):
+                continue
+            if entry == self.runs and entry.is_dir() and not any(entry.iterdir()):
+                continue
+            return False
+        return True
 
     def _claim(self) -> None:
         """One sweep writes to a folder at a time (the lock dies with its process)."""

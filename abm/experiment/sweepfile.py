@@ -234,9 +234,6 @@ def load_sweep(path: str | Path) -> Sweep:
                 value = rng.value(getattr(rng, end))
                 data = builder.apply(fixed, {key: value}, "design.parameters.")
                 builder.config(data, f"design.parameters.{key}.{end}")
-    elif isinstance(design, designs.GridDesign):
-        for key in design.parameters:
-            builder.apply(fixed, {key: design.parameters[key][0]}, "design.parameters.")
     try:
         points = designs.build(design, design_seed(spec.seed))
     except (ValueError, ZeroDivisionError) as exc:
