@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ RESULT_COLUMNS = ("run", "point", "label")
 RUN_COLUMNS = ("replicate", "seed", "baseline_point", "status", "error")
 
 
-class Status:
+class Status(StrEnum):
+    """How a run ended."""
+
     OK = "ok"
     FAILED = "failed"
 
