@@ -136,7 +136,7 @@ def record(sweep: Sweep, run: Run, outcome: dict, code: str) -> dict:
         "parameters": sweep.values[run.point.index],
         "baseline_point": sweep.references[run.point.index],
         "config_hash": run.config_hash,
-        "status": outcome["status"],
+        "status": Status(outcome["status"]).value,
         "error": outcome.get("error"),
         "wall_s": outcome.get("wall_s"),
         "code": code,
