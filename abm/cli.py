@@ -105,7 +105,8 @@ def register_params(sub) -> None:
 
 # Each module adds its subcommands through a `register(subparsers)` function; heavy imports
 # stay inside the handlers so `abm --help` is fast.
-COMMAND_MODULES = ("abm.cli", "abm.evaluation_report", "abm.validate", "abm.lessons")
+COMMAND_MODULES = ("abm.cli", "abm.experiment.cli", "abm.evaluation_report", "abm.validate",
+                   "abm.lessons")
 
 
 def build_parser() -> Parser:

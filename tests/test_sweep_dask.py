@@ -1,0 +1,95 @@
+"""The Dask backend on a real scheduler and workers (loopback) gives the local results."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT, abm_cli
+
+pytest.importorskip("distributed")
+
+SMOKE = ROOT / "configs/sweeps/smoke.yaml"
+DASK = str(Path(sys.executable).with_name("dask"))
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """`dask scheduler` and `dask worker` processes on 127.0.0.1; yields the address."""
+    info = tmp_path / "scheduler.json"
+    common = {"cwd": tmp_path, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+              "start_new_session": True}
+    scheduler = subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                  "--no-dashboard", "--scheduler-file", str(info)], **common)
+    procs = [scheduler]
+    try:
+        deadline = time.monotonic() + 120
+        while not info.exists():
+            assert scheduler.poll() is None and time.monotonic() < deadline, "no scheduler"
+            time.sleep(0.1)
+        procs.append(subprocess.Popen(
+            [DASK, "worker", "--scheduler-file", str(info), "--nworkers", "2", "--nthreads",
+             "1", "--host", "127.0.0.1", "--no-dashboard"], **common))
+        address = json.loads(info.read_text())["address"]
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    out = tmp_path_factory.mktemp("local") / "smoke"
+    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_dask_scheduler_gives_the_local_results(cluster, local, tmp_path):
+    remote = tmp_path / "dask"
+    done = abm_cli("sweep", str(SMOKE), "--out", str(remote), "--backend", "dask",
+                   "--scheduler", cluster)
+    assert done.returncode == 0, done.stderr
+    assert f"Dask scheduler {cluster}" in done.stdout
+    pd.testing.assert_frame_equal(pd.read_parquet(remote / "results.parquet"),
+                                  pd.read_parquet(local / "results.parquet"))
+
+
+def test_dask_without_address_starts_a_local_cluster(local, tmp_path):
+    remote = tmp_path / "dask"
+    done = abm_cli("sweep", str(SMOKE), "--out", str(remote), "--backend", "dask",
+                   "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    assert "local Dask cluster of 2 workers" in done.stdout
+    pd.testing.assert_frame_equal(pd.read_parquet(remote / "results.parquet"),
+                                  pd.read_parquet(local / "results.parquet"))
+
+
+def test_unreachable_scheduler_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT", "3s")
+    done = abm_cli("sweep", str(SMOKE), "--out", str(tmp_path / "x"), "--backend", "dask",
+                   "--scheduler", "tcp://127.0.0.1:9")
+    assert done.returncode == 2
+    assert "--scheduler tcp://127.0.0.1:9: cannot connect" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "x").exists()
