@@ -44,7 +44,7 @@ def test_strategies_are_deterministic_and_leave_other_draws_alone(placement):
     assert len(nodes) == 12 and np.array_equal(nodes, again.cameras.nodes)
     assert ((nodes >= 0) & (nodes < placed.city.n)).all()
     for model in (placed, none):
-        model.run_days(10)
+        model.run_days(40)
     assert [(c.time_min, c.node, c.offender.unique_id) for c in placed.crimes] == \
         [(c.time_min, c.node, c.offender.unique_id) for c in none.crimes]
     assert len(placed.crimes) > 20
