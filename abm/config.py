@@ -59,7 +59,7 @@ class CitySettings(Section):
     source: Literal["generator", "file"] = param(
         "generator", "-",
         "Where the streets come from: the seeded generator (city.generator) or a file "
-        "(city.file). Defaults to file when city.file is given.", ASSUMPTION,
+        "(city.file). It is file whenever city.file is given.", ASSUMPTION,
     )
     generator: Literal["grid", "organic"] = param(
         "grid", "-",
@@ -117,8 +117,8 @@ class CitySettings(Section):
             if data.get("graph_file") is not None and data.get("file") is None:
                 data["file"] = data["graph_file"]  # the older name of the key
             data.pop("graph_file", None)
-            if data.get("file") is not None and "source" not in data:
-                data["source"] = "file"
+            if data.get("file") is not None:
+                data["source"] = "file"  # a file given is the source, however it was set
         return data
 
     @model_validator(mode="after")

@@ -74,8 +74,10 @@ def test_load_names_run_after_file_and_resolves_graph(tmp_path, monkeypatch):
 
 def test_city_source_and_camera_list_settings():
     assert cfg.from_overrides([]).city.source == "generator"
+    # A file given is the source, even over a dumped `source: generator` (sweeps, twins).
     c = cfg.from_overrides(["city.file=a.osm", "city.source=generator", "city.nodes=400"])
-    assert c.city.file == "a.osm"  # kept, unused while the source is the generator
+    assert c.city.file == "a.osm" and c.city.source == "file"
+    c = cfg.from_overrides(["city.file=null", "city.nodes=400"])
     assert c.city.source == "generator" and c.city.nodes == 400
     c = cfg.from_overrides(["cameras.nodes=[4, 9, 2]"])
     assert (c.cameras.placement, c.cameras.count) == ("list", 3)

@@ -204,7 +204,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
         "base": str(ROOT / "configs/default.yaml"), "seed": 1, "replicates": 2,
         "set": {"run.days": 2, "city.nodes": 100, "offenders.count": 20},
         "design": {"kind": "list", "points": [
-            {"label": "fine"}, {"label": "broken", "set": {"city.graph_file": "broken.graphml"}},
+            {"label": "fine"}, {"label": "broken", "set": {"city.file": "broken.graphml"}},
             {"label": "no-cameras", "set": {"cameras.count": 0}}]}}))
     out = tmp_path / "out"
     done = abm_cli("sweep", str(sweep), "--out", str(out), "--workers", "2")

@@ -187,7 +187,7 @@ BAD_SWEEPS = [
     ({"design": {"kind": "morris", "samples": 4, "levels": 3,
                  "parameters": {"cameras.count": {"min": 0, "max": 9}}}},
      "design.levels: must be even (got 3)"),
-    ({"design": grid(**{"city.graph_file": ["nowhere.graphml"]})}, "no such graph file"),
+    ({"design": grid(**{"city.file": ["nowhere.graphml"]})}, "no such graph file"),
     ({"vary_city": True, "set": {"city.seed": 3}, "design": grid(**{"cameras.count": [1]})},
      "set.city.seed: vary_city"),
 ]

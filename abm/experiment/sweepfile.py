@@ -148,7 +148,8 @@ class Builder:
 
     def resolve(self, key: str, value: Any) -> Any:
         """Relative graph files are relative to the sweep file."""
-        if key == "city.graph_file" and isinstance(value, str) and not Path(value).is_absolute():
+        relative = isinstance(value, str) and not Path(value).is_absolute()
+        if key in ("city.file", "city.graph_file") and relative:
             return str((self.path.parent / value).resolve())
         return value
 
@@ -163,9 +164,9 @@ class Builder:
 
     def config(self, data: dict, origin: str) -> Config:
         config = cfg.validate(data, origin=f"{self.path}: {origin}")
-        graph = config.city.graph_file
+        graph = config.city.file
         if graph and not Path(graph).exists():
-            raise ConfigError(f"{self.path}: {origin}: city.graph_file: no such graph file "
+            raise ConfigError(f"{self.path}: {origin}: city.file: no such graph file "
                               f"{graph}")
         return config
 
