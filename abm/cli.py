@@ -69,7 +69,7 @@ def register(sub) -> None:
 
 # Each module adds its subcommands through a `register(subparsers)` function; heavy imports
 # stay inside the handlers so `abm --help` is fast.
-COMMAND_MODULES = ("abm.cli",)
+COMMAND_MODULES = ("abm.cli", "abm.bench")
 
 
 def build_parser() -> Parser:

@@ -139,7 +139,8 @@ class SafeCityModel(mesa.Model):
     def guard(self, node: int, until: float) -> None:
         """A unit stopped at a place deters within its presence radius until a time."""
         near = self.city.within(node, self.config.police.presence_radius_m)
-        np.maximum.at(self._guard_until, near, until)
+        guard = self._guard_until
+        guard[near] = np.maximum(guard[near], until)  # `near` has no repeats
 
     def police_arrest_prob(self, response_min: float) -> float:
         """On-scene arrest chance for a response time (logistic in log time)."""

@@ -71,7 +71,7 @@ class Offender(CellAgent):
         self._path = path
         self._times = depart + along / self._speed
         p = self.model.opportunity_prob(path, depart)
-        hits = np.flatnonzero(self.model.rng.random(len(path)) < p)
+        hits = (self.model.rng.random(len(path)) < p).nonzero()[0]
         self._chances = hits.tolist()
         self.state = State.TRAVELLING
         self._schedule_next()
@@ -79,9 +79,9 @@ class Offender(CellAgent):
     def _schedule_next(self) -> None:
         if self._chances:
             self._event = self.model.schedule_event(self.meet_target,
-                                                    at=self._times[self._chances[0]])
+                                                    at=self._times.item(self._chances[0]))
         else:
-            self._event = self.model.schedule_event(self.arrive, at=self._times[-1])
+            self._event = self.model.schedule_event(self.arrive, at=self._times.item(-1))
 
     def arrive(self) -> None:
         """Reach the destination and stay a while."""

@@ -37,6 +37,7 @@ class PoliceUnit(CellAgent):
         self.call: Crime | None = None
         self._path = np.array([node], dtype=np.intp)
         self._times = np.array([0.0])
+        self._end = 0.0  # when the current leg ends (a Python float: cheap to compare)
         self._event = None
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
         self.calls_answered = 0
@@ -84,7 +85,7 @@ class PoliceUnit(CellAgent):
         self.duty = Duty.RESPONDING
         self.call = call
         self._set_leg(path, along)
-        self._event = self.model.schedule_event(self.reach_scene, at=self._times[-1])
+        self._event = self.model.schedule_event(self.reach_scene, at=self._end)
 
     def reach_scene(self) -> None:
         self._arrive()
@@ -104,6 +105,8 @@ class PoliceUnit(CellAgent):
 
     def position(self, now: float) -> int:
         """The last intersection passed at a time (for dispatch and maps)."""
+        if now >= self._end:  # arrived (or stopped): the leg's last place
+            return self._path.item(-1)
         i = int(np.searchsorted(self._times, now, side="right")) - 1
         return int(self._path[min(max(i, 0), len(self._path) - 1)])
 
@@ -117,13 +120,14 @@ class PoliceUnit(CellAgent):
     def _set_leg(self, path: np.ndarray, along: np.ndarray) -> None:
         self._path = path
         self._times = self.model.time + along / self._speed
+        self._end = self._times.item(-1)
 
     def _drive(self, target: int, on_arrival) -> None:
         path, along = self.model.city.router.route(self.node, target)
         self._set_leg(path, along)
-        self._event = self.model.schedule_event(on_arrival, at=self._times[-1])
+        self._event = self.model.schedule_event(on_arrival, at=self._end)
 
     def _arrive(self) -> None:
         self._event = None
-        self.node = int(self._path[-1])
+        self.node = self._path.item(-1)
         self.cell = self.model.space[self.node]
