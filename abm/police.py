@@ -6,7 +6,9 @@ call is unavailable, which is how a thin force lengthens response times.
 
 from __future__ import annotations
 
+import itertools
 from enum import Enum, auto
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +41,7 @@ class PoliceUnit(CellAgent):
         self._times = np.array([0.0])
         self._end = 0.0  # when the current leg ends (a Python float: cheap to compare)
         self._event = None
+        self._stop: list | None = None  # the patrol stop this unit is heading for or at
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
         self.calls_answered = 0
 
@@ -66,16 +69,25 @@ class PoliceUnit(CellAgent):
         return target
 
     def patrol(self) -> None:
-        """Drive to the next patrol stop."""
-        self.duty = Duty.PATROL
-        self._drive(self._patrol_target(), self.stop)
+        """Drive to the next patrol stop and stay there, deterring, for the dwell time.
 
-    def stop(self) -> None:
-        """At a patrol stop: deter for the dwell time, then move on."""
-        self._arrive()
+        Arriving needs no event of its own: the stop's deterrence is planned to start on
+        arrival (and dropped if a call takes the unit away first); the next event is leaving.
+        """
+        self.duty = Duty.PATROL
+        target = self._patrol_target()
+        self._set_leg(*self.model.city.router.route(self.node, target))
         s = self.settings
-        self.model.guard(self.node, self.model.time + s.dwell_min + s.residual_deterrence_min)
-        self._event = self.model.schedule_event(self.patrol, after=s.dwell_min)
+        arrive = self._end
+        self._stop = self.model.presence.plan(
+            target, arrive, arrive + s.dwell_min + s.residual_deterrence_min)
+        self._event = self.model.schedule_event(self.leave_stop, at=arrive + s.dwell_min)
+
+    def leave_stop(self) -> None:
+        """The dwell is over: the unit is at its stop (since arriving); on to the next one."""
+        self._arrive()
+        self._stop = None
+        self.patrol()
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -114,7 +126,12 @@ class PoliceUnit(CellAgent):
         if self._event is not None:
             self._event.cancel()
             self._event = None
-        self.node = self.position(self.model.time)
+        now = self.model.time
+        if self._stop is not None:
+            if now < self._stop[0]:  # called away before reaching the stop
+                self.model.presence.drop(self._stop)
+            self._stop = None
+        self.node = self.position(now)
         self.cell = self.model.space[self.node]
 
     def _set_leg(self, path: np.ndarray, along: np.ndarray) -> None:
@@ -122,12 +139,46 @@ class PoliceUnit(CellAgent):
         self._times = self.model.time + along / self._speed
         self._end = self._times.item(-1)
 
-    def _drive(self, target: int, on_arrival) -> None:
-        path, along = self.model.city.router.route(self.node, target)
-        self._set_leg(path, along)
-        self._event = self.model.schedule_event(on_arrival, at=self._end)
-
     def _arrive(self) -> None:
         self._event = None
         self.node = self._path.item(-1)
         self.cell = self.model.space[self.node]
+
+
+class Presence:
+    """Where visible police deter offenders now, within a radius of a stopped unit.
+
+    A unit at a scene deters from the moment it is there (``guard``). A patrol stop is planned
+    when the unit sets off (``plan``) and deters from its arrival time on; it is written in when
+    someone first looks at or after that time, so a stop costs no event of its own.
+    """
+
+    def __init__(self, model: SafeCityModel) -> None:
+        self.model = model
+        self.radius = model.config.police.presence_radius_m
+        self.until = np.full(model.city.n, -np.inf)  # deterrence lasts until (min) per place
+        self._planned: list[list] = []  # heap of [arrival, order, node, until, kept]
+        self._order = itertools.count()
+
+    def guard(self, node: int, until: float) -> None:
+        near = self.model.city.within(node, self.radius)
+        self.until[near] = np.maximum(self.until[near], until)  # `near` has no repeats
+
+    def plan(self, node: int, arrive: float, until: float) -> list:
+        """A stop at ``node`` deterring from ``arrive`` to ``until``; returns its handle."""
+        stop = [arrive, next(self._order), node, until, True]
+        heappush(self._planned, stop)
+        return stop
+
+    @staticmethod
+    def drop(stop: list) -> None:
+        """The unit never made it to a planned stop."""
+        stop[4] = False
+
+    def present(self, node: int, now: float) -> bool:
+        planned = self._planned
+        while planned and planned[0][0] <= now:  # stops begun by now
+            _, _, at, until, kept = heappop(planned)
+            if kept:
+                self.guard(at, until)
+        return bool(self.until[node] >= now)
