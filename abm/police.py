@@ -37,9 +37,12 @@ class PoliceUnit(CellAgent):
         self.duty = Duty.PATROL
         self.cell = model.space[node]
         self.call: Crime | None = None
-        self._path = np.array([node], dtype=np.intp)
-        self._times = np.array([0.0])
-        self._end = 0.0  # when the current leg ends (a Python float: cheap to compare)
+        # The current leg: from, to, departure and arrival time. Its intersections and the
+        # times of passing them (_path, _times) are worked out only when asked for.
+        self._from = self._to = node
+        self._depart = self._end = 0.0
+        self._path: np.ndarray | None = np.array([node], dtype=np.intp)
+        self._times: np.ndarray | None = np.array([0.0])
         self._event = None
         self._stop: list | None = None  # the patrol stop this unit is heading for or at
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
@@ -76,7 +79,7 @@ class PoliceUnit(CellAgent):
         """
         self.duty = Duty.PATROL
         target = self._patrol_target()
-        self._set_leg(*self.model.city.router.route(self.node, target))
+        self._head_for(target)
         s = self.settings
         arrive = self._end
         self._stop = self.model.presence.plan(
@@ -118,9 +121,10 @@ class PoliceUnit(CellAgent):
     def position(self, now: float) -> int:
         """The last intersection passed at a time (for dispatch and maps)."""
         if now >= self._end:  # arrived (or stopped): the leg's last place
-            return self._path.item(-1)
-        i = int(np.searchsorted(self._times, now, side="right")) - 1
-        return int(self._path[min(max(i, 0), len(self._path) - 1)])
+            return self._to
+        path, times = self._leg()
+        i = int(np.searchsorted(times, now, side="right")) - 1
+        return int(path[min(max(i, 0), len(path) - 1)])
 
     def _interrupt(self) -> None:
         if self._event is not None:
@@ -135,13 +139,38 @@ class PoliceUnit(CellAgent):
         self.cell = self.model.space[self.node]
 
     def _set_leg(self, path: np.ndarray, along: np.ndarray) -> None:
+        """Drive along a given route from now."""
+        self._from, self._to = path.item(0), path.item(-1)
+        self._depart = self.model.time
         self._path = path
-        self._times = self.model.time + along / self._speed
+        self._times = self._depart + along / self._speed
         self._end = self._times.item(-1)
+
+    def _head_for(self, target: int) -> None:
+        """Drive from here to a place from now; only the arrival time is needed yet.
+
+        The arrival time is the one the full route gives: its last distance is the tree's
+        distance from here (the target's own is exactly 0).
+        """
+        dist, _ = self.model.city.router.tree_to(target)
+        metres = dist.item(self.node)
+        if metres == np.inf:
+            raise ValueError(f"no route from {self.node} to {target}")
+        self._from, self._to = self.node, target
+        self._depart = self.model.time
+        self._path = self._times = None
+        self._end = self._depart + metres / self._speed
+
+    def _leg(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current leg's intersections and the times of passing them."""
+        if self._path is None:
+            path, along = self.model.city.router.route(self._from, self._to)
+            self._path, self._times = path, self._depart + along / self._speed
+        return self._path, self._times
 
     def _arrive(self) -> None:
         self._event = None
-        self.node = self._path.item(-1)
+        self.node = self._to
         self.cell = self.model.space[self.node]
 
 
