@@ -154,6 +154,11 @@ def measure_model(spec: dict, profile=None) -> dict:
     with Timer(profile) as tables:
         result = finish(model, started)
     counts = model.event_counts
+    # Patrol stops take effect without an event of their own (police.Presence): count the
+    # ones reached as agent-events too, as they were counted when each stop was an event.
+    presence = getattr(model, "presence", None)
+    stops = presence.stops_begun(model.time) if hasattr(presence, "stops_begun") else 0
+    callbacks = sum(n for (_, agent), n in counts.items() if agent)
     return {
         "sim_days": model.time / MINUTES_PER_DAY,
         "build_s": build.wall,
@@ -162,9 +167,11 @@ def measure_model(spec: dict, profile=None) -> dict:
         "tables_s": tables.wall,
         "wall_s": build.wall + run.wall + tables.wall,
         "cpu_s": build.cpu + run.cpu + tables.cpu,
-        "events": sum(counts.values()),
-        "agent_events": sum(n for (_, agent), n in counts.items() if agent),
-        "breakdown": {name: n for (name, _), n in counts.most_common()},
+        "events": sum(counts.values()) + stops,
+        "agent_events": callbacks + stops,
+        "agent_callbacks": callbacks,
+        "breakdown": dict(sorted({"patrol stops reached (no event)": stops, **{
+            name: n for (name, _), n in counts.items()}}.items(), key=lambda kv: -kv[1])),
         "crimes": result.summary["crimes_total"],
         "nodes": model.city.n,
         "rss_base_mb": rss_base,

@@ -38,8 +38,11 @@ class Offender(CellAgent):
         self.arrests = 0
         self.cell = model.space[home]
         self.node = home
+        # The current leg: its intersections, metres travelled on reaching each, and the
+        # departure time; the times of passing them are worked out when asked for.
         self._path = np.array([home], dtype=np.intp)
-        self._times = np.array([0.0])
+        self._along = np.array([0.0])
+        self._depart = 0.0
         self._chances: list[int] = []  # indices into the path where a target was met
         self._event = None
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
@@ -68,24 +71,27 @@ class Offender(CellAgent):
         target = self._next_place()
         path, along = self.model.city.router.route(self.node, target)
         depart = self.model.time + wait_min
-        self._path = path
-        self._times = depart + along / self._speed
+        self._path, self._along, self._depart = path, along, depart
         p = self.model.opportunity_prob(path, depart)
         hits = (self.model.rng.random(len(path)) < p).nonzero()[0]
         self._chances = hits.tolist()
         self.state = State.TRAVELLING
         self._schedule_next()
 
+    def _passing(self, index: int) -> float:
+        """When the current leg passes its index-th intersection."""
+        return self._depart + self._along.item(index) / self._speed
+
     def _schedule_next(self) -> None:
         if self._chances:
             self._event = self.model.schedule_event(self.meet_target,
-                                                    at=self._times.item(self._chances[0]))
+                                                    at=self._passing(self._chances[0]))
         else:
-            self._event = self.model.schedule_event(self.arrive, at=self._times.item(-1))
+            self._event = self.model.schedule_event(self.arrive, at=self._passing(-1))
 
     def arrive(self) -> None:
         """Reach the destination and stay a while."""
-        self.node = int(self._path[-1])
+        self.node = self._path.item(-1)
         self.cell = self.model.space[self.node]
         self.state = State.AT_PLACE
         mean_h = self.settings.dwell_home_h if self.node == self.home \
@@ -95,7 +101,7 @@ class Offender(CellAgent):
     def meet_target(self) -> None:
         """A suitable target at a place on the way: offend or be deterred."""
         index = self._chances.pop(0)
-        self.node = int(self._path[index])
+        self.node = self._path.item(index)
         self.cell = self.model.space[self.node]
         perceived_camera = bool(self.model.cameras.installed
                                 and self.model.cameras.perceived[self.node])
@@ -132,7 +138,8 @@ class Offender(CellAgent):
         """Where the offender is at a time on the current leg (for maps)."""
         if self.state is not State.TRAVELLING:
             return self.node
-        i = int(np.searchsorted(self._times, now, side="right")) - 1
+        times = self._depart + self._along / self._speed
+        i = int(np.searchsorted(times, now, side="right")) - 1
         return int(self._path[max(i, 0)])
 
     def jail(self) -> None:

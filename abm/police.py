@@ -7,6 +7,7 @@ call is unavailable, which is how a thin force lengthens response times.
 from __future__ import annotations
 
 import itertools
+import math
 from enum import Enum, auto
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
@@ -185,24 +186,35 @@ class Presence:
     def __init__(self, model: SafeCityModel) -> None:
         self.model = model
         self.radius = model.config.police.presence_radius_m
-        self.until = np.full(model.city.n, -np.inf)  # deterrence lasts until (min) per place
+        # Deterrence lasts until (minutes) at each place; Python lists, because each write
+        # touches a handful of places, where numpy's per-call cost would dominate.
+        self.until = [-math.inf] * model.city.n
         self._planned: list[list] = []  # heap of [arrival, order, node, until, kept]
         self._order = itertools.count()
+        self.planned = self.dropped = 0  # patrol stops planned, and dropped before arrival
 
     def guard(self, node: int, until: float) -> None:
-        near = self.model.city.within(node, self.radius)
-        self.until[near] = np.maximum(self.until[near], until)  # `near` has no repeats
+        lasts = self.until
+        for place in self.model.city.within(node, self.radius).tolist():
+            if until > lasts[place]:
+                lasts[place] = until
 
     def plan(self, node: int, arrive: float, until: float) -> list:
         """A stop at ``node`` deterring from ``arrive`` to ``until``; returns its handle."""
         stop = [arrive, next(self._order), node, until, True]
         heappush(self._planned, stop)
+        self.planned += 1
         return stop
 
-    @staticmethod
-    def drop(stop: list) -> None:
+    def drop(self, stop: list) -> None:
         """The unit never made it to a planned stop."""
         stop[4] = False
+        self.dropped += 1
+
+    def stops_begun(self, now: float) -> int:
+        """Patrol stops that units had reached by ``now``."""
+        ahead = sum(1 for stop in self._planned if stop[4] and stop[0] > now)
+        return self.planned - self.dropped - ahead
 
     def present(self, node: int, now: float) -> bool:
         planned = self._planned
@@ -210,4 +222,4 @@ class Presence:
             _, _, at, until, kept = heappop(planned)
             if kept:
                 self.guard(at, until)
-        return bool(self.until[node] >= now)
+        return self.until[node] >= now

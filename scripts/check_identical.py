@@ -3,7 +3,9 @@
 Speed work must not change results. This script runs a fixed set of scenarios (the teaching
 town, a small city with every failure process on, other patrol strategies and layouts; a few
 seeds each) with the code in this tree and with the code of a git revision (default: HEAD), and
-compares digests of crimes, daily metrics and summary byte for byte.
+compares digests of crimes, daily metrics and summary byte for byte, and of where every
+offender and police unit is (``model.positions()``) at the end of each day and at a few
+moments within it, as maps see them.
 
     python scripts/check_identical.py                  # working tree against HEAD
     python scripts/check_identical.py --against main   # against another revision
@@ -47,6 +49,7 @@ SCENARIOS = [
      ["run.days=40", "run.seed=4", "police.patrol=random", "offenders.count=400",
       "police.units=2", "cameras.operators=10"]),
 ]
+DIGESTS = ("crimes", "metrics", "summary", "positions")
 QUICK = {"default-30d-seed42", "city-60d-seed1", "beat-organic-seed3"}
 
 
@@ -65,18 +68,32 @@ def frame_digest(frame) -> str:
 
 def digest(root: Path, names: set[str] | None) -> dict:
     """Run the scenarios with the `abm` package importable here; digests by scenario."""
+    import time
+
     import abm
     from abm.config import load
-    from abm.simulate import simulate
+    from abm.model import MINUTES_PER_DAY, SafeCityModel
+    from abm.simulate import finish
 
     out = {"_abm": str(Path(abm.__file__).resolve().parent)}
     for name, path, overrides in SCENARIOS:
         if names is not None and name not in names:
             continue
-        result = simulate(load(root / path, overrides))
+        config = load(root / path, overrides)
+        started = time.perf_counter()
+        model = SafeCityModel(config)
+        places = hashlib.sha256()
+        end = config.run.days * MINUTES_PER_DAY
+        while model.time < end:  # as abm.simulate.simulate does, looking at the map
+            for step in (0.25, 0.5, 0.25):
+                model.run_until(min(end, model.time + step * MINUTES_PER_DAY))
+                for key, value in sorted(model.positions().items()):
+                    places.update(key.encode() + value.tobytes())
+        result = finish(model, started)
         out[name] = {
             "crimes": frame_digest(result.crimes),
             "metrics": frame_digest(result.metrics),
+            "positions": places.hexdigest(),
             "summary": hashlib.sha256(json.dumps(result.summary, sort_keys=True).encode())
             .hexdigest(),
             "crimes_total": result.summary["crimes_total"],
@@ -129,12 +146,12 @@ def main() -> int:
         if name.startswith("_"):
             continue
         now = current[name]
-        same = all(ref[k] == now[k] for k in ("crimes", "metrics", "summary"))
+        same = all(ref[k] == now[k] for k in DIGESTS)
         failed += not same
         print(f"{'same' if same else 'DIFFERENT':9} {name:24} crimes {now['crimes_total']:6} "
               f"wall {ref['wall_s']:6.2f} s -> {now['wall_s']:6.2f} s")
         if not same:
-            for k in ("crimes", "metrics", "summary"):
+            for k in DIGESTS:
                 if ref[k] != now[k]:
                     print(f"          {k}: {ref[k][:12]} != {now[k][:12]}")
     print(f"{'all identical' if not failed else f'{failed} scenario(s) differ'} "
