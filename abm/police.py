@@ -41,7 +41,7 @@ class PoliceUnit(CellAgent):
         # The current leg: from, to, departure and arrival time. Its intersections and the
         # times of passing them (_path, _times) are worked out only when asked for.
         self._from = self._to = node
-        self._depart = self._end = 0.0
+        self._depart = self._end = self._metres = 0.0
         self._path: np.ndarray | None = np.array([node], dtype=np.intp)
         self._times: np.ndarray | None = np.array([0.0])
         self._event = None
@@ -127,6 +127,37 @@ class PoliceUnit(CellAgent):
         i = int(np.searchsorted(times, now, side="right")) - 1
         return int(path[min(max(i, 0), len(path) - 1)])
 
+    def driving(self, now: float) -> bool:
+        """Still on the way (rather than at the end of its leg)?"""
+        return now < self._end
+
+    def distance_bound(self, place: int, dist: np.ndarray, now: float,
+                       limit_m: float = np.inf) -> float:
+        """At least how far this unit is from ``place`` now, by ``dist`` (street metres toward
+        it from every node; inf beyond a search limit), without working out where on its leg
+        it is.
+
+        By now the unit has driven about a = (now - departure) x speed of its shortest route of
+        length L from u to v: it is at most a from u and at most L - a + (one street) from v.
+        By the triangle inequality it is no nearer than d(u) - a, and on two-way streets no
+        nearer than d(v) - (L - a + one street); where no street is shorter than the straight
+        line, the same holds for straight-line distances.
+        """
+        city = self.model.city
+        done = (now - self._depart) * self._speed
+        left = self._metres - done + city.longest_street_m
+        d_from, d_to = dist.item(self._from), dist.item(self._to)
+        bound = (limit_m if d_from == np.inf else d_from) - done
+        if city.router.two_way:
+            bound = max(bound, (limit_m if d_to == np.inf else d_to) - left)
+        if city.streets_not_shorter:
+            xy = city.xy
+            x, y = xy.item(place, 0), xy.item(place, 1)
+            e_from = math.hypot(xy.item(self._from, 0) - x, xy.item(self._from, 1) - y)
+            e_to = math.hypot(xy.item(self._to, 0) - x, xy.item(self._to, 1) - y)
+            bound = max(bound, e_from - done, e_to - left)
+        return bound
+
     def _interrupt(self) -> None:
         if self._event is not None:
             self._event.cancel()
@@ -142,7 +173,7 @@ class PoliceUnit(CellAgent):
     def _set_leg(self, path: np.ndarray, along: np.ndarray) -> None:
         """Drive along a given route from now."""
         self._from, self._to = path.item(0), path.item(-1)
-        self._depart = self.model.time
+        self._depart, self._metres = self.model.time, along.item(-1)
         self._path = path
         self._times = self._depart + along / self._speed
         self._end = self._times.item(-1)
@@ -158,7 +189,7 @@ class PoliceUnit(CellAgent):
         if metres == np.inf:
             raise ValueError(f"no route from {self.node} to {target}")
         self._from, self._to = self.node, target
-        self._depart = self.model.time
+        self._depart, self._metres = self.model.time, metres
         self._path = self._times = None
         self._end = self._depart + metres / self._speed
 

@@ -55,6 +55,12 @@ class City:
     def __post_init__(self) -> None:
         self.router = Router(self.graph)
         self.kdtree = KDTree(self.xy)
+        # No street is shorter than the straight line between its ends (true of generated
+        # cities), so street distance is never below straight-line distance.
+        edges = self.router.forward.tocoo()
+        straight = np.hypot(*(self.xy[edges.row] - self.xy[edges.col]).T)
+        self.streets_not_shorter = bool(np.all(edges.data >= straight * (1.0 - 1e-9)))
+        self.longest_street_m = float(edges.data.max()) if edges.nnz else 0.0
         self._within: dict[tuple[int, float], np.ndarray] = {}
         self._within_size = 0
         for node in self.graph.nodes:
@@ -111,7 +117,8 @@ class Router:
             cols.append(v)
             lengths.append(float(data["length"]))
         rows, cols, lengths = np.array(rows), np.array(cols), np.array(lengths)
-        if not graph.is_directed():
+        self.two_way = not graph.is_directed()  # every street can be driven both ways
+        if self.two_way:
             rows, cols = np.r_[rows, cols], np.r_[cols, rows]
             lengths = np.r_[lengths, lengths]
         # Keep the shortest of parallel edges: build as COO, take the minimum per (u, v).
@@ -179,13 +186,21 @@ class Router:
         path = np.array(nodes, dtype=np.intp)
         return path, dist[source] - dist[path]
 
+    def toward(self, target: int, limit_m: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """(distance to target, next node) for every node, searched only up to a limit (inf
+        beyond it); not cached: calls for service come from anywhere."""
+        return dijkstra(self.reverse, indices=target, return_predecessors=True, limit=limit_m)
+
+    def walk(self, source: int, target: int, tree: tuple[np.ndarray, np.ndarray]):
+        """The route from source to target along a tree from ``toward`` or ``tree_to``."""
+        return self._walk(int(source), int(target), *tree)
+
     def nearest(self, target: int, sources: np.ndarray, limit_m: float = np.inf):
         """Which of ``sources`` is closest to target by street distance, within a limit.
 
         Returns (index into sources, route from it, cumulative distances) or None.
         """
-        dist, nxt = dijkstra(self.reverse, indices=target, return_predecessors=True,
-                             limit=limit_m)
+        dist, nxt = self.toward(target, limit_m)
         d = dist[sources]
         if not np.isfinite(d).any():
             return None

@@ -111,3 +111,46 @@ def test_stops_begun_counts_each_patrol_stop_reached():
     at_stop = sum(1 for u in model.units if u._stop is not None and model.time >= u._stop[0])
     assert left > 0
     assert model.presence.stops_begun(model.time) == left + at_stop
+
+
+@pytest.mark.parametrize("extra", [[], ["city.jitter=0"], ["city.generator=organic"]])
+def test_nearest_unit_matches_looking_every_unit_up(monkeypatch, extra):
+    from abm.dispatch import Dispatcher
+
+    fast = Dispatcher._nearest
+    checked = []
+
+    def both(self, units, node, limit_m=np.inf):
+        found = fast(self, units, node, limit_m)
+        now = self.model.time
+        places = np.array([u.position(now) for u in units], dtype=np.intp)
+        ref = self.model.city.router.nearest(node, places, limit_m)
+        if ref is None:
+            assert found is None
+        else:
+            assert found[0] is units[ref[0]]
+            assert np.array_equal(found[1], ref[1]) and np.array_equal(found[2], ref[2])
+        checked.append(len(units))
+        return found
+
+    monkeypatch.setattr(Dispatcher, "_nearest", both)
+    model = SafeCityModel(small("run.days=6", "offenders.count=300", "police.units=12", *extra))
+    model.run_days(6)
+    assert len(checked) > 50
+
+
+def test_nearest_unit_on_one_way_streets(monkeypatch, tmp_path):
+    import networkx as nx
+
+    rng = np.random.default_rng(5)
+    grid = nx.grid_2d_graph(18, 18).to_directed()
+    one_way = [e for e in grid.edges if rng.random() < 0.3]
+    grid.remove_edges_from(one_way[::2])
+    g = nx.DiGraph()
+    for (i, j) in grid.nodes:
+        g.add_node(f"{i}-{j}", x=i * 110.0 + rng.normal(0, 10), y=j * 110.0 + rng.normal(0, 10))
+    for (a, b) in grid.edges:
+        g.add_edge(f"{a[0]}-{a[1]}", f"{b[0]}-{b[1]}", length=float(rng.uniform(110, 160)))
+    path = tmp_path / "one-way.graphml"
+    nx.write_graphml(g, path)
+    test_nearest_unit_matches_looking_every_unit_up(monkeypatch, [f"city.graph_file={path}"])
