@@ -28,6 +28,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from abm.config import ConfigError
@@ -99,6 +100,8 @@ def counting_model(config):
     keys: dict = {}
 
     def key_of(function) -> tuple[str, bool]:
+        if isinstance(function, partial):  # hot callbacks are partials of bound methods
+            function = function.func
         func = getattr(function, "__func__", function)
         key = keys.get(func)
         if key is None:

@@ -8,6 +8,7 @@ watched, and learn it from what happens to them and to their peers.
 from __future__ import annotations
 
 from enum import Enum, auto
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,6 +47,9 @@ class Offender(CellAgent):
         self._chances: list[int] = []  # indices into the path where a target was met
         self._event = None
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
+        # Mesa holds event callbacks weakly. A bound method needs a WeakMethod, which costs
+        # microseconds per event; these partials, kept alive here, take a plain weak reference.
+        self._on_arrive, self._on_meet_target = partial(self.arrive), partial(self.meet_target)
 
     @property
     def settings(self) -> OffenderSettings:
@@ -84,10 +88,10 @@ class Offender(CellAgent):
 
     def _schedule_next(self) -> None:
         if self._chances:
-            self._event = self.model.schedule_event(self.meet_target,
+            self._event = self.model.schedule_event(self._on_meet_target,
                                                     at=self._passing(self._chances[0]))
         else:
-            self._event = self.model.schedule_event(self.arrive, at=self._passing(-1))
+            self._event = self.model.schedule_event(self._on_arrive, at=self._passing(-1))
 
     def arrive(self) -> None:
         """Reach the destination and stay a while."""
