@@ -210,27 +210,48 @@ class PoliceUnit(CellAgent):
         self.cell = self.model.space[self.node]
 
 
+# A stop covering at most this many places is looked up from the places' side (see Presence).
+FEW_PLACES = 64
+
+
 class Presence:
     """Where visible police deter offenders now, within a radius of a stopped unit.
 
     A unit at a scene deters from the moment it is there (``guard``). A patrol stop is planned
     when the unit sets off (``plan``) and deters from its arrival time on; it is written in when
     someone first looks at or after that time, so a stop costs no event of its own.
+
+    A place is deterred while any stop whose radius covers it lasts. Stops are many and looks
+    are few, so a stop at a place covering few others just records how long it lasts there,
+    and a look checks the stop places around it (an index built from the same radius queries);
+    a stop covering many places is written into each of them.
     """
 
     def __init__(self, model: SafeCityModel) -> None:
         self.model = model
         self.radius = model.config.police.presence_radius_m
-        # Deterrence lasts until (minutes) at each place; Python lists, because each write
-        # touches a handful of places, where numpy's per-call cost would dominate.
-        self.until = [-math.inf] * model.city.n
+        self.until = [-math.inf] * model.city.n  # written by stops covering many places
+        self._lasts: dict[int, float] = {}  # stop place covering few -> until when
+        self._stops_near: dict[int, list[int]] = {}  # place -> such stop places covering it
         self._planned: list[list] = []  # heap of [arrival, order, node, until, kept]
         self._order = itertools.count()
         self.planned = self.dropped = 0  # patrol stops planned, and dropped before arrival
 
     def guard(self, node: int, until: float) -> None:
+        """Deter within the radius of ``node`` until a time (minutes)."""
+        last = self._lasts.get(node)
+        if last is not None:
+            if until > last:
+                self._lasts[node] = until
+            return
+        near = self.model.city.within(node, self.radius).tolist()
+        if len(near) <= FEW_PLACES:  # the first stop here: index the places it covers
+            for place in near:
+                self._stops_near.setdefault(place, []).append(node)
+            self._lasts[node] = until
+            return
         lasts = self.until
-        for place in self.model.city.within(node, self.radius).tolist():
+        for place in near:
             if until > lasts[place]:
                 lasts[place] = until
 
@@ -252,9 +273,13 @@ class Presence:
         return self.planned - self.dropped - ahead
 
     def present(self, node: int, now: float) -> bool:
+        """Is any unit deterring at ``node`` now?"""
         planned = self._planned
         while planned and planned[0][0] <= now:  # stops begun by now
             _, _, at, until, kept = heappop(planned)
             if kept:
                 self.guard(at, until)
-        return self.until[node] >= now
+        if self.until[node] >= now:
+            return True
+        lasts = self._lasts
+        return any(lasts[stop] >= now for stop in self._stops_near.get(node, ()))

@@ -48,6 +48,9 @@ SCENARIOS = [
     ("random-patrol-seed4", "configs/default.yaml",
      ["run.days=40", "run.seed=4", "police.patrol=random", "offenders.count=400",
       "police.units=2", "cameras.operators=10"]),
+    ("wide-presence-seed5", "configs/default.yaml",
+     ["run.days=30", "run.seed=5", "police.presence_radius_m=900", "police.units=20",
+      "city.jitter=0", "police.dwell_min=0"]),
 ]
 DIGESTS = ("crimes", "metrics", "summary", "positions")
 QUICK = {"default-30d-seed42", "city-60d-seed1", "beat-organic-seed3"}

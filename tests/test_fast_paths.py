@@ -154,3 +154,53 @@ def test_nearest_unit_on_one_way_streets(monkeypatch, tmp_path):
     path = tmp_path / "one-way.graphml"
     nx.write_graphml(g, path)
     test_nearest_unit_matches_looking_every_unit_up(monkeypatch, [f"city.graph_file={path}"])
+
+
+class EagerPresence:
+    """The plain computation Presence replaces: each stop written into every place it covers
+    at its arrival."""
+
+    def __init__(self, city, radius):
+        self.city, self.radius = city, radius
+        self.until = np.full(city.n, -np.inf)
+        self.pending = []
+
+    def guard(self, node, until):
+        near = self.city.within(node, self.radius)
+        self.until[near] = np.maximum(self.until[near], until)
+
+    def present(self, node, now):
+        for stop in sorted(self.pending, key=lambda s: s[0]):
+            if stop[0] <= now:
+                self.guard(stop[1], stop[2])
+                self.pending.remove(stop)
+        return bool(self.until[node] >= now)
+
+
+@pytest.mark.parametrize("radius", [150.0, 900.0])
+def test_presence_matches_writing_every_stop_into_every_place(radius):
+    model = SafeCityModel(small("offenders.count=0", "police.units=0",
+                                f"police.presence_radius_m={radius}"))
+    fast, eager = Presence(model), EagerPresence(model.city, radius)
+    rng = np.random.default_rng(1)
+    places = rng.integers(0, model.city.n, 30)  # stops recur at a few places, as hot spots do
+    now = 0.0
+    for _ in range(3000):
+        now += rng.exponential(3.0)
+        kind = rng.random()
+        node = int(rng.choice(places))
+        if kind < 0.4:
+            arrive = now + rng.exponential(20.0)
+            stop = fast.plan(node, arrive, arrive + 45.0)
+            if rng.random() < 0.1:
+                fast.drop(stop)
+            else:
+                eager.pending.append([arrive, node, arrive + 45.0])
+        elif kind < 0.5:
+            fast.guard(node, now + 70.0)
+            eager.guard(node, now + 70.0)
+        else:
+            query = int(rng.integers(0, model.city.n)) if kind < 0.7 else node
+            assert fast.present(query, now) == eager.present(query, now)
+    written = any(u > -np.inf for u in fast.until)  # stops covering many places
+    assert fast._lasts and written == (radius > 150.0)  # both ways of recording are used
