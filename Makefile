@@ -26,6 +26,9 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -W error::FutureWarning
 
+bench: $(VENV)/.installed
+	$(VENV)/bin/abm bench
+
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check abm tests
 

@@ -52,7 +52,12 @@ WORKLOADS = {w.name: w for w in (
     Workload("frame", "frame", "app frame: one step and redraw of the teaching town",
              "configs/default.yaml"),
     Workload("wolfsheep", "wolfsheep", "Mesa's WolfSheep example on NetLogo's 51x51 world"),
+    Workload("floor", "floor", "Mesa's event list alone, callbacks that only reschedule "
+             "themselves: the most events/s any Mesa model gets here"),
 )}
+# Callbacks pending at once in the floor workload (the city keeps about 1,100 besides cameras).
+FLOOR_PENDING = 1100
+FLOOR_ROUNDS = 100
 
 # Targets on one core of a 2-core machine (docs/performance.md).
 CITY_WALL_S = 60.0
@@ -245,7 +250,44 @@ def measure_wolfsheep(spec: dict, profile=None) -> dict:
     }
 
 
-MEASURES = {"model": measure_model, "frame": measure_frame, "wolfsheep": measure_wolfsheep}
+class _Ticker:
+    """A callback that only schedules itself again: Mesa's event machinery with no work."""
+
+    def __init__(self, model, bound: bool) -> None:
+        self.model = model
+        self.callback = self.tick if bound else partial(self.tick)
+        self.ticks = 0
+
+    def tick(self) -> None:
+        self.ticks += 1
+        self.model.schedule_event(self.callback, after=self.model.random.random() * 100.0)
+
+
+def measure_floor(spec: dict, profile=None) -> dict:
+    """Events/s of Mesa's event list alone, with bound-method and with partial callbacks."""
+    import mesa
+
+    rss_base = peak_rss_mb()
+    out = {"events": 0, "run_cpu_s": 0.0, "cpu_s": 0.0, "wall_s": 0.0, "rss_base_mb": rss_base}
+    for bound in (True, False):
+        model = mesa.Model(rng=spec["seed"])
+        model._default_schedule.stop()  # pure discrete-event, as SafeCityModel
+        tickers = [_Ticker(model, bound) for _ in range(FLOOR_PENDING)]
+        for ticker in tickers:
+            ticker.tick()
+        with Timer(profile) as run:
+            model.run_for(FLOOR_ROUNDS * 100.0)  # each ticker runs about twice per 100 min
+        events = sum(t.ticks for t in tickers) - len(tickers)
+        out[f"{'method' if bound else 'partial'}_events_s"] = events / run.cpu
+        out["events"] += events
+        out["run_cpu_s"] += run.cpu
+        out["cpu_s"] += run.cpu
+        out["wall_s"] += run.wall
+    return out
+
+
+MEASURES = {"model": measure_model, "frame": measure_frame, "wolfsheep": measure_wolfsheep,
+            "floor": measure_floor}
 
 
 def child(spec: dict) -> dict:
@@ -363,6 +405,8 @@ def rates(r: dict) -> dict:
     """
     if "agent_steps" in r:
         return {"agent_steps_s": r["agent_steps"] / r["run_cpu_s"]}
+    if "method_events_s" in r:
+        return {}
     if "events" in r:
         return {"days_s": r["sim_days"] / r["cpu_s"],
                 "events_s": r["events"] / r["run_cpu_s"],
@@ -370,21 +414,44 @@ def rates(r: dict) -> dict:
     return {}
 
 
-def line(name: str, r: dict, ws_rate: float | None) -> str:
+def relate(r: dict, ws_rate: float | None) -> None:
+    """Add the run's figures as multiples of this machine's WolfSheep speed, measured in the
+    same repeat: agent-events/s over agent-steps/s, and CPU time as WolfSheep agent-steps."""
+    if not ws_rate or "error" in r or "unavailable" in r or "agent_steps" in r:
+        return
+    if "method_events_s" in r:
+        r["vs_wolfsheep"] = r["method_events_s"] / ws_rate
+        r["partial_vs_wolfsheep"] = r["partial_events_s"] / ws_rate
+        return
+    if "agent_events_s" in r:
+        r["vs_wolfsheep"] = r["agent_events_s"] / ws_rate
+    r["cpu_in_ws_msteps"] = r["cpu_s"] * ws_rate / 1e6
+
+
+def line(name: str, r: dict) -> str:
     if "error" in r:
         return f"{name:9} failed: {r['error']}"
     if "unavailable" in r:
         return f"{name:9} unavailable: {r['unavailable']}"
-    head = f"{name:9} wall {r['wall_s']:7.2f} s cpu {r['cpu_s']:7.2f} s  " \
+    head = f"{name:9} wall {r['wall_s']:7.2f} s  cpu {r['cpu_s']:7.2f} s  " \
            f"peak RSS {r['rss_peak_mb']:5.0f} MB"
     if "agent_steps" in r:
         return f"{head}  {r['agent_steps_s']:9,.0f} agent-steps/s ({r['steps']:.0f} steps)"
+    if "method_events_s" in r:
+        text = (f"{head}  {r['method_events_s']:9,.0f} events/s with bound-method callbacks, "
+                f"{r['partial_events_s']:,.0f} with partials")
+        if r.get("vs_wolfsheep") is not None:
+            text += (f"\n{'':9} = {r['vs_wolfsheep']:.2f}x and "
+                     f"{r['partial_vs_wolfsheep']:.2f}x WolfSheep agent-steps/s")
+        return text
+    ratio = ""
+    if r.get("cpu_in_ws_msteps") is not None:
+        ratio = f"\n{'':9} cpu = {r['cpu_in_ws_msteps']:.2f} M WolfSheep agent-steps"
+        if r.get("vs_wolfsheep") is not None:
+            ratio += f"; agent-events/s = {r['vs_wolfsheep']:.2f}x WolfSheep agent-steps/s"
     if "median_ms" in r:
-        ratio = "" if ws_rate is None else \
-            f" = {r['median_ms'] / 1e3 * ws_rate:,.0f} WolfSheep agent-steps"
         return (f"{head}  frame {r['median_ms']:.1f} ms median, {r['max_ms']:.1f} max, "
-                f"{r['first_ms']:.1f} first{ratio}")
-    ratio = "" if ws_rate is None else f" = {r['agent_events_s'] / ws_rate:.2f}x WolfSheep"
+                f"{r['first_ms']:.1f} first ({r['frames']:.0f} frames){ratio}")
     return (f"{head}  {r['days_s']:6.1f} sim days/s  {r['events_s']:9,.0f} events/s  "
             f"{r['agent_events_s']:9,.0f} agent-events/s{ratio}")
 
@@ -404,7 +471,6 @@ def summarise(results: dict[str, list[dict]]) -> dict[str, dict]:
 
 
 def targets(summary: dict, shipped: set[str]) -> list[str]:
-    ws = summary.get("wolfsheep", {}).get("agent_steps_s")
     lines = []
 
     def verdict(ok: bool) -> str:
@@ -418,8 +484,8 @@ def targets(summary: dict, shipped: set[str]) -> list[str]:
                      f"{city['rss_peak_mb']:.0f} MB, {verdict(city['rss_peak_mb'] <= CITY_RSS_MB)}")
     for name in ("default", "city"):
         r = summary.get(name, {})
-        if name in shipped and ws and "agent_events_s" in r:
-            ratio = r["agent_events_s"] / ws
+        if name in shipped and r.get("vs_wolfsheep") is not None:
+            ratio = r["vs_wolfsheep"]
             lines.append(f"{name} agent-events/s at least {EVENTS_VS_WOLFSHEEP:.0f}x WolfSheep: "
                          f"{ratio:.2f}x, {verdict(ratio >= EVENTS_VS_WOLFSHEEP)}")
     frame = summary.get("frame", {})
@@ -444,24 +510,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
             r.update(rates(r))
             if spec["kind"] == "wolfsheep" and "agent_steps_s" in r:
                 ws_rate = r["agent_steps_s"]
+            relate(r, ws_rate)
             results[spec["workload"]].append(r)
             failed |= "error" in r
-            tag = f"[{rep + 1}/{args.repeats}]" if args.repeats > 1 else ""
-            print(f"{tag}{line(spec['workload'], r, ws_rate)}", flush=True)
+            tag = f"[{rep + 1}/{args.repeats}] " if args.repeats > 1 else ""
+            print(f"{tag}{line(spec['workload'], r)}", flush=True)
             if r.get("profile"):
                 print(r["profile"])
     summary = summarise(results)
     for r in summary.values():
-        r.update(rates(r) if "error" not in r and "unavailable" not in r else {})
-    ws = summary.get("wolfsheep", {}).get("agent_steps_s")
+        if "error" not in r and "unavailable" not in r:
+            r.update(rates(r))
     if args.repeats > 1:
         print(f"median of {args.repeats} repeats:")
         for name, r in summary.items():
-            print(line(name, r, ws))
+            print(line(name, r))
     for name, r in summary.items():
         if r.get("breakdown"):
-            top = ", ".join(f"{k} {v:,}" for k, v in list(r["breakdown"].items())[:6])
-            print(f"{name} events by kind: {top}")
+            top = ", ".join(f"{k} {v:,}" for k, v in list(r["breakdown"].items())[:7])
+            print(f"{name} events: {top}")
     info["load_after"] = _load()
     print(f"load average after: {info['load_after']}")
     if args.profile:

@@ -30,7 +30,12 @@ class Duty(Enum):
 
 
 class PoliceUnit(CellAgent):
-    """One patrol car and its crew."""
+    """One patrol car and its crew.
+
+    ``node`` and ``cell`` are where the unit last was when something happened to it (it left a
+    patrol stop, reached or left a scene, was called away); where it is at any moment, on the
+    road or at a stop, is ``position(now)``, which maps use (``model.positions()``).
+    """
 
     def __init__(self, model: SafeCityModel, node: int, beat: np.ndarray) -> None:
         super().__init__(model)

@@ -19,21 +19,23 @@ TINY = ["--days", "1", "--steps", "15", "--set", "city.nodes=150", "--set", "off
 
 def test_bench_prints_every_figure_for_tiny_workloads(tmp_path):
     out = tmp_path / "bench.json"
-    done = abm_cli("bench", "default", "city", "wolfsheep", *TINY, "--json", str(out))
+    done = abm_cli("bench", "default", "city", "wolfsheep", "floor", *TINY, "--json", str(out))
     assert done.returncode == 0, done.stderr
     text = done.stdout
     assert "load average before" in text and "load average after" in text
-    for name in ("default", "city", "wolfsheep"):
+    for name in ("default", "city", "wolfsheep", "floor"):
         assert any(line.startswith(name) for line in text.splitlines()), text
     assert text.count("agent-events/s") == 2
     assert "sim days/s" in text and "agent-steps/s" in text and "peak RSS" in text
-    assert "x WolfSheep" in text
+    assert "x WolfSheep" in text and "with bound-method callbacks" in text
     assert "target:" not in text  # targets are checked only for the shipped workloads
     report = json.loads(out.read_text())
     city = report["median"]["city"]
     assert city["sim_days"] == 1 and city["agent_events"] > 0 and city["rss_peak_mb"] > 0
     assert city["events"] >= city["agent_events"] >= city["agent_callbacks"]
     assert report["median"]["wolfsheep"]["agent_steps"] > 0
+    floor = report["median"]["floor"]
+    assert floor["events"] > 100_000 and floor["partial_events_s"] > 0
     assert report["machine"]["cpus"] >= 1
 
 
