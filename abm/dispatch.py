@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.police import distance_bounds
+
 if TYPE_CHECKING:
     from abm.crimes import Crime
     from abm.model import SafeCityModel
@@ -77,16 +79,19 @@ class Dispatcher:
         driving = []
         for i, unit in enumerate(units):
             if unit.driving(now):
-                driving.append((unit.distance_bound(node, dist, now, limit_m), i))
+                driving.append(i)
             else:
                 place = unit.position(now)
                 best = min(best, (dist.item(place), i, place))
-        for bound, i in sorted(driving):
-            # Street distances obey the triangle inequality up to rounding; keep a margin.
-            if bound > best[0] + 1e-6 * (1.0 + best[0]):
-                break
-            place = units[i].position(now)
-            best = min(best, (dist.item(place), i, place))
+        if driving:
+            bounds = distance_bounds([units[i] for i in driving], node, dist, now, limit_m)
+            for k in np.argsort(bounds, kind="stable").tolist():
+                # Street distances obey the triangle inequality up to rounding: keep a margin.
+                if bounds[k] > best[0] + 1e-6 * (1.0 + best[0]):
+                    break
+                i = driving[k]
+                place = units[i].position(now)
+                best = min(best, (dist.item(place), i, place))
         if best[0] == np.inf:
             return None
         path, along = router.walk(best[2], node, tree)

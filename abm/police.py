@@ -140,33 +140,6 @@ class PoliceUnit(CellAgent):
         """Still on the way (rather than at the end of its leg)?"""
         return now < self._end
 
-    def distance_bound(self, place: int, dist: np.ndarray, now: float,
-                       limit_m: float = np.inf) -> float:
-        """At least how far this unit is from ``place`` now, by ``dist`` (street metres toward
-        it from every node; inf beyond a search limit), without working out where on its leg
-        it is.
-
-        By now the unit has driven about a = (now - departure) x speed of its shortest route of
-        length L from u to v: it is at most a from u and at most L - a + (one street) from v.
-        By the triangle inequality it is no nearer than d(u) - a, and on two-way streets no
-        nearer than d(v) - (L - a + one street); where no street is shorter than the straight
-        line, the same holds for straight-line distances.
-        """
-        city = self.model.city
-        done = (now - self._depart) * self._speed
-        left = self._metres - done + city.longest_street_m
-        d_from, d_to = dist.item(self._from), dist.item(self._to)
-        bound = (limit_m if d_from == np.inf else d_from) - done
-        if city.router.two_way:
-            bound = max(bound, (limit_m if d_to == np.inf else d_to) - left)
-        if city.streets_not_shorter:
-            xy = city.xy
-            x, y = xy.item(place, 0), xy.item(place, 1)
-            e_from = math.hypot(xy.item(self._from, 0) - x, xy.item(self._from, 1) - y)
-            e_to = math.hypot(xy.item(self._to, 0) - x, xy.item(self._to, 1) - y)
-            bound = max(bound, e_from - done, e_to - left)
-        return bound
-
     def _interrupt(self) -> None:
         if self._event is not None:
             self._event.cancel()
@@ -213,6 +186,34 @@ class PoliceUnit(CellAgent):
         self._event = None
         self.node = self._to
         self.cell = self.model.space[self.node]
+
+
+def distance_bounds(units: list[PoliceUnit], place: int, dist: np.ndarray, now: float,
+                    limit_m: float = np.inf) -> np.ndarray:
+    """At least how far each unit is from ``place`` now, by ``dist`` (street metres toward it
+    from every node; inf beyond a search limit), without working out where on its leg it is.
+
+    By now a unit has driven about a = (now - departure) x speed of its shortest route of
+    length L from u to v: it is at most a from u and at most L - a + (one street) from v. By
+    the triangle inequality it is no nearer than d(u) - a, and on two-way streets no nearer
+    than d(v) - (L - a + one street); where no street is shorter than the straight line, the
+    same holds for straight-line distances.
+    """
+    city = units[0].model.city
+    n = len(units)
+    start = np.fromiter((u._from for u in units), np.intp, n)
+    end = np.fromiter((u._to for u in units), np.intp, n)
+    done = (now - np.fromiter((u._depart for u in units), float, n)) \
+        * np.fromiter((u._speed for u in units), float, n)
+    left = np.fromiter((u._metres for u in units), float, n) - done + city.longest_street_m
+    bound = np.minimum(dist[start], limit_m) - done
+    if city.router.two_way:
+        bound = np.maximum(bound, np.minimum(dist[end], limit_m) - left)
+    if city.streets_not_shorter:
+        here = city.xy[place]
+        bound = np.maximum(bound, np.hypot(*(city.xy[start] - here).T) - done)
+        bound = np.maximum(bound, np.hypot(*(city.xy[end] - here).T) - left)
+    return bound
 
 
 # A stop covering at most this many places is looked up from the places' side (see Presence).
