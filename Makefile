@@ -31,6 +31,9 @@ test: $(VENV)/.installed-dev
 	.ci/install-chromium
 	$(PY) -m pytest -W error::FutureWarning
 
+bench: $(VENV)/.installed
+	$(VENV)/bin/abm bench
+
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check abm tests app.py
 

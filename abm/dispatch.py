@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.police import distance_bounds
+
 if TYPE_CHECKING:
     from abm.crimes import Crime
     from abm.model import SafeCityModel
@@ -57,18 +59,47 @@ class Dispatcher:
         free = [u for u in self.units if u.free]
         if not free:
             return False
-        now = self.model.time
-        nodes = np.array([u.position(now) for u in free], dtype=np.intp)
-        router = self.model.city.router
-        found = router.nearest(call.node, nodes, limit_m=SEARCH_RADIUS_M)
-        if found is None:
-            found = router.nearest(call.node, nodes)
+        found = self._nearest(free, call.node, SEARCH_RADIUS_M) or self._nearest(free, call.node)
         if found is None:
             return False
-        best, path, along = found
+        unit, path, along = found
         self._set_busy(+1)
-        free[best].respond(call, path, along)
+        unit.respond(call, path, along)
         return True
+
+    def _nearest(self, units: list[PoliceUnit], node: int, limit_m: float = np.inf):
+        """The unit nearest to a place by street distance now, within a limit (the first in
+        order among equals), with its route there; None if none is within the limit.
+
+        The same choice as looking up where every unit is, but a unit still on its way is
+        looked up only if its leg could bring it as near as the best found so far (nearest
+        legs first, so the best tightens early).
+        """
+        router = self.model.city.router
+        tree = router.toward(node, limit_m)
+        dist = tree[0]
+        now = self.model.time
+        best = (np.inf, -1, -1)  # (distance, index, place)
+        driving = []
+        for i, unit in enumerate(units):
+            if unit.driving(now):
+                driving.append(i)
+            else:
+                place = unit.position(now)
+                best = min(best, (dist.item(place), i, place))
+        if driving:
+            bounds = distance_bounds([units[i] for i in driving], node, dist, now, limit_m)
+            for k in np.argsort(bounds, kind="stable").tolist():
+                # Street distances obey the triangle inequality up to rounding: keep a margin.
+                if bounds[k] > best[0] + 1e-6 * (1.0 + best[0]):
+                    break
+                i = driving[k]
+                place = units[i].position(now)
+                best = min(best, (dist.item(place), i, place))
+        if best[0] == np.inf:
+            return None
+        path, along = router.walk(best[2], node, tree)
+        return units[best[1]], path, along
 
     def _assign(self, unit: PoliceUnit, call: Crime) -> bool:
         try:

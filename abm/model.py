@@ -20,7 +20,7 @@ from abm.crimes import ArrestMode, Crime, NearRepeats
 from abm.dispatch import Dispatcher
 from abm.metrics import Accounts, Recorder
 from abm.offenders import CameraBeliefs, Offender
-from abm.police import PoliceUnit
+from abm.police import PoliceUnit, Presence
 from abm.streets import City, build_city
 from abm.timeline import Timeline
 
@@ -73,9 +73,9 @@ class SafeCityModel(mesa.Model):
         self.arrests = 0
         self.crime_multiplier = 1.0  # exogenous trend on offending (1 = none)
         self.near_repeats = NearRepeats(self)
-        self._guard_until = np.full(self.city.n, -np.inf)
         self._beta, self._log_t50 = arrest_curve(config.police)
         self.recorder = Recorder(self)
+        self.presence = Presence(self)
         self.dispatcher = Dispatcher(self)
         self.patrol_pool = np.sort(self.rng.choice(self.city.n, size=min(PATROL_POOL, self.city.n),
                                                    replace=False))
@@ -153,12 +153,11 @@ class SafeCityModel(mesa.Model):
         return np.minimum(p, 1.0)
 
     def police_present(self, node: int) -> bool:
-        return bool(self._guard_until[node] >= self.time)
+        return self.presence.present(node, self.time)
 
     def guard(self, node: int, until: float) -> None:
         """A unit stopped at a place deters within its presence radius until a time."""
-        near = self.city.within(node, self.config.police.presence_radius_m)
-        np.maximum.at(self._guard_until, near, until)
+        self.presence.guard(node, until)
 
     def police_arrest_prob(self, response_min: float) -> float:
         """On-scene arrest chance for a response time (logistic in log time)."""

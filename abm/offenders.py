@@ -8,6 +8,7 @@ watched, and learn it from what happens to them and to their peers.
 from __future__ import annotations
 
 from enum import Enum, auto
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,11 +66,17 @@ class Offender(CellAgent):
         self.arrests = 0
         self.cell = model.space[home]
         self.node = home
+        # The current leg: its intersections, metres travelled on reaching each, and the
+        # departure time; the times of passing them are worked out when asked for.
         self._path = np.array([home], dtype=np.intp)
-        self._times = np.array([0.0])
+        self._along = np.array([0.0])
+        self._depart = 0.0
         self._chances: list[int] = []  # indices into the path where a target was met
         self._event = None
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
+        # Mesa holds event callbacks weakly. A bound method needs a WeakMethod, which costs
+        # microseconds per event; these partials, kept alive here, take a plain weak reference.
+        self._on_arrive, self._on_meet_target = partial(self.arrive), partial(self.meet_target)
 
     @property
     def settings(self) -> OffenderSettings:
@@ -95,24 +102,27 @@ class Offender(CellAgent):
         target = self._next_place()
         path, along = self.model.city.router.route(self.node, target)
         depart = self.model.time + wait_min
-        self._path = path
-        self._times = depart + along / self._speed
+        self._path, self._along, self._depart = path, along, depart
         p = self.model.opportunity_prob(path, depart)
-        hits = np.flatnonzero(self.model.rng.random(len(path)) < p)
+        hits = (self.model.rng.random(len(path)) < p).nonzero()[0]
         self._chances = hits.tolist()
         self.state = State.TRAVELLING
         self._schedule_next()
 
+    def _passing(self, index: int) -> float:
+        """When the current leg passes its index-th intersection."""
+        return self._depart + self._along.item(index) / self._speed
+
     def _schedule_next(self) -> None:
         if self._chances:
-            self._event = self.model.schedule_event(self.meet_target,
-                                                    at=self._times[self._chances[0]])
+            self._event = self.model.schedule_event(self._on_meet_target,
+                                                    at=self._passing(self._chances[0]))
         else:
-            self._event = self.model.schedule_event(self.arrive, at=self._times[-1])
+            self._event = self.model.schedule_event(self._on_arrive, at=self._passing(-1))
 
     def arrive(self) -> None:
         """Reach the destination and stay a while."""
-        self.node = int(self._path[-1])
+        self.node = self._path.item(-1)
         self.cell = self.model.space[self.node]
         self.state = State.AT_PLACE
         mean_h = self.settings.dwell_home_h if self.node == self.home \
@@ -122,7 +132,7 @@ class Offender(CellAgent):
     def meet_target(self) -> None:
         """A suitable target at a place on the way: offend or be deterred."""
         index = self._chances.pop(0)
-        self.node = int(self._path[index])
+        self.node = self._path.item(index)
         self.cell = self.model.space[self.node]
         perceived_camera = bool(self.model.cameras.installed
                                 and self.model.cameras.perceived[self.node])
@@ -163,7 +173,8 @@ class Offender(CellAgent):
         """Where the offender is at a time on the current leg (for maps)."""
         if self.state is not State.TRAVELLING:
             return self.node
-        i = int(np.searchsorted(self._times, now, side="right")) - 1
+        times = self._depart + self._along / self._speed
+        i = int(np.searchsorted(times, now, side="right")) - 1
         return int(self._path[max(i, 0)])
 
     def jail(self) -> None:

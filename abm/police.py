@@ -6,7 +6,11 @@ call is unavailable, which is how a thin force lengthens response times.
 
 from __future__ import annotations
 
+import itertools
+import math
 from enum import Enum, auto
+from functools import partial
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,7 +30,12 @@ class Duty(Enum):
 
 
 class PoliceUnit(CellAgent):
-    """One patrol car and its crew."""
+    """One patrol car and its crew.
+
+    ``node`` and ``cell`` are where the unit last was when something happened to it (it left a
+    patrol stop, reached or left a scene, was called away); where it is at any moment, on the
+    road or at a stop, is ``position(now)``, which maps use (``model.positions()``).
+    """
 
     def __init__(self, model: SafeCityModel, node: int, beat: np.ndarray) -> None:
         super().__init__(model)
@@ -35,11 +44,19 @@ class PoliceUnit(CellAgent):
         self.duty = Duty.PATROL
         self.cell = model.space[node]
         self.call: Crime | None = None
-        self._path = np.array([node], dtype=np.intp)
-        self._times = np.array([0.0])
+        # The current leg: from, to, departure and arrival time. Its intersections and the
+        # times of passing them (_path, _times) are worked out only when asked for.
+        self._from = self._to = node
+        self._depart = self._end = self._metres = 0.0
+        self._path: np.ndarray | None = np.array([node], dtype=np.intp)
+        self._times: np.ndarray | None = np.array([0.0])
         self._event = None
+        self._stop: list | None = None  # the patrol stop this unit is heading for or at
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
         self.calls_answered = 0
+        # Mesa holds event callbacks weakly; a partial kept here takes a plain weak reference
+        # instead of a WeakMethod, which costs microseconds on this most frequent event.
+        self._on_leave_stop = partial(self.leave_stop)
         self.off_duty = False
 
     @property
@@ -66,23 +83,31 @@ class PoliceUnit(CellAgent):
         return target
 
     def patrol(self) -> None:
-        """Drive to the next patrol stop."""
+        """Drive to the next patrol stop and stay there, deterring, for the dwell time.
+
+        Arriving needs no event of its own: the stop's deterrence is planned to start on
+        arrival (and dropped if a call takes the unit away first); the next event is leaving.
+        """
         self.duty = Duty.PATROL
-        self._drive(self._patrol_target(), self.stop)
+        target = self._patrol_target()
+        self._head_for(target)
+        s = self.settings
+        arrive = self._end
+        self._stop = self.model.presence.plan(
+            target, arrive, arrive + s.dwell_min + self.residual(s.dwell_min))
+        self._event = self.model.schedule_event(self._on_leave_stop, at=arrive + s.dwell_min)
 
-    def stop(self) -> None:
-        """At a patrol stop: deter for the dwell time, then move on."""
+    def leave_stop(self) -> None:
+        """The dwell is over: the unit is at its stop (since arriving); on to the next one."""
         self._arrive()
-        s = self.settings
-        self._deter(s.dwell_min)
-        self._event = self.model.schedule_event(self.patrol, after=s.dwell_min)
+        self._stop = None
+        self.patrol()
 
-    def _deter(self, stay_min: float) -> None:
-        """Guard the places around for the stay and a residual time that grows with the stay
-        up to ``residual_saturation_min`` (Koper 1995)."""
+    def residual(self, stay_min: float) -> float:
+        """Deterrence left after a stay: it grows with the stay up to
+        ``residual_saturation_min`` (Koper 1995)."""
         s = self.settings
-        residual = s.residual_deterrence_min * min(1.0, stay_min / s.residual_saturation_min)
-        self.model.guard(self.node, self.model.time + stay_min + residual)
+        return s.residual_deterrence_min * min(1.0, stay_min / s.residual_saturation_min)
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -92,14 +117,15 @@ class PoliceUnit(CellAgent):
         self.duty = Duty.RESPONDING
         self.call = call
         self._set_leg(path, along)
-        self._event = self.model.schedule_event(self.reach_scene, at=self._times[-1])
+        self._event = self.model.schedule_event(self.reach_scene, at=self._end)
 
     def reach_scene(self) -> None:
         self._arrive()
         self.duty = Duty.AT_SCENE
         self.calls_answered += 1
         s = self.settings
-        self._deter(s.scene_time_min)
+        self.model.guard(self.node,
+                         self.model.time + s.scene_time_min + self.residual(s.scene_time_min))
         self.call.respond()
         self._event = self.model.schedule_event(self.clear_scene, after=s.scene_time_min)
 
@@ -127,26 +153,162 @@ class PoliceUnit(CellAgent):
 
     def position(self, now: float) -> int:
         """The last intersection passed at a time (for dispatch and maps)."""
-        i = int(np.searchsorted(self._times, now, side="right")) - 1
-        return int(self._path[min(max(i, 0), len(self._path) - 1)])
+        if now >= self._end:  # arrived (or stopped): the leg's last place
+            return self._to
+        path, times = self._leg()
+        i = int(np.searchsorted(times, now, side="right")) - 1
+        return int(path[min(max(i, 0), len(path) - 1)])
+
+    def driving(self, now: float) -> bool:
+        """Still on the way (rather than at the end of its leg)?"""
+        return now < self._end
 
     def _interrupt(self) -> None:
         if self._event is not None:
             self._event.cancel()
             self._event = None
-        self.node = self.position(self.model.time)
+        now = self.model.time
+        if self._stop is not None:
+            if now < self._stop[0]:  # called away before reaching the stop
+                self.model.presence.drop(self._stop)
+            self._stop = None
+        self.node = self.position(now)
         self.cell = self.model.space[self.node]
 
     def _set_leg(self, path: np.ndarray, along: np.ndarray) -> None:
+        """Drive along a given route from now."""
+        self._from, self._to = path.item(0), path.item(-1)
+        self._depart, self._metres = self.model.time, along.item(-1)
         self._path = path
-        self._times = self.model.time + along / self._speed
+        self._times = self._depart + along / self._speed
+        self._end = self._times.item(-1)
 
-    def _drive(self, target: int, on_arrival) -> None:
-        path, along = self.model.city.router.route(self.node, target)
-        self._set_leg(path, along)
-        self._event = self.model.schedule_event(on_arrival, at=self._times[-1])
+    def _head_for(self, target: int) -> None:
+        """Drive from here to a place from now; only the arrival time is needed yet.
+
+        The arrival time is the one the full route gives: its last distance is the tree's
+        distance from here (the target's own is exactly 0).
+        """
+        dist, _ = self.model.city.router.tree_to(target)
+        metres = dist.item(self.node)
+        if metres == np.inf:
+            raise ValueError(f"no route from {self.node} to {target}")
+        self._from, self._to = self.node, target
+        self._depart, self._metres = self.model.time, metres
+        self._path = self._times = None
+        self._end = self._depart + metres / self._speed
+
+    def _leg(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current leg's intersections and the times of passing them."""
+        if self._path is None:
+            path, along = self.model.city.router.route(self._from, self._to)
+            self._path, self._times = path, self._depart + along / self._speed
+        return self._path, self._times
 
     def _arrive(self) -> None:
         self._event = None
-        self.node = int(self._path[-1])
+        self.node = self._to
         self.cell = self.model.space[self.node]
+
+
+def distance_bounds(units: list[PoliceUnit], place: int, dist: np.ndarray, now: float,
+                    limit_m: float = np.inf) -> np.ndarray:
+    """At least how far each unit is from ``place`` now, by ``dist`` (street metres toward it
+    from every node; inf beyond a search limit), without working out where on its leg it is.
+
+    By now a unit has driven about a = (now - departure) x speed of its shortest route of
+    length L from u to v: it is at most a from u and at most L - a + (one street) from v. By
+    the triangle inequality it is no nearer than d(u) - a, and on two-way streets no nearer
+    than d(v) - (L - a + one street); where no street is shorter than the straight line, the
+    same holds for straight-line distances.
+    """
+    city = units[0].model.city
+    n = len(units)
+    start = np.fromiter((u._from for u in units), np.intp, n)
+    end = np.fromiter((u._to for u in units), np.intp, n)
+    done = (now - np.fromiter((u._depart for u in units), float, n)) \
+        * np.fromiter((u._speed for u in units), float, n)
+    left = np.fromiter((u._metres for u in units), float, n) - done + city.longest_street_m
+    bound = np.minimum(dist[start], limit_m) - done
+    if city.router.two_way:
+        bound = np.maximum(bound, np.minimum(dist[end], limit_m) - left)
+    if city.streets_not_shorter:
+        here = city.xy[place]
+        bound = np.maximum(bound, np.hypot(*(city.xy[start] - here).T) - done)
+        bound = np.maximum(bound, np.hypot(*(city.xy[end] - here).T) - left)
+    return bound
+
+
+# A stop covering at most this many places is looked up from the places' side (see Presence).
+FEW_PLACES = 64
+
+
+class Presence:
+    """Where visible police deter offenders now, within a radius of a stopped unit.
+
+    A unit at a scene deters from the moment it is there (``guard``). A patrol stop is planned
+    when the unit sets off (``plan``) and deters from its arrival time on; it is written in when
+    someone first looks at or after that time, so a stop costs no event of its own.
+
+    A place is deterred while any stop whose radius covers it lasts. Stops are many and looks
+    are few, so a stop at a place covering few others just records how long it lasts there,
+    and a look checks the stop places around it (an index built from the same radius queries);
+    a stop covering many places is written into each of them.
+    """
+
+    def __init__(self, model: SafeCityModel) -> None:
+        self.model = model
+        self.radius = model.config.police.presence_radius_m
+        self.until = [-math.inf] * model.city.n  # written by stops covering many places
+        self._lasts: dict[int, float] = {}  # stop place covering few -> until when
+        self._stops_near: dict[int, list[int]] = {}  # place -> such stop places covering it
+        self._planned: list[list] = []  # heap of [arrival, order, node, until, kept]
+        self._order = itertools.count()
+        self.planned = self.dropped = 0  # patrol stops planned, and dropped before arrival
+
+    def guard(self, node: int, until: float) -> None:
+        """Deter within the radius of ``node`` until a time (minutes)."""
+        last = self._lasts.get(node)
+        if last is not None:
+            if until > last:
+                self._lasts[node] = until
+            return
+        near = self.model.city.within(node, self.radius).tolist()
+        if len(near) <= FEW_PLACES:  # the first stop here: index the places it covers
+            for place in near:
+                self._stops_near.setdefault(place, []).append(node)
+            self._lasts[node] = until
+            return
+        lasts = self.until
+        for place in near:
+            if until > lasts[place]:
+                lasts[place] = until
+
+    def plan(self, node: int, arrive: float, until: float) -> list:
+        """A stop at ``node`` deterring from ``arrive`` to ``until``; returns its handle."""
+        stop = [arrive, next(self._order), node, until, True]
+        heappush(self._planned, stop)
+        self.planned += 1
+        return stop
+
+    def drop(self, stop: list) -> None:
+        """The unit never made it to a planned stop."""
+        stop[4] = False
+        self.dropped += 1
+
+    def stops_begun(self, now: float) -> int:
+        """Patrol stops that units had reached by ``now``."""
+        ahead = sum(1 for stop in self._planned if stop[4] and stop[0] > now)
+        return self.planned - self.dropped - ahead
+
+    def present(self, node: int, now: float) -> bool:
+        """Is any unit deterring at ``node`` now?"""
+        planned = self._planned
+        while planned and planned[0][0] <= now:  # stops begun by now
+            _, _, at, until, kept = heappop(planned)
+            if kept:
+                self.guard(at, until)
+        if self.until[node] >= now:
+            return True
+        lasts = self._lasts
+        return any(lasts[stop] >= now for stop in self._stops_near.get(node, ()))

@@ -36,6 +36,8 @@ ATTRACTIVENESS = {LandUse.RESIDENTIAL: 0.7, LandUse.MIXED: 1.5, LandUse.COMMERCI
                   LandUse.PARK: 0.8}
 RESIDENTS = {LandUse.RESIDENTIAL: 1.0, LandUse.MIXED: 0.6, LandUse.COMMERCIAL: 0.15,
              LandUse.PARK: 0.0}
+# Most node ids the radius cache of City.within holds (8 bytes each).
+WITHIN_CACHE_NODES = 8_000_000
 
 
 @dataclass
@@ -55,6 +57,14 @@ class City:
     def __post_init__(self) -> None:
         self.router = Router(self.graph)
         self.kdtree = KDTree(self.xy)
+        # No street is shorter than the straight line between its ends (true of generated
+        # cities), so street distance is never below straight-line distance.
+        edges = self.router.forward.tocoo()
+        straight = np.hypot(*(self.xy[edges.row] - self.xy[edges.col]).T)
+        self.streets_not_shorter = bool(np.all(edges.data >= straight * (1.0 - 1e-9)))
+        self.longest_street_m = float(edges.data.max()) if edges.nnz else 0.0
+        self._within: dict[tuple[int, float], np.ndarray] = {}
+        self._within_size = 0
         for node in self.graph.nodes:
             data = self.graph.nodes[node]
             data["land_use"] = LandUse(int(self.land_use[node])).name.lower()
@@ -69,8 +79,21 @@ class City:
         return {i: (float(x), float(y)) for i, (x, y) in enumerate(self.xy)}
 
     def within(self, node: int, radius_m: float) -> np.ndarray:
-        """Nodes within a straight-line radius of a node (including itself)."""
-        return np.asarray(self.kdtree.query_ball_point(self.xy[node], radius_m), dtype=np.intp)
+        """Nodes within a straight-line radius of a node (including itself); read-only.
+
+        Cached by (node, radius): patrols stop and crimes recur at the same places.
+        """
+        key = (int(node), float(radius_m))
+        near = self._within.get(key)
+        if near is None:
+            near = np.asarray(self.kdtree.query_ball_point(self.xy[node], radius_m),
+                              dtype=np.intp)
+            near.flags.writeable = False
+            self._within[key] = near
+            self._within_size += len(near)
+            while self._within_size > WITHIN_CACHE_NODES:  # oldest first
+                self._within_size -= len(self._within.pop(next(iter(self._within))))
+        return near
 
     def edge_array(self) -> np.ndarray:
         """(E, 2) array of edge endpoints, for drawing."""
@@ -81,10 +104,14 @@ class Router:
     """Shortest paths by street length, cached as shortest-path trees toward each target.
 
     A tree toward target t (Dijkstra on the reversed graph) gives, for every node, the distance to
-    t and the next node on the way, so one tree serves every trip that ends at t.
+    t and the next node on the way, so one tree serves every trip that ends at t. Routes walked
+    from trees are cached too: offenders repeat the same trips and patrols cycle through the same
+    places, so most routes are asked for many times. Both caches are bounded in memory; what they
+    evict is recomputed identically when asked for again.
     """
 
-    def __init__(self, graph: nx.Graph, max_trees: int = 4096) -> None:
+    def __init__(self, graph: nx.Graph, max_trees: int = 4096, tree_memory_mb: float = 512.0,
+                 route_memory_mb: float = 128.0) -> None:
         n = graph.number_of_nodes()
         rows, cols, lengths = [], [], []
         for u, v, data in graph.edges(data=True):
@@ -92,7 +119,8 @@ class Router:
             cols.append(v)
             lengths.append(float(data["length"]))
         rows, cols, lengths = np.array(rows), np.array(cols), np.array(lengths)
-        if not graph.is_directed():
+        self.two_way = not graph.is_directed()  # every street can be driven both ways
+        if self.two_way:
             rows, cols = np.r_[rows, cols], np.r_[cols, rows]
             lengths = np.r_[lengths, lengths]
         # Keep the shortest of parallel edges: build as COO, take the minimum per (u, v).
@@ -104,8 +132,13 @@ class Router:
             (lengths[first], (rows[first], cols[first])), shape=(n, n)
         )
         self.reverse = self.forward.transpose().tocsr()
-        self.max_trees = max_trees
+        # A tree costs 12 bytes a node (float64 distance, int32 next node).
+        self.max_trees = max(1, min(max_trees, int(tree_memory_mb * 2**20 / (12 * max(n, 1)))))
         self._trees: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        # A route costs 16 bytes a node (intp node id, float64 distance) plus its tuple.
+        self.max_route_nodes = int(route_memory_mb * 2**20 / 16)
+        self._routes: OrderedDict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._route_nodes = 0
 
     def tree_to(self, target: int) -> tuple[np.ndarray, np.ndarray]:
         """(distance to target, next node toward target) for every node; cached."""
@@ -121,29 +154,55 @@ class Router:
         return tree
 
     def route(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
-        """Nodes from source to target and the distance (m) travelled on reaching each."""
-        dist, nxt = self.tree_to(target)
-        return self._walk(source, target, dist, nxt)
+        """Nodes from source to target and the distance (m) travelled on reaching each.
+
+        The arrays are shared with the cache, so they are read-only.
+        """
+        key = (int(source), int(target))
+        found = self._routes.get(key)
+        if found is not None:
+            self._routes.move_to_end(key)
+            return found
+        dist, nxt = self.tree_to(key[1])
+        path, along = self._walk(key[0], key[1], dist, nxt)
+        path.flags.writeable = False
+        along.flags.writeable = False
+        self._routes[key] = (path, along)
+        self._route_nodes += len(path)
+        while self._route_nodes > self.max_route_nodes and len(self._routes) > 1:
+            _, (old, _) = self._routes.popitem(last=False)
+            self._route_nodes -= len(old)
+        return path, along
 
     @staticmethod
     def _walk(source: int, target: int, dist: np.ndarray, nxt: np.ndarray):
         if not np.isfinite(dist[source]):
             raise ValueError(f"no route from {source} to {target}")
+        step = memoryview(nxt)  # gives Python ints: far cheaper per hop than numpy scalars
         nodes = [source]
+        append = nodes.append
         node = source
         while node != target:
-            node = int(nxt[node])
-            nodes.append(node)
+            node = step[node]
+            append(node)
         path = np.array(nodes, dtype=np.intp)
         return path, dist[source] - dist[path]
+
+    def toward(self, target: int, limit_m: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """(distance to target, next node) for every node, searched only up to a limit (inf
+        beyond it); not cached: calls for service come from anywhere."""
+        return dijkstra(self.reverse, indices=target, return_predecessors=True, limit=limit_m)
+
+    def walk(self, source: int, target: int, tree: tuple[np.ndarray, np.ndarray]):
+        """The route from source to target along a tree from ``toward`` or ``tree_to``."""
+        return self._walk(int(source), int(target), *tree)
 
     def nearest(self, target: int, sources: np.ndarray, limit_m: float = np.inf):
         """Which of ``sources`` is closest to target by street distance, within a limit.
 
         Returns (index into sources, route from it, cumulative distances) or None.
         """
-        dist, nxt = dijkstra(self.reverse, indices=target, return_predecessors=True,
-                             limit=limit_m)
+        dist, nxt = self.toward(target, limit_m)
         d = dist[sources]
         if not np.isfinite(d).any():
             return None

@@ -1,0 +1,590 @@
+"""`abm bench`: how fast the model runs here, measured against Mesa's own WolfSheep example.
+
+Every workload runs in a fresh process, so its peak memory (ru_maxrss) is its own. The same run
+measures Mesa's bundled WolfSheep example, so each figure also stands as a ratio to this
+machine's speed, which survives a busy or slow machine better than seconds do.
+
+What is counted (docs/performance.md):
+- an *agent-event* is one scheduled callback of an agent (offender, police unit or camera)
+  that actually ran: an offender reaching a place or meeting a target, a unit stopping, leaving,
+  reaching a scene, a camera failing or being repaired. *Events* adds the non-agent ones
+  (calls reaching dispatch, footage identifications, cable cuts, the install). Daily
+  bookkeeping (closing a metrics row, refreshing hot spots) is not counted.
+- a WolfSheep *agent-step* is one animal's ``step()``: agents stepped per step, summed.
+
+Counting wraps ``schedule_event`` in a subclass that exists only here, so the model pays
+nothing for it outside the benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from abm.config import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    kind: str  # "model", "frame" or "wolfsheep"
+    description: str
+    config: str | None = None
+
+
+WORKLOADS = {w.name: w for w in (
+    Workload("default", "model", "teaching town (configs/default.yaml), 30 days",
+             "configs/default.yaml"),
+    Workload("city", "model", "city scale: ~10,000 nodes, 1,950 failing cameras, "
+             "1,000 offenders, 100 units, 365 days", "configs/bench/city-scale.yaml"),
+    Workload("frame", "frame", "app frame: one step and redraw of the teaching town",
+             "configs/default.yaml"),
+    Workload("wolfsheep", "wolfsheep", "Mesa's WolfSheep example on NetLogo's 51x51 world"),
+    Workload("floor", "floor", "Mesa's event list alone, callbacks that only reschedule "
+             "themselves: the most events/s any Mesa model gets here"),
+)}
+# Callbacks pending at once in the floor workload (the city keeps about 1,100 besides cameras).
+FLOOR_PENDING = 1100
+FLOOR_ROUNDS = 100
+
+# Targets on one core of a 2-core machine (docs/performance.md).
+CITY_WALL_S = 60.0
+CITY_RSS_MB = 2048.0
+EVENTS_VS_WOLFSHEEP = 3.0
+FRAME_MS = 100.0
+
+# NetLogo's original WolfSheep world is 51x51; on Mesa's 20x20 default both species die out
+# within about 50 steps, after which the example steps nothing and its rate means little.
+WOLFSHEEP_SIDE = 51
+
+
+# --- measuring (runs in the child process) ------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10  # bytes on macOS, KiB else
+
+
+class _Counted:
+    """Stands in for an event's weak reference and counts the event when it runs."""
+
+    __slots__ = ("counts", "key", "ref")
+
+    def __init__(self, ref, counts: Counter, key: tuple[str, bool]) -> None:
+        self.ref, self.counts, self.key = ref, counts, key
+
+    def __call__(self):
+        fn = self.ref()
+        if fn is not None:
+            self.counts[self.key] += 1
+        return fn
+
+
+def counting_model(config):
+    """A SafeCityModel that counts the one-off events it runs, by method."""
+    import mesa
+
+    from abm.model import SafeCityModel
+
+    counts: Counter = Counter()
+    keys: dict = {}
+
+    def key_of(function) -> tuple[str, bool]:
+        if isinstance(function, partial):  # hot callbacks are partials of bound methods
+            function = function.func
+        func = getattr(function, "__func__", function)
+        key = keys.get(func)
+        if key is None:
+            owner = getattr(function, "__self__", None)
+            key = keys[func] = (func.__qualname__, isinstance(owner, mesa.Agent))
+        return key
+
+    class CountingModel(SafeCityModel):
+        event_counts = counts
+
+        def schedule_event(self, function, **kwargs):
+            event = super().schedule_event(function, **kwargs)
+            event.fn = _Counted(event.fn, counts, key_of(function))
+            return event
+
+    return CountingModel(config)
+
+
+class Timer:
+    """Wall and CPU time of a phase, optionally under a profiler."""
+
+    def __init__(self, profile=None) -> None:
+        self.profile = profile
+        self.wall = self.cpu = 0.0
+
+    def __enter__(self) -> Timer:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        if self.profile is not None:
+            self.profile.enable()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.profile is not None:
+            self.profile.disable()
+        self.wall = time.perf_counter() - self._wall
+        self.cpu = time.process_time() - self._cpu
+
+
+def measure_model(spec: dict, profile=None) -> dict:
+    from abm.config import load
+    from abm.model import MINUTES_PER_DAY
+    from abm.simulate import finish
+
+    config = load(spec["config"], spec["overrides"])
+    rss_base = peak_rss_mb()
+    started = time.perf_counter()
+    with Timer(profile) as build:
+        model = counting_model(config)
+    end = config.run.days * MINUTES_PER_DAY
+    with Timer(profile) as run:
+        while model.time < end:  # as abm.simulate.simulate does
+            model.run_until(min(end, model.time + MINUTES_PER_DAY))
+    with Timer(profile) as tables:
+        result = finish(model, started)
+    counts = model.event_counts
+    # Patrol stops take effect without an event of their own (police.Presence): count the
+    # ones reached as agent-events too, as they were counted when each stop was an event.
+    presence = getattr(model, "presence", None)
+    stops = presence.stops_begun(model.time) if hasattr(presence, "stops_begun") else 0
+    callbacks = sum(n for (_, agent), n in counts.items() if agent)
+    return {
+        "sim_days": model.time / MINUTES_PER_DAY,
+        "build_s": build.wall,
+        "run_s": run.wall,
+        "run_cpu_s": run.cpu,
+        "tables_s": tables.wall,
+        "wall_s": build.wall + run.wall + tables.wall,
+        "cpu_s": build.cpu + run.cpu + tables.cpu,
+        "events": sum(counts.values()) + stops,
+        "agent_events": callbacks + stops,
+        "agent_callbacks": callbacks,
+        "breakdown": dict(sorted({"patrol stops reached (no event)": stops, **{
+            name: n for (name, _), n in counts.items()}}.items(), key=lambda kv: -kv[1])),
+        "crimes": result.summary["crimes_total"],
+        "nodes": model.city.n,
+        "rss_base_mb": rss_base,
+    }
+
+
+def measure_frame(spec: dict, profile=None) -> dict:
+    try:
+        from abm.ui.frame import app_frame
+    except ImportError as exc:
+        return {"unavailable": f"abm.ui.frame.app_frame is not importable ({exc})"}
+    from abm.config import load
+    from abm.model import SafeCityModel
+
+    config = load(spec["config"], spec["overrides"])
+    model = SafeCityModel(config)
+    rss_base = peak_rss_mb()
+    with Timer(profile) as first:
+        app_frame(model)
+    times = []
+    with Timer(profile) as rest:
+        for _ in range(spec["frames"]):
+            t = time.perf_counter()
+            app_frame(model)
+            times.append(time.perf_counter() - t)
+    return {
+        "first_ms": first.wall * 1e3,
+        "median_ms": statistics.median(times) * 1e3,
+        "max_ms": max(times) * 1e3,
+        "frames": len(times),
+        "wall_s": first.wall + rest.wall,
+        "cpu_s": first.cpu + rest.cpu,
+        "sim_days": model.time / 1440.0,
+        "rss_base_mb": rss_base,
+    }
+
+
+def measure_wolfsheep(spec: dict, profile=None) -> dict:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from mesa.examples.advanced.wolf_sheep.agents import Sheep, Wolf
+        from mesa.examples.advanced.wolf_sheep.model import WolfSheep, WolfSheepScenario
+
+        rss_base = peak_rss_mb()
+        with Timer(profile) as build:
+            model = WolfSheep(WolfSheepScenario(rng=spec["seed"], width=WOLFSHEEP_SIDE,
+                                                height=WOLFSHEEP_SIDE))
+        by_type = model.agents_by_type
+        agent_steps = 0
+        with Timer(profile) as run:
+            for _ in range(spec["steps"]):
+                # Sheep, then wolves, step in shuffled order; newborns wait for the next step
+                # and sheep are eaten only after they stepped: this counts the step() calls.
+                agent_steps += len(by_type[Sheep]) + len(by_type[Wolf])
+                model.step()
+    return {
+        "steps": spec["steps"],
+        "agent_steps": agent_steps,
+        "build_s": build.wall,
+        "run_s": run.wall,
+        "run_cpu_s": run.cpu,
+        "wall_s": build.wall + run.wall,
+        "cpu_s": build.cpu + run.cpu,
+        "final_population": len(by_type[Sheep]) + len(by_type[Wolf]),
+        "rss_base_mb": rss_base,
+    }
+
+
+class _Ticker:
+    """A callback that only schedules itself again: Mesa's event machinery with no work."""
+
+    def __init__(self, model, bound: bool) -> None:
+        self.model = model
+        self.callback = self.tick if bound else partial(self.tick)
+        self.ticks = 0
+
+    def tick(self) -> None:
+        self.ticks += 1
+        self.model.schedule_event(self.callback, after=self.model.random.random() * 100.0)
+
+
+def measure_floor(spec: dict, profile=None) -> dict:
+    """Events/s of Mesa's event list alone, with bound-method and with partial callbacks."""
+    import mesa
+
+    rss_base = peak_rss_mb()
+    out = {"events": 0, "run_cpu_s": 0.0, "cpu_s": 0.0, "wall_s": 0.0, "rss_base_mb": rss_base}
+    for bound in (True, False):
+        model = mesa.Model(rng=spec["seed"])
+        model._default_schedule.stop()  # pure discrete-event, as SafeCityModel
+        tickers = [_Ticker(model, bound) for _ in range(FLOOR_PENDING)]
+        for ticker in tickers:
+            ticker.tick()
+        with Timer(profile) as run:
+            model.run_for(FLOOR_ROUNDS * 100.0)  # each ticker runs about twice per 100 min
+        events = sum(t.ticks for t in tickers) - len(tickers)
+        out[f"{'method' if bound else 'partial'}_events_s"] = events / run.cpu
+        out["events"] += events
+        out["run_cpu_s"] += run.cpu
+        out["cpu_s"] += run.cpu
+        out["wall_s"] += run.wall
+    return out
+
+
+MEASURES = {"model": measure_model, "frame": measure_frame, "wolfsheep": measure_wolfsheep,
+            "floor": measure_floor}
+
+
+def child(spec: dict) -> dict:
+    """Measure one workload in this (fresh) process."""
+    profile = None
+    if spec.get("profile"):
+        import cProfile
+
+        profile = cProfile.Profile()
+    result = MEASURES[spec["kind"]](spec, profile)
+    result["rss_peak_mb"] = peak_rss_mb()
+    if profile is not None:
+        import io
+        import pstats
+
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out).strip_dirs()
+        stats.sort_stats("tottime").print_stats(spec["profile"])
+        stats.sort_stats("cumulative").print_stats(spec["profile"])
+        result["profile"] = out.getvalue()
+    return result
+
+
+# --- orchestrating (the `abm bench` process) ----------------------------------------------------
+
+
+def machine() -> dict:
+    """What the figures were measured on, including how busy it was."""
+    cpu = platform.processor() or platform.machine()
+    mem_gb = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = int(line.split()[1]) / 2**20
+                break
+    except OSError:
+        pass
+    from importlib import metadata
+
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "memory_gb": None if mem_gb is None else round(mem_gb, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "mesa": metadata.version("mesa"),
+        "numpy": metadata.version("numpy"),
+        "scipy": metadata.version("scipy"),
+        "load_before": _load(),
+    }
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def resolve_config(relative: str) -> Path:
+    """A shipped config, from the working folder or the source tree."""
+    for base in (Path.cwd(), ROOT):
+        path = base / relative
+        if path.exists():
+            return path
+    raise ConfigError(f"{relative}: not found (run from the project folder)")
+
+
+def run_child(spec: dict) -> dict:
+    # One core: keep numeric libraries from starting thread pools.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+    done = subprocess.run([sys.executable, "-m", "abm.bench", json.dumps(spec)],
+                          capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+        return {"error": lines[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def specs(args: argparse.Namespace) -> list[dict]:
+    from abm.config import load
+
+    out = []
+    for name in args.workloads or list(WORKLOADS):
+        w = WORKLOADS[name]
+        spec = {"workload": name, "kind": w.kind, "profile": args.profile}
+        if w.config is not None:
+            overrides = list(args.overrides)
+            if args.days is not None and w.kind == "model":
+                overrides.append(f"run.days={args.days}")
+            path = resolve_config(w.config)
+            load(path, overrides)  # bad overrides fail here, before anything runs
+            spec.update(config=str(path), overrides=overrides)
+        spec.update(frames=args.frames, steps=args.steps, seed=42)
+        spec["shipped"] = not args.overrides and args.days is None and not args.profile
+        out.append(spec)
+    return out
+
+
+def _median(runs: list[dict], key: str) -> float | None:
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def rates(r: dict) -> dict:
+    """Per-second figures of one run, over the CPU time of its running phase.
+
+    CPU seconds rather than wall seconds: on a shared machine a process waiting for a core
+    loses wall time but not CPU time, so rates and their ratios stay comparable.
+    """
+    if "agent_steps" in r:
+        return {"agent_steps_s": r["agent_steps"] / r["run_cpu_s"]}
+    if "method_events_s" in r:
+        return {}
+    if "events" in r:
+        return {"days_s": r["sim_days"] / r["cpu_s"],
+                "events_s": r["events"] / r["run_cpu_s"],
+                "agent_events_s": r["agent_events"] / r["run_cpu_s"]}
+    return {}
+
+
+def relate(r: dict, ws_rate: float | None) -> None:
+    """Add the run's figures as multiples of this machine's WolfSheep speed, measured in the
+    same repeat: agent-events/s over agent-steps/s, and CPU time as WolfSheep agent-steps."""
+    if not ws_rate or "error" in r or "unavailable" in r or "agent_steps" in r:
+        return
+    if "method_events_s" in r:
+        r["vs_wolfsheep"] = r["method_events_s"] / ws_rate
+        r["partial_vs_wolfsheep"] = r["partial_events_s"] / ws_rate
+        return
+    if "agent_events_s" in r:
+        r["vs_wolfsheep"] = r["agent_events_s"] / ws_rate
+    r["cpu_in_ws_msteps"] = r["cpu_s"] * ws_rate / 1e6
+
+
+def line(name: str, r: dict) -> str:
+    if "error" in r:
+        return f"{name:9} failed: {r['error']}"
+    if "unavailable" in r:
+        return f"{name:9} unavailable: {r['unavailable']}"
+    head = f"{name:9} wall {r['wall_s']:7.2f} s  cpu {r['cpu_s']:7.2f} s  " \
+           f"peak RSS {r['rss_peak_mb']:5.0f} MB"
+    if "agent_steps" in r:
+        return f"{head}  {r['agent_steps_s']:9,.0f} agent-steps/s ({r['steps']:.0f} steps)"
+    if "method_events_s" in r:
+        text = (f"{head}  {r['method_events_s']:9,.0f} events/s with bound-method callbacks, "
+                f"{r['partial_events_s']:,.0f} with partials")
+        if r.get("vs_wolfsheep") is not None:
+            text += (f"\n{'':9} = {r['vs_wolfsheep']:.2f}x and "
+                     f"{r['partial_vs_wolfsheep']:.2f}x WolfSheep agent-steps/s")
+        return text
+    ratio = ""
+    if r.get("cpu_in_ws_msteps") is not None:
+        ratio = f"\n{'':9} cpu = {r['cpu_in_ws_msteps']:.2f} M WolfSheep agent-steps"
+        if r.get("vs_wolfsheep") is not None:
+            ratio += f"; agent-events/s = {r['vs_wolfsheep']:.2f}x WolfSheep agent-steps/s"
+    if "median_ms" in r:
+        return (f"{head}  frame {r['median_ms']:.1f} ms median, {r['max_ms']:.1f} max, "
+                f"{r['first_ms']:.1f} first ({r['frames']:.0f} frames){ratio}")
+    return (f"{head}  {r['days_s']:6.1f} sim days/s  {r['events_s']:9,.0f} events/s  "
+            f"{r['agent_events_s']:9,.0f} agent-events/s{ratio}")
+
+
+def summarise(results: dict[str, list[dict]]) -> dict[str, dict]:
+    """Median of each figure over repeats."""
+    out = {}
+    for name, runs in results.items():
+        ok = [r for r in runs if "error" not in r and "unavailable" not in r]
+        if not ok:
+            out[name] = runs[-1]
+            continue
+        keys = [k for k, v in ok[0].items() if isinstance(v, int | float)]
+        out[name] = {k: _median(ok, k) for k in keys}
+        out[name]["breakdown"] = ok[0].get("breakdown")
+    return out
+
+
+def targets(summary: dict, shipped: set[str]) -> list[str]:
+    lines = []
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    city = summary.get("city", {})
+    if "city" in shipped and "wall_s" in city:
+        lines.append(f"city year within {CITY_WALL_S:.0f} s: {city['wall_s']:.1f} s, "
+                     f"{verdict(city['wall_s'] <= CITY_WALL_S)}")
+        lines.append(f"city peak memory within {CITY_RSS_MB:.0f} MB: "
+                     f"{city['rss_peak_mb']:.0f} MB, {verdict(city['rss_peak_mb'] <= CITY_RSS_MB)}")
+    for name in ("default", "city"):
+        r = summary.get(name, {})
+        if name in shipped and r.get("vs_wolfsheep") is not None:
+            ratio = r["vs_wolfsheep"]
+            lines.append(f"{name} agent-events/s at least {EVENTS_VS_WOLFSHEEP:.0f}x WolfSheep: "
+                         f"{ratio:.2f}x, {verdict(ratio >= EVENTS_VS_WOLFSHEEP)}")
+    frame = summary.get("frame", {})
+    if "frame" in shipped and "median_ms" in frame:
+        lines.append(f"app frame within {FRAME_MS:.0f} ms: {frame['median_ms']:.1f} ms median, "
+                     f"{verdict(frame['median_ms'] <= FRAME_MS)}")
+    return lines
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    plan = specs(args)
+    info = machine()
+    print(f"abm bench on {info['cpu']}, {info['cpus']} CPUs, {info['memory_gb']} GB; "
+          f"{info['platform']}; Python {info['python']}, Mesa {info['mesa']}")
+    print(f"load average before: {info['load_before']}  (figures are noisy on a busy machine)")
+    results: dict[str, list[dict]] = {s["workload"]: [] for s in plan}
+    failed = False
+    for rep in range(args.repeats):
+        ws_rate = None
+        for spec in sorted(plan, key=lambda s: s["kind"] != "wolfsheep"):  # WolfSheep first
+            r = run_child(spec)
+            r.update(rates(r))
+            if spec["kind"] == "wolfsheep" and "agent_steps_s" in r:
+                ws_rate = r["agent_steps_s"]
+            relate(r, ws_rate)
+            results[spec["workload"]].append(r)
+            failed |= "error" in r
+            tag = f"[{rep + 1}/{args.repeats}] " if args.repeats > 1 else ""
+            print(f"{tag}{line(spec['workload'], r)}", flush=True)
+            if r.get("profile"):
+                print(r["profile"])
+    summary = summarise(results)
+    for r in summary.values():
+        if "error" not in r and "unavailable" not in r:
+            r.update(rates(r))
+    if args.repeats > 1:
+        print(f"median of {args.repeats} repeats:")
+        for name, r in summary.items():
+            print(line(name, r))
+    for name, r in summary.items():
+        if r.get("breakdown"):
+            top = ", ".join(f"{k} {v:,}" for k, v in list(r["breakdown"].items())[:7])
+            print(f"{name} events: {top}")
+    info["load_after"] = _load()
+    print(f"load average after: {info['load_after']}")
+    if args.profile:
+        print("profiled: times above include profiler overhead; no targets checked")
+    shipped = {s["workload"] for s in plan if s["shipped"]}
+    for text in targets(summary, shipped):
+        print(f"target: {text}")
+    if args.json:
+        from abm.outputs import write_json
+
+        write_json(args.json, {"machine": info, "runs": results, "median": summary})
+    return 1 if failed else 0
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def register(sub) -> None:
+    names = ", ".join(f"{w.name} ({w.description})" for w in WORKLOADS.values())
+    bench = sub.add_parser("bench", help="measure speed and memory against Mesa's WolfSheep",
+                           description=f"Workloads: {names}.")
+    bench.add_argument("workloads", nargs="*", choices=list(WORKLOADS), metavar="WORKLOAD",
+                       help=f"which to run: {', '.join(WORKLOADS)} (default: all)")
+    bench.add_argument("--repeats", type=positive_int, default=1,
+                       help="runs of each workload, each in a fresh process (median reported)")
+    bench.add_argument("--days", type=positive_float,
+                       help="simulated days for the model workloads (default: their config)")
+    bench.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="SECTION.KEY=VALUE",
+                       help="override a setting of the model and frame workloads; repeatable")
+    bench.add_argument("--frames", type=positive_int, default=30,
+                       help="app frames to time after the first (default 30)")
+    bench.add_argument("--steps", type=positive_int, default=500,
+                       help="WolfSheep steps (default 500)")
+    bench.add_argument("--profile", type=positive_int, nargs="?", const=25, default=0,
+                       metavar="N", help="profile each workload and print its top N functions")
+    bench.add_argument("--json", metavar="FILE", help="also write all figures to a JSON file")
+    bench.set_defaults(handler=cmd_bench)
+
+
+if __name__ == "__main__":
+    print(json.dumps(child(json.loads(sys.argv[1]))))

@@ -1,0 +1,99 @@
+"""`abm bench`: it runs, reports every figure for tiny workloads, counts honestly, and rejects
+bad options in one line. No timing is asserted: the benchmark is the measure, not the tests."""
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from abm import bench
+from abm.config import load
+from abm.model import SafeCityModel
+from abm.simulate import finish
+from tests.conftest import abm_cli
+
+TINY = ["--days", "1", "--steps", "15", "--set", "city.nodes=150", "--set", "offenders.count=30",
+        "--set", "police.units=3", "--set", "cameras.count=10"]
+
+
+def test_bench_prints_every_figure_for_tiny_workloads(tmp_path):
+    out = tmp_path / "bench.json"
+    done = abm_cli("bench", "default", "city", "wolfsheep", "floor", *TINY, "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert "load average before" in text and "load average after" in text
+    for name in ("default", "city", "wolfsheep", "floor"):
+        assert any(line.startswith(name) for line in text.splitlines()), text
+    lines = text.splitlines()
+    assert sum(line.startswith(("default", "city")) and "agent-events/s" in line
+               for line in lines) == 2
+    assert "sim days/s" in text and "agent-steps/s" in text and "peak RSS" in text
+    assert "x WolfSheep" in text and "with bound-method callbacks" in text
+    assert "target:" not in text  # targets are checked only for the shipped workloads
+    report = json.loads(out.read_text())
+    city = report["median"]["city"]
+    assert city["sim_days"] == 1 and city["agent_events"] > 0 and city["rss_peak_mb"] > 0
+    assert city["events"] >= city["agent_events"] >= city["agent_callbacks"]
+    assert report["median"]["wolfsheep"]["agent_steps"] > 0
+    floor = report["median"]["floor"]
+    assert floor["events"] > 100_000 and floor["partial_events_s"] > 0
+    assert report["machine"]["cpus"] >= 1
+
+
+def test_frame_workload_is_measured_or_said_to_be_unavailable():
+    done = abm_cli("bench", "frame", "--frames", "2", "--set", "city.nodes=150",
+                   "--set", "offenders.count=30")
+    assert done.returncode == 0, done.stderr
+    try:
+        from abm.ui.frame import app_frame  # noqa: F401
+    except ImportError:
+        assert "frame     unavailable: abm.ui.frame.app_frame is not importable" in done.stdout
+    else:
+        assert "ms median" in done.stdout
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["bench", "nope"], "invalid choice"),
+    (["bench", "--repeats", "0"], "must be at least 1"),
+    (["bench", "--repeats", "two"], "expected a whole number"),
+    (["bench", "--days", "-3"], "must be above 0"),
+    (["bench", "--steps", "0"], "must be at least 1"),
+    (["bench", "--set", "cameras.cont=3"], "cameras.cont: unknown key"),
+    (["bench", "--set", "offenders.count=many"], "offenders.count"),
+])
+def test_bad_options_exit_2_with_one_line(argv, fragment):
+    done = abm_cli(*argv)
+    assert done.returncode == 2
+    assert fragment in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stdout == ""
+
+
+def test_counting_changes_nothing_and_counts_what_ran(root):
+    config = load(root / "configs/default.yaml", ["run.days=4", "city.nodes=300",
+                                                  "offenders.count=80", "police.units=4"])
+    counted = bench.counting_model(config)
+    counted.run_days(4)
+    plain = SafeCityModel(config)
+    plain.run_days(4)
+    a, b = finish(counted, 0.0), finish(plain, 0.0)
+    pd.testing.assert_frame_equal(a.crimes, b.crimes)
+    pd.testing.assert_frame_equal(a.metrics, b.metrics)
+    counts = {name: n for (name, _), n in counted.event_counts.items()}
+    agent = {name for (name, is_agent), _ in counted.event_counts.items() if is_agent}
+    # Every free offender has had legs; every trip that met a target shows up as such.
+    assert counts["Offender.arrive"] > 0 and counts["PoliceUnit.leave_stop"] > 0
+    assert counts.get("Offender.meet_target", 0) >= sum(o.crimes for o in counted.offenders)
+    assert counts["Crime.call"] == sum(not math.isnan(c.report_time_min) for c in counted.crimes)
+    assert "Offender.arrive" in agent and "Crime.call" not in agent
+
+
+def test_wolfsheep_agent_steps_are_the_step_calls_made(monkeypatch):
+    from mesa.examples.advanced.wolf_sheep.agents import Animal
+
+    calls = []
+    step = Animal.step
+    monkeypatch.setattr(Animal, "step", lambda self: (calls.append(1), step(self)))
+    result = bench.measure_wolfsheep({"seed": 3, "steps": 25})
+    assert result["agent_steps"] == len(calls) > 25 * 100

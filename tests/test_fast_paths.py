@@ -1,0 +1,206 @@
+"""The speed-ups change nothing: each fast path is compared with the plain computation it
+replaces (caches against fresh work, lazy legs against full routes, planned patrol stops
+against stops made on arrival)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abm import bench, streets
+from abm.config import CitySettings
+from abm.model import SafeCityModel
+from abm.police import Presence
+from abm.simulate import finish
+from abm.streets import Router, build_city
+from tests.conftest import small
+
+
+@pytest.fixture(scope="module")
+def city():
+    return build_city(CitySettings(nodes=900, generator="organic"), seed=4)
+
+
+def test_cached_routes_equal_fresh_walks_and_are_read_only(city):
+    rng = np.random.default_rng(0)
+    fresh = Router(city.graph)
+    for s, t in rng.integers(0, city.n, (200, 2)):
+        path, along = city.router.route(s, t)
+        again = city.router.route(int(s), int(t))
+        assert again[0] is path  # served from the cache
+        ref_path, ref_along = Router._walk(int(s), int(t), *fresh.tree_to(int(t)))
+        assert np.array_equal(path, ref_path) and np.array_equal(along, ref_along)
+        with pytest.raises(ValueError):
+            path[0] = 1
+
+
+def test_radius_queries_equal_the_kdtree_and_are_read_only(city):
+    for node in range(0, city.n, 37):
+        near = city.within(node, 250.0)
+        ref = np.sort(city.kdtree.query_ball_point(city.xy[node], 250.0))
+        assert np.array_equal(np.sort(near), ref)
+        assert city.within(node, 250.0) is near
+    with pytest.raises(ValueError):
+        near[0] = 0
+
+
+def test_tiny_caches_give_the_same_run(monkeypatch):
+    config = small("run.days=8", "police.patrol=random")
+    roomy = SafeCityModel(config)
+    roomy.run_days(8)
+    monkeypatch.setattr(streets, "WITHIN_CACHE_NODES", 10)
+    city = build_city(config.city, config.run.seed)
+    city.router = Router(city.graph, max_trees=1, route_memory_mb=0.001)
+    cramped = SafeCityModel(config, city=city)
+    cramped.run_days(8)
+    assert len(city.router._trees) == 1 and city._within_size <= 10
+    a, b = finish(roomy, 0.0), finish(cramped, 0.0)
+    pd.testing.assert_frame_equal(a.crimes, b.crimes)
+    pd.testing.assert_frame_equal(a.metrics, b.metrics)
+
+
+def test_lazy_patrol_legs_match_the_full_route():
+    model = SafeCityModel(small("run.days=2", "offenders.count=0"))
+    router = model.city.router
+    checked = 0
+    for _ in range(40):
+        model.run_for(17.0)
+        for unit in model.units:
+            if unit._path is not None or model.time >= unit._end:
+                continue
+            path, along = router.route(unit._from, unit._to)
+            times = unit._depart + along / unit._speed
+            assert unit._end == times[-1]  # bit for bit, not approximately
+            now = model.time
+            i = int(np.searchsorted(times, now, side="right")) - 1
+            assert unit.position(now) == path[max(i, 0)]
+            checked += 1
+    assert checked > 20
+
+
+def test_offender_passing_times_match_the_vector_computation():
+    model = SafeCityModel(small("run.days=1", "police.units=0"))
+    model.run_days(1)
+    for offender in model.offenders:
+        times = offender._depart + offender._along / offender._speed
+        assert [offender._passing(i) for i in range(len(times))] == times.tolist()
+
+
+def test_planned_stops_deter_from_arrival_until_dropped_or_over():
+    model = SafeCityModel(small("run.days=1", "offenders.count=0", "police.units=0"))
+    presence = Presence(model)
+    node = 5
+    near = model.city.within(node, presence.radius)
+    other = int(near[-1])
+    stop = presence.plan(node, arrive=100.0, until=145.0)
+    assert not presence.present(node, 99.0)
+    assert presence.present(node, 100.0) and presence.present(other, 120.0)
+    assert presence.present(node, 145.0) and not presence.present(node, 145.5)
+    dropped = presence.plan(node, arrive=200.0, until=245.0)
+    presence.drop(dropped)
+    assert not presence.present(node, 210.0)
+    presence.guard(node, 400.0)
+    assert presence.present(node, 399.0) and not presence.present(node, 401.0)
+    assert stop[0] == 100.0
+    assert presence.stops_begun(500.0) == 1 and presence.planned == 2
+
+
+def test_stops_begun_counts_each_patrol_stop_reached():
+    model = bench.counting_model(small("run.days=3", "offenders.count=0"))
+    model.run_days(3)
+    left = model.event_counts[("PoliceUnit.leave_stop", True)]
+    at_stop = sum(1 for u in model.units if u._stop is not None and model.time >= u._stop[0])
+    assert left > 0
+    assert model.presence.stops_begun(model.time) == left + at_stop
+
+
+@pytest.mark.parametrize("extra", [[], ["city.jitter=0"], ["city.generator=organic"]])
+def test_nearest_unit_matches_looking_every_unit_up(monkeypatch, extra):
+    from abm.dispatch import Dispatcher
+
+    fast = Dispatcher._nearest
+    checked = []
+
+    def both(self, units, node, limit_m=np.inf):
+        found = fast(self, units, node, limit_m)
+        now = self.model.time
+        places = np.array([u.position(now) for u in units], dtype=np.intp)
+        ref = self.model.city.router.nearest(node, places, limit_m)
+        if ref is None:
+            assert found is None
+        else:
+            assert found[0] is units[ref[0]]
+            assert np.array_equal(found[1], ref[1]) and np.array_equal(found[2], ref[2])
+        checked.append(len(units))
+        return found
+
+    monkeypatch.setattr(Dispatcher, "_nearest", both)
+    model = SafeCityModel(small("run.days=6", "offenders.count=300", "police.units=12", *extra))
+    model.run_days(6)
+    assert len(checked) > 50
+
+
+def test_nearest_unit_on_one_way_streets(monkeypatch, tmp_path):
+    import networkx as nx
+
+    rng = np.random.default_rng(5)
+    grid = nx.grid_2d_graph(18, 18).to_directed()
+    one_way = [e for e in grid.edges if rng.random() < 0.3]
+    grid.remove_edges_from(one_way[::2])
+    g = nx.DiGraph()
+    for (i, j) in grid.nodes:
+        g.add_node(f"{i}-{j}", x=i * 110.0 + rng.normal(0, 10), y=j * 110.0 + rng.normal(0, 10))
+    for (a, b) in grid.edges:
+        g.add_edge(f"{a[0]}-{a[1]}", f"{b[0]}-{b[1]}", length=float(rng.uniform(110, 160)))
+    path = tmp_path / "one-way.graphml"
+    nx.write_graphml(g, path)
+    test_nearest_unit_matches_looking_every_unit_up(monkeypatch, [f"city.graph_file={path}"])
+
+
+class EagerPresence:
+    """The plain computation Presence replaces: each stop written into every place it covers
+    at its arrival."""
+
+    def __init__(self, city, radius):
+        self.city, self.radius = city, radius
+        self.until = np.full(city.n, -np.inf)
+        self.pending = []
+
+    def guard(self, node, until):
+        near = self.city.within(node, self.radius)
+        self.until[near] = np.maximum(self.until[near], until)
+
+    def present(self, node, now):
+        for stop in sorted(self.pending, key=lambda s: s[0]):
+            if stop[0] <= now:
+                self.guard(stop[1], stop[2])
+                self.pending.remove(stop)
+        return bool(self.until[node] >= now)
+
+
+@pytest.mark.parametrize("radius", [150.0, 900.0])
+def test_presence_matches_writing_every_stop_into_every_place(radius):
+    model = SafeCityModel(small("offenders.count=0", "police.units=0",
+                                f"police.presence_radius_m={radius}"))
+    fast, eager = Presence(model), EagerPresence(model.city, radius)
+    rng = np.random.default_rng(1)
+    places = rng.integers(0, model.city.n, 30)  # stops recur at a few places, as hot spots do
+    now = 0.0
+    for _ in range(3000):
+        now += rng.exponential(3.0)
+        kind = rng.random()
+        node = int(rng.choice(places))
+        if kind < 0.4:
+            arrive = now + rng.exponential(20.0)
+            stop = fast.plan(node, arrive, arrive + 45.0)
+            if rng.random() < 0.1:
+                fast.drop(stop)
+            else:
+                eager.pending.append([arrive, node, arrive + 45.0])
+        elif kind < 0.5:
+            fast.guard(node, now + 70.0)
+            eager.guard(node, now + 70.0)
+        else:
+            query = int(rng.integers(0, model.city.n)) if kind < 0.7 else node
+            assert fast.present(query, now) == eager.present(query, now)
+    written = any(u > -np.inf for u in fast.until)  # stops covering many places
+    assert fast._lasts and written == (radius > 150.0)  # both ways of recording are used
