@@ -134,8 +134,8 @@ def test_nearest_unit_matches_looking_every_unit_up(monkeypatch, extra):
         return found
 
     monkeypatch.setattr(Dispatcher, "_nearest", both)
-    model = SafeCityModel(small("run.days=6", "offenders.count=300", "police.units=12", *extra))
-    model.run_days(6)
+    model = SafeCityModel(small("run.days=20", "offenders.count=300", "police.units=12", *extra))
+    model.run_days(20)
     assert len(checked) > 50
 
 
@@ -153,7 +153,7 @@ def test_nearest_unit_on_one_way_streets(monkeypatch, tmp_path):
         g.add_edge(f"{a[0]}-{a[1]}", f"{b[0]}-{b[1]}", length=float(rng.uniform(110, 160)))
     path = tmp_path / "one-way.graphml"
     nx.write_graphml(g, path)
-    test_nearest_unit_matches_looking_every_unit_up(monkeypatch, [f"city.graph_file={path}"])
+    test_nearest_unit_matches_looking_every_unit_up(monkeypatch, [f"city.file={path}"])
 
 
 class EagerPresence:
