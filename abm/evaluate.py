@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +19,7 @@ from scipy import stats
 
 from abm.cameras import Zone
 from abm.config import Config, ConfigError
+from abm.experiment.backends import process_pool
 
 DAY = 1440.0
 YEAR_DAYS = 365.0
@@ -160,7 +160,7 @@ def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS
             if progress:
                 progress()
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        with process_pool(min(workers, len(jobs))) as pool:
             for out in pool.map(_run, jobs):
                 results.append(out)
                 if progress:

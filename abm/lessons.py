@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from abm import config as cfg
 from abm.config import Config, ConfigError
+from abm.experiment.backends import process_pool
 
 LESSON_DIR = Path(__file__).resolve().parent.parent / "configs" / "lessons"
 
@@ -107,7 +107,7 @@ def run(lesson: Lesson, seeds: int = 3, workers: int | None = None) -> list[dict
             config.run.seed = seed
             jobs.append((i, config))
     results: dict[int, list[dict]] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with process_pool(workers) as pool:
         for index, summary in pool.map(_summary, jobs):
             results.setdefault(index, []).append(summary)
     means = []

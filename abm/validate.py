@@ -12,7 +12,6 @@ import math
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from scipy.spatial import cKDTree
 
 from abm.cameras import Zone
 from abm.config import ConfigError, from_overrides
+from abm.experiment.backends import process_pool
 
 SHAPES = ("grid", "organic")
 WORKING = ["cameras.mtbf_days=36500", "cameras.group_mtbf_days=36500", "cameras.repair=true"]
@@ -233,7 +233,7 @@ def run(quick: bool = False, workers: int | None = None, progress=None) -> list[
                                                               f"run.seed={seed}", *overrides]))
     workers = workers or os.cpu_count() or 1
     results = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with process_pool(workers) as pool:
         for out in pool.map(_job, jobs):
             results.append(out)
             if progress:

@@ -126,7 +126,8 @@ def test_report_on_a_run_folder_draws_its_daily_charts(tmp_path):
 def test_sensitivity_indices_for_sobol_and_morris(tmp_path, kind, extra, columns):
     sweep = tmp_path / f"{kind}.yaml"
     sweep.write_text(yaml.safe_dump({
-        "base": str(ROOT / "configs/default.yaml"), "seed": 5, "set": TINY,
+        "base": str(ROOT / "configs/default.yaml"), "seed": 5,
+        "set": {**TINY, "run.days": 20},  # long enough for crime at every point
         "design": {"kind": kind, **extra, "parameters": {
             "offenders.count": {"min": 10, "max": 60, "type": "int"},
             "cameras.count": {"min": 0, "max": 30, "type": "int"}}}}, sort_keys=False))

@@ -56,6 +56,15 @@ def default_workers() -> int:
 
 # --- local processes ------------------------------------------------------------------------
 
+def process_pool(workers: int | None = None):
+    """A pool of fresh worker processes (spawned: safe from threaded parents such as the app
+    or a Dask client, where fork can deadlock)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers or default_workers(),
+                               mp_context=multiprocessing.get_context("spawn"))
+
+
 def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.5)
