@@ -5,11 +5,13 @@ measures Mesa's bundled WolfSheep example, so each figure also stands as a ratio
 machine's speed, which survives a busy or slow machine better than seconds do.
 
 What is counted (docs/performance.md):
-- an *agent-event* is one scheduled callback of an agent (offender, police unit or camera)
-  that actually ran: an offender reaching a place or meeting a target, a unit stopping, leaving,
-  reaching a scene, a camera failing or being repaired. *Events* adds the non-agent ones
-  (calls reaching dispatch, footage identifications, cable cuts, the install). Daily
-  bookkeeping (closing a metrics row, refreshing hot spots) is not counted.
+- an *agent-event* is something an agent does at a moment: one scheduled callback of an agent
+  (offender, police unit or camera) that ran, such as an offender reaching a place or meeting
+  a target, a unit leaving a patrol stop or reaching a scene, a camera failing or being
+  repaired; plus each patrol stop reached, which takes effect without an event of its own.
+  *Events* adds the non-agent ones (calls reaching dispatch, footage identifications, cable
+  cuts, the install). Daily bookkeeping (closing a metrics row, refreshing hot spots) is not
+  counted.
 - a WolfSheep *agent-step* is one animal's ``step()``: agents stepped per step, summed.
 
 Counting wraps ``schedule_event`` in a subclass that exists only here, so the model pays
