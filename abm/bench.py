@@ -499,6 +499,15 @@ def targets(summary: dict, shipped: set[str]) -> list[str]:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     plan = specs(args)
+    if args.json:  # fail before measuring, not after
+        try:
+            Path(args.json).resolve().parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise ConfigError(f"--json {args.json}: cannot write (part of the path is a file)") \
+                from None
+        except OSError as exc:
+            raise ConfigError(f"--json {args.json}: cannot write ({exc.strerror or exc})") \
+                from None
     info = machine()
     print(f"abm bench on {info['cpu']}, {info['cpus']} CPUs, {info['memory_gb']} GB; "
           f"{info['platform']}; Python {info['python']}, Mesa {info['mesa']}")
@@ -541,7 +550,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.json:
         from abm.outputs import write_json
 
-        write_json(args.json, {"machine": info, "runs": results, "median": summary})
+        try:
+            write_json(args.json, {"machine": info, "runs": results, "median": summary})
+        except OSError as exc:
+            raise ConfigError(f"--json {args.json}: cannot write ({exc.strerror or exc})") \
+                from None
     return 1 if failed else 0
 
 
