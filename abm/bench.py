@@ -5,11 +5,13 @@ measures Mesa's bundled WolfSheep example, so each figure also stands as a ratio
 machine's speed, which survives a busy or slow machine better than seconds do.
 
 What is counted (docs/performance.md):
-- an *agent-event* is one scheduled callback of an agent (offender, police unit or camera)
-  that actually ran: an offender reaching a place or meeting a target, a unit stopping, leaving,
-  reaching a scene, a camera failing or being repaired. *Events* adds the non-agent ones
-  (calls reaching dispatch, footage identifications, cable cuts, the install). Daily
-  bookkeeping (closing a metrics row, refreshing hot spots) is not counted.
+- an *agent-event* is something an agent does at a moment: one scheduled callback of an agent
+  (offender, police unit or camera) that ran, such as an offender reaching a place or meeting
+  a target, a unit leaving a patrol stop or reaching a scene, a camera failing or being
+  repaired; plus each patrol stop reached, which takes effect without an event of its own.
+  *Events* adds the non-agent ones (calls reaching dispatch, footage identifications, cable
+  cuts, the install). Daily bookkeeping (closing a metrics row, refreshing hot spots) is not
+  counted.
 - a WolfSheep *agent-step* is one animal's ``step()``: agents stepped per step, summed.
 
 Counting wraps ``schedule_event`` in a subclass that exists only here, so the model pays
@@ -497,6 +499,15 @@ def targets(summary: dict, shipped: set[str]) -> list[str]:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     plan = specs(args)
+    if args.json:  # fail before measuring, not after
+        try:
+            Path(args.json).resolve().parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise ConfigError(f"--json {args.json}: cannot write (part of the path is a file)") \
+                from None
+        except OSError as exc:
+            raise ConfigError(f"--json {args.json}: cannot write ({exc.strerror or exc})") \
+                from None
     info = machine()
     print(f"abm bench on {info['cpu']}, {info['cpus']} CPUs, {info['memory_gb']} GB; "
           f"{info['platform']}; Python {info['python']}, Mesa {info['mesa']}")
@@ -539,7 +550,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.json:
         from abm.outputs import write_json
 
-        write_json(args.json, {"machine": info, "runs": results, "median": summary})
+        try:
+            write_json(args.json, {"machine": info, "runs": results, "median": summary})
+        except OSError as exc:
+            raise ConfigError(f"--json {args.json}: cannot write ({exc.strerror or exc})") \
+                from None
     return 1 if failed else 0
 
 

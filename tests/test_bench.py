@@ -53,6 +53,15 @@ def test_frame_workload_is_measured_or_said_to_be_unavailable():
         assert "ms median" in done.stdout
 
 
+def test_unwritable_json_exits_2_with_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    done = abm_cli("bench", "floor", "--json", str(blocker / "bench.json"))
+    assert done.returncode == 2
+    assert "--json" in done.stderr and "cannot write" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
 @pytest.mark.parametrize("argv, fragment", [
     (["bench", "nope"], "invalid choice"),
     (["bench", "--repeats", "0"], "must be at least 1"),
