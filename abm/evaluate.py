@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from abm.cameras import Zone
 from abm.config import Config, ConfigError
 from abm.experiment.backends import process_pool
+from abm.experiment.seeds import replicate_seeds
+from abm.experiment.stats import interval
 
 DAY = 1440.0
 YEAR_DAYS = 365.0
@@ -74,12 +75,6 @@ def twin_config(config: Config, twin: str) -> Config:
     return Config.model_validate(data)
 
 
-def replicate_seeds(root: int, n: int) -> list[int]:
-    """Replicate seeds spawned from one root seed."""
-    return [int(s.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-            for s in np.random.SeedSequence(root).spawn(n)]
-
-
 def _run(job: tuple[str, int, int, Config, list[Period]]) -> dict:
     """Run one variant for one replicate and reduce it to counts per period and zone."""
     from abm.simulate import simulate
@@ -109,15 +104,7 @@ def _run(job: tuple[str, int, int, Config, list[Period]]) -> dict:
 
 def mean_ci(values: pd.Series | np.ndarray) -> tuple[float, float, float]:
     """Mean and 95% t-interval (NaN interval with fewer than two values)."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if len(v) == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(v.mean())
-    if len(v) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
-    return mean, mean - half, mean + half
+    return interval(values)[1:]
 
 
 def _pct(a: pd.Series, b: pd.Series) -> pd.Series:
