@@ -97,17 +97,22 @@ class _Counted:
         return fn
 
 
+# The agenda's alarm is how entries are run, not an event of the model's own.
+ALARM = "Agenda._run"
+
+
 def counting_model(config):
-    """A SafeCityModel that counts the one-off events it runs, by method."""
+    """A SafeCityModel that counts the one-off events and agenda entries it runs, by method."""
     import mesa
 
+    from abm.agenda import Agenda
     from abm.model import SafeCityModel
 
     counts: Counter = Counter()
     keys: dict = {}
 
     def key_of(function) -> tuple[str, bool]:
-        if isinstance(function, partial):  # hot callbacks are partials of bound methods
+        if isinstance(function, partial):
             function = function.func
         func = getattr(function, "__func__", function)
         key = keys.get(func)
@@ -116,8 +121,32 @@ def counting_model(config):
             key = keys[func] = (func.__qualname__, isinstance(owner, mesa.Agent))
         return key
 
+    class CountingAgenda(Agenda):
+        """Counts by method the entries scheduled, less those cancelled (and, at the end,
+        those still ahead): a dictionary update each, cheaper than wrapping callbacks."""
+
+        def __init__(self, model) -> None:
+            super().__init__(model)
+            self.by_method: Counter = Counter()
+
+        def at(self, time, callback):
+            self.by_method[callback.__func__] += 1
+            return super().at(time, callback)
+
+        def cancel(self, entry):
+            if entry[2] is not None:
+                self.by_method[entry[2].__func__] -= 1
+            super().cancel(entry)
+
+        def ran(self) -> Counter:
+            """Entries run so far, keyed like the Mesa events (every entry is an agent's)."""
+            ahead = Counter(e[2].__func__ for e in self._heap if e[2] is not None)
+            return Counter({(func.__qualname__, True): n - ahead[func]
+                            for func, n in self.by_method.items()})
+
     class CountingModel(SafeCityModel):
         event_counts = counts
+        agenda_type = CountingAgenda
 
         def schedule_event(self, function, **kwargs):
             event = super().schedule_event(function, **kwargs)
@@ -125,6 +154,14 @@ def counting_model(config):
             return event
 
     return CountingModel(config)
+
+
+def events_run(model) -> dict[tuple[str, bool], int]:
+    """What a counting model ran, by (method, whether an agent's): Mesa's events (not the
+    agenda's alarm, which only runs entries) and the agenda's entries."""
+    counts = {key: n for key, n in model.event_counts.items() if key[0] != ALARM}
+    counts.update(model.agenda.ran())
+    return counts
 
 
 class Timer:
@@ -163,7 +200,8 @@ def measure_model(spec: dict, profile=None) -> dict:
             model.run_until(min(end, model.time + MINUTES_PER_DAY))
     with Timer(profile) as tables:
         result = finish(model, started)
-    counts = model.event_counts
+    counts = events_run(model)
+    alarms = model.event_counts.get((ALARM, False), 0)
     # Patrol stops take effect without an event of their own (police.Presence): count the
     # ones reached as agent-events too, as they were counted when each stop was an event.
     presence = getattr(model, "presence", None)
@@ -180,6 +218,7 @@ def measure_model(spec: dict, profile=None) -> dict:
         "events": sum(counts.values()) + stops,
         "agent_events": callbacks + stops,
         "agent_callbacks": callbacks,
+        "agenda_alarms": alarms,
         "breakdown": dict(sorted({"patrol stops reached (no event)": stops, **{
             name: n for (name, _), n in counts.items()}}.items(), key=lambda kv: -kv[1])),
         "crimes": result.summary["crimes_total"],

@@ -8,7 +8,6 @@ watched, and learn it from what happens to them and to their peers.
 from __future__ import annotations
 
 from enum import Enum, auto
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -72,11 +71,8 @@ class Offender(CellAgent):
         self._along = np.array([0.0])
         self._depart = 0.0
         self._chances: list[int] = []  # indices into the path where a target was met
-        self._event = None
+        self._event: list | None = None  # the next entry on the model's agenda
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
-        # Mesa holds event callbacks weakly. A bound method needs a WeakMethod, which costs
-        # microseconds per event; these partials, kept alive here, take a plain weak reference.
-        self._on_arrive, self._on_meet_target = partial(self.arrive), partial(self.meet_target)
 
     @property
     def settings(self) -> OffenderSettings:
@@ -115,10 +111,9 @@ class Offender(CellAgent):
 
     def _schedule_next(self) -> None:
         if self._chances:
-            self._event = self.model.schedule_event(self._on_meet_target,
-                                                    at=self._passing(self._chances[0]))
+            self._event = self.model.agenda.at(self._passing(self._chances[0]), self.meet_target)
         else:
-            self._event = self.model.schedule_event(self._on_arrive, at=self._passing(-1))
+            self._event = self.model.agenda.at(self._passing(-1), self.arrive)
 
     def arrive(self) -> None:
         """Reach the destination and stay a while."""
@@ -180,7 +175,7 @@ class Offender(CellAgent):
     def jail(self) -> None:
         """Arrested: off the streets for a sentence, then back home."""
         if self._event is not None:
-            self._event.cancel()
+            self.model.agenda.cancel(self._event)
             self._event = None
         self.state = State.JAILED
         self.arrests += 1
@@ -188,7 +183,7 @@ class Offender(CellAgent):
         self.cell = None
         sentence = self.random.expovariate(1.0 / self.settings.sentence_days) \
             if self.settings.sentence_days > 0 else 0.0
-        self._event = self.model.schedule_event(self.release, after=sentence * 1440.0)
+        self._event = self.model.agenda.after(sentence * 1440.0, self.release)
 
     def release(self) -> None:
         self.state = State.AT_PLACE

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import math
 from enum import Enum, auto
-from functools import partial
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
@@ -50,13 +49,10 @@ class PoliceUnit(CellAgent):
         self._depart = self._end = self._metres = 0.0
         self._path: np.ndarray | None = np.array([node], dtype=np.intp)
         self._times: np.ndarray | None = np.array([0.0])
-        self._event = None
+        self._event: list | None = None  # the next entry on the model's agenda
         self._stop: list | None = None  # the patrol stop this unit is heading for or at
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
         self.calls_answered = 0
-        # Mesa holds event callbacks weakly; a partial kept here takes a plain weak reference
-        # instead of a WeakMethod, which costs microseconds on this most frequent event.
-        self._on_leave_stop = partial(self.leave_stop)
         self.off_duty = False
 
     @property
@@ -95,7 +91,7 @@ class PoliceUnit(CellAgent):
         arrive = self._end
         self._stop = self.model.presence.plan(
             target, arrive, arrive + s.dwell_min + self.residual(s.dwell_min))
-        self._event = self.model.schedule_event(self._on_leave_stop, at=arrive + s.dwell_min)
+        self._event = self.model.agenda.at(arrive + s.dwell_min, self.leave_stop)
 
     def leave_stop(self) -> None:
         """The dwell is over: the unit is at its stop (since arriving); on to the next one."""
@@ -117,7 +113,7 @@ class PoliceUnit(CellAgent):
         self.duty = Duty.RESPONDING
         self.call = call
         self._set_leg(path, along)
-        self._event = self.model.schedule_event(self.reach_scene, at=self._end)
+        self._event = self.model.agenda.at(self._end, self.reach_scene)
 
     def reach_scene(self) -> None:
         self._arrive()
@@ -127,7 +123,7 @@ class PoliceUnit(CellAgent):
         self.model.guard(self.node,
                          self.model.time + s.scene_time_min + self.residual(s.scene_time_min))
         self.call.respond()
-        self._event = self.model.schedule_event(self.clear_scene, after=s.scene_time_min)
+        self._event = self.model.agenda.after(s.scene_time_min, self.clear_scene)
 
     def clear_scene(self) -> None:
         self.call = None
@@ -165,7 +161,7 @@ class PoliceUnit(CellAgent):
 
     def _interrupt(self) -> None:
         if self._event is not None:
-            self._event.cancel()
+            self.model.agenda.cancel(self._event)
             self._event = None
         now = self.model.time
         if self._stop is not None:

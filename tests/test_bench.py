@@ -3,6 +3,7 @@ bad options in one line. No timing is asserted: the benchmark is the measure, no
 
 import json
 import math
+from collections import Counter
 
 import pandas as pd
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from abm import bench
 from abm.config import load
 from abm.model import SafeCityModel
+from abm.offenders import Offender
+from abm.police import PoliceUnit
 from abm.simulate import finish
 from tests.conftest import abm_cli
 
@@ -79,18 +82,34 @@ def test_bad_options_exit_2_with_one_line(argv, fragment):
     assert done.stdout == ""
 
 
-def test_counting_changes_nothing_and_counts_what_ran(root):
+def counted_calls(method, calls: Counter, key: str):
+    def wrapper(self):
+        calls[key] += 1
+        return method(self)
+    return wrapper
+
+
+def test_counting_changes_nothing_and_counts_what_ran(root, monkeypatch):
     config = load(root / "configs/default.yaml", ["run.days=4", "city.nodes=300",
                                                   "offenders.count=80", "police.units=4"])
     counted = bench.counting_model(config)
     counted.run_days(4)
+    calls = Counter()  # the plain model's calls, counted by wrapping the methods themselves
+    for cls, name in [(Offender, "arrive"), (PoliceUnit, "leave_stop"),
+                      (PoliceUnit, "reach_scene")]:
+        monkeypatch.setattr(cls, name, counted_calls(getattr(cls, name), calls,
+                                                     f"{cls.__name__}.{name}"))
     plain = SafeCityModel(config)
     plain.run_days(4)
     a, b = finish(counted, 0.0), finish(plain, 0.0)
     pd.testing.assert_frame_equal(a.crimes, b.crimes)
     pd.testing.assert_frame_equal(a.metrics, b.metrics)
-    counts = {name: n for (name, _), n in counted.event_counts.items()}
-    agent = {name for (name, is_agent), _ in counted.event_counts.items() if is_agent}
+    ran = bench.events_run(counted)
+    counts = {name: n for (name, _), n in ran.items()}
+    agent = {name for (name, is_agent), _ in ran.items() if is_agent}
+    assert all(counts.get(name, 0) == n for name, n in calls.items()), (counts, calls)
+    assert calls["PoliceUnit.reach_scene"] > 0
+    assert "Agenda._run" not in counts
     # Every free offender has had legs; every trip that met a target shows up as such.
     assert counts["Offender.arrive"] > 0 and counts["PoliceUnit.leave_stop"] > 0
     assert counts.get("Offender.meet_target", 0) >= sum(o.crimes for o in counted.offenders)
