@@ -99,6 +99,7 @@ class _Counted:
 
 # The agenda's alarm is how entries are run, not an event of the model's own.
 ALARM = "Agenda._run"
+TOUR_END = "PoliceUnit.end_tour"
 
 
 def counting_model(config):
@@ -202,11 +203,15 @@ def measure_model(spec: dict, profile=None) -> dict:
         result = finish(model, started)
     counts = events_run(model)
     alarms = model.event_counts.get((ALARM, False), 0)
-    # Patrol stops take effect without an event of their own (police.Presence): count the
-    # ones reached as agent-events too, as they were counted when each stop was an event.
-    presence = getattr(model, "presence", None)
-    stops = presence.stops_begun(model.time) if hasattr(presence, "stops_begun") else 0
-    callbacks = sum(n for (_, agent), n in counts.items() if agent)
+    # Patrol stops need no event of their own: a unit plans a tour of them and only the
+    # tour's end is an event (police.PoliceUnit.patrol). Count each stop reached and each stop
+    # left as an agent-event, as when each was an event; the tour's end is the leaving of its
+    # last stop, so it is not counted twice.
+    now = model.time
+    units = [*model.units, *model.leaving]
+    reached = sum(unit.reached(now) for unit in units)
+    left = sum(unit.left(now) for unit in units)
+    callbacks = sum(n for (name, agent), n in counts.items() if agent and name != TOUR_END)
     return {
         "sim_days": model.time / MINUTES_PER_DAY,
         "build_s": build.wall,
@@ -215,11 +220,12 @@ def measure_model(spec: dict, profile=None) -> dict:
         "tables_s": tables.wall,
         "wall_s": build.wall + run.wall + tables.wall,
         "cpu_s": build.cpu + run.cpu + tables.cpu,
-        "events": sum(counts.values()) + stops,
-        "agent_events": callbacks + stops,
-        "agent_callbacks": callbacks,
+        "events": sum(n for (name, _), n in counts.items() if name != TOUR_END) + reached + left,
+        "agent_events": callbacks + reached + left,
+        "agent_callbacks": sum(n for (_, agent), n in counts.items() if agent),
         "agenda_alarms": alarms,
-        "breakdown": dict(sorted({"patrol stops reached (no event)": stops, **{
+        "breakdown": dict(sorted({"patrol stops reached (no event)": reached,
+                                  "patrol stops left (no event)": left, **{
             name: n for (name, _), n in counts.items()}}.items(), key=lambda kv: -kv[1])),
         "crimes": result.summary["crimes_total"],
         "nodes": model.city.n,

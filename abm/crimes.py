@@ -140,7 +140,13 @@ class NearRepeats:
     exponentially: a self-exciting process (as in Mohler et al. 2011). The excitation is added
     to, not multiplied with, a place's own attractiveness, so busy places do not feed on
     themselves without bound.
+
+    Kept as each place's sum over crimes nearby of exp((crime time - origin) / tau): the
+    excitation now is that sum times one factor, exp((origin - now) / tau), so many places
+    are read with one lookup. The origin moves forward before the sums grow large.
     """
+
+    REBASE_TAUS = 50.0  # move the origin when the newest weight would exceed e**50
 
     def __init__(self, model: SafeCityModel) -> None:
         s = model.config.offenders
@@ -148,18 +154,20 @@ class NearRepeats:
         self.excitation = s.near_repeat_excitation
         self.radius = s.near_repeat_radius_m
         self.tau = s.near_repeat_days * 1440.0
-        self.level = np.zeros(model.city.n)  # crimes nearby, each weighted by its decay
-        self.since = np.zeros(model.city.n)  # when the level was last brought up to date
+        self.weight = np.zeros(model.city.n)
+        self.origin = 0.0
 
     def extra(self, nodes: np.ndarray, now: float) -> np.ndarray | float:
         """Chance of a target added at these places now."""
         if self.excitation == 0:
             return 0.0
-        return self.excitation * self.level[nodes] * np.exp((self.since[nodes] - now) / self.tau)
+        return (self.excitation * math.exp((self.origin - now) / self.tau)) * self.weight[nodes]
 
     def record(self, node: int, now: float) -> None:
         if self.excitation == 0 or self.radius == 0:
             return
+        if now - self.origin > self.REBASE_TAUS * self.tau:
+            self.weight *= math.exp((self.origin - now) / self.tau)
+            self.origin = now
         near = self.model.city.within(node, self.radius)
-        self.level[near] = self.level[near] * np.exp((self.since[near] - now) / self.tau) + 1.0
-        self.since[near] = now
+        self.weight[near] += math.exp((now - self.origin) / self.tau)

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from abm.model import SafeCityModel
     from abm.police import PoliceUnit
 
-# First search radius for the nearest free unit, in metres; widened to the whole city when no
+# Search radii for the nearest free unit, in metres, widened in turn to the whole city while no
 # free unit is that close. Bounded searches keep dispatch cheap on large cities.
-SEARCH_RADIUS_M = 3000.0
+SEARCH_RADII_M = (1500.0, 5000.0, np.inf)
 
 
 class Dispatcher:
@@ -59,8 +59,11 @@ class Dispatcher:
         free = [u for u in self.units if u.free]
         if not free:
             return False
-        found = self._nearest(free, call.node, SEARCH_RADIUS_M) or self._nearest(free, call.node)
-        if found is None:
+        for radius in SEARCH_RADII_M:
+            found = self._nearest(free, call.node, radius)
+            if found is not None:
+                break
+        else:
             return False
         unit, path, along = found
         self._set_busy(+1)
@@ -79,19 +82,25 @@ class Dispatcher:
         tree = router.toward(node, limit_m)
         dist = tree[0]
         now = self.model.time
-        best = (np.inf, -1, -1)  # (distance, index, place)
-        driving = []
+        stopped, places, driving = [], [], []
         for i, unit in enumerate(units):
-            if unit.driving(now):
+            place = unit.stopped_at(now)
+            if place is None:
                 driving.append(i)
             else:
-                place = unit.position(now)
-                best = min(best, (dist.item(place), i, place))
+                stopped.append(i)
+                places.append(place)
+        best = (np.inf, -1, -1)  # (distance, index, place)
+        if stopped:
+            d = dist[places]
+            k = int(np.argmin(d))  # the first among equals: the lowest index
+            best = (d.item(k), stopped[k], places[k])
         if driving:
             bounds = distance_bounds([units[i] for i in driving], node, dist, now, limit_m)
             for k in np.argsort(bounds, kind="stable").tolist():
                 # Street distances obey the triangle inequality up to rounding: keep a margin.
-                if bounds[k] > best[0] + 1e-6 * (1.0 + best[0]):
+                # A unit no nearer than the limit cannot be within it.
+                if bounds[k] > best[0] + 1e-6 * (1.0 + best[0]) or bounds[k] >= limit_m:
                     break
                 i = driving[k]
                 place = units[i].position(now)

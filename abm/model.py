@@ -32,6 +32,9 @@ MINUTES_PER_DAY = 1440.0
 HOTSPOT_REFRESH_MIN = MINUTES_PER_DAY
 HOTSPOT_WINDOW_MIN = 90 * MINUTES_PER_DAY
 PATROL_POOL = 256
+# Settings a unit's planned patrol tour depends on: a change makes units plan afresh.
+PATROL_KEYS = frozenset({"police.patrol", "police.hotspots", "police.dwell_min",
+                         "police.residual_deterrence_min", "police.residual_saturation_min"})
 
 
 def city_seed(config: Config) -> int:
@@ -86,7 +89,9 @@ class SafeCityModel(mesa.Model):
         self.dispatcher = Dispatcher(self)
         self.patrol_pool = np.sort(self.rng.choice(self.city.n, size=min(PATROL_POOL, self.city.n),
                                                    replace=False))
+        self.patrol_pool_list = self.patrol_pool.tolist()
         self.hotspots = self._top_places(self.city.attractiveness)
+        self.hotspot_list = self.hotspots.tolist()
         self.beliefs = CameraBeliefs(self, config.offenders.count)
         self.offenders = self._create_offenders()
         self.units = self._create_units()
@@ -153,11 +158,16 @@ class SafeCityModel(mesa.Model):
 
     # --- rules the agents consult ---------------------------------------------------------
 
-    def opportunity_prob(self, nodes: np.ndarray, now: float) -> np.ndarray:
-        """Chance of meeting a suitable target at each place passed."""
+    def opportunity_prob(self, nodes: np.ndarray, now: float,
+                         attractiveness: np.ndarray | None = None) -> np.ndarray:
+        """Chance of meeting a suitable target at each place passed (above 1 means certain).
+
+        ``attractiveness`` may be given for the places when the caller has it at hand.
+        """
+        if attractiveness is None:
+            attractiveness = self.city.attractiveness[nodes]
         rate = self.config.offenders.opportunity_rate * self.crime_multiplier
-        p = rate * self.city.attractiveness[nodes] + self.near_repeats.extra(nodes, now)
-        return np.minimum(p, 1.0)
+        return rate * attractiveness + self.near_repeats.extra(nodes, now)
 
     def police_present(self, node: int) -> bool:
         return self.presence.present(node, self.time)
@@ -211,6 +221,9 @@ class SafeCityModel(mesa.Model):
             return
         counts = np.bincount(recent, minlength=self.city.n).astype(float)
         self.hotspots = self._top_places(counts + 1e-3 * self.city.attractiveness)
+        self.hotspot_list = self.hotspots.tolist()
+        if self.config.police.patrol == "hotspot":
+            self.replan_patrols()
 
     # --- changes during a run -------------------------------------------------------------
 
@@ -222,8 +235,15 @@ class SafeCityModel(mesa.Model):
         """Tell the parts that act on changed settings (called by the timeline)."""
         if "police.units" in keys:
             self.set_police_units(self.config.police.units)
+        if keys & PATROL_KEYS:
+            self.replan_patrols()
         if "cameras.repair" in keys and self.config.cameras.repair:
             self.cameras.resume_repairs()
+
+    def replan_patrols(self) -> None:
+        """Units on patrol plan afresh after the stop they are heading for or at."""
+        for unit in self.units:
+            unit.replan()
 
     def set_police_units(self, n: int) -> None:
         """Add units (they start patrolling) or stand down the newest ones."""

@@ -59,7 +59,7 @@ class Offender(CellAgent):
         super().__init__(model)
         self.index = index
         self.home = home
-        self.anchors = anchors
+        self.anchors = anchors.tolist()  # activity places (node ids)
         self.state = State.AT_PLACE
         self.crimes = 0
         self.arrests = 0
@@ -71,6 +71,9 @@ class Offender(CellAgent):
         self._along = np.array([0.0])
         self._depart = 0.0
         self._chances: list[int] = []  # indices into the path where a target was met
+        # Routes of this offender's trips (few: home to each activity place and back), with
+        # the attractiveness of the places on them.
+        self._routes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._event: list | None = None  # the next entry on the model's agenda
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
 
@@ -90,17 +93,22 @@ class Offender(CellAgent):
 
     def _next_place(self) -> int:
         if self.node == self.home:
-            return int(self.anchors[self.random.randrange(len(self.anchors))])
+            return self.anchors[self.random.randrange(len(self.anchors))]
         return self.home
 
     def _plan_leg(self, wait_min: float) -> None:
         """Choose the next place, the route there, and where targets will turn up on the way."""
-        target = self._next_place()
-        path, along = self.model.city.router.route(self.node, target)
-        depart = self.model.time + wait_min
+        model = self.model
+        key = (self.node, self._next_place())
+        route = self._routes.get(key)
+        if route is None:
+            path, along = model.city.router.route(*key)
+            route = self._routes[key] = (path, along, model.city.attractiveness[path])
+        path, along, attractiveness = route
+        depart = model.time + wait_min
         self._path, self._along, self._depart = path, along, depart
-        p = self.model.opportunity_prob(path, depart)
-        hits = (self.model.rng.random(len(path)) < p).nonzero()[0]
+        p = model.opportunity_prob(path, depart, attractiveness)
+        hits = (model.rng.random(len(path)) < p).nonzero()[0]
         self._chances = hits.tolist()
         self.state = State.TRAVELLING
         self._schedule_next()

@@ -6,10 +6,9 @@ call is unavailable, which is how a thin force lengthens response times.
 
 from __future__ import annotations
 
-import itertools
 import math
+from bisect import bisect_right
 from enum import Enum, auto
-from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,18 +27,24 @@ class Duty(Enum):
     AT_SCENE = auto()
 
 
+# Patrol stops a unit plans at once (a few hours' worth at typical dwell and driving times).
+TOUR_STOPS = 16
+
+
 class PoliceUnit(CellAgent):
     """One patrol car and its crew.
 
-    ``node`` and ``cell`` are where the unit last was when something happened to it (it left a
-    patrol stop, reached or left a scene, was called away); where it is at any moment, on the
-    road or at a stop, is ``position(now)``, which maps use (``model.positions()``).
+    On patrol a unit plans a tour of stops at once (places, arrival and leaving times); it
+    needs no event until the tour ends, a call takes it away, or its patrol orders change.
+    ``node`` and ``cell`` are where the unit was when something last happened to it (a tour
+    began or ended, it reached or left a scene, was called away); where it is at any moment,
+    on the road or at a stop, is ``position(now)``, which maps and dispatch use.
     """
 
     def __init__(self, model: SafeCityModel, node: int, beat: np.ndarray) -> None:
         super().__init__(model)
         self.node = node
-        self.beat = beat
+        self.beat = beat.tolist()
         self.duty = Duty.PATROL
         self.cell = model.space[node]
         self.call: Crime | None = None
@@ -50,9 +55,11 @@ class PoliceUnit(CellAgent):
         self._path: np.ndarray | None = np.array([node], dtype=np.intp)
         self._times: np.ndarray | None = np.array([0.0])
         self._event: list | None = None  # the next entry on the model's agenda
-        self._stop: list | None = None  # the patrol stop this unit is heading for or at
+        self._tour: Tour | None = None
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
         self.calls_answered = 0
+        # Patrol stops reached and left before the tour under way (see ``reached``, ``left``).
+        self.stops_reached = self.stops_left = 0
         self.off_duty = False
 
     @property
@@ -65,39 +72,72 @@ class PoliceUnit(CellAgent):
 
     # --- patrol ---------------------------------------------------------------------------
 
-    def _patrol_target(self) -> int:
+    def _pool(self) -> list[int]:
         strategy = self.settings.patrol
         if strategy == "hotspot":
-            pool = self.model.hotspots
-        elif strategy == "beat":
-            pool = self.beat
-        else:
-            pool = self.model.patrol_pool
-        target = int(pool[self.random.randrange(len(pool))])
-        if target == self.node and len(pool) > 1:
-            target = int(pool[self.random.randrange(len(pool))])
-        return target
+            return self.model.hotspot_list
+        if strategy == "beat":
+            return self.beat
+        return self.model.patrol_pool_list
 
     def patrol(self) -> None:
-        """Drive to the next patrol stop and stay there, deterring, for the dwell time.
+        """Plan a tour of patrol stops from here and drive it.
 
-        Arriving needs no event of its own: the stop's deterrence is planned to start on
-        arrival (and dropped if a call takes the unit away first); the next event is leaving.
+        Each stop is a place of the patrol pool drawn at random (drawn again once if it is
+        where the unit is), reached by the shortest route and kept for the dwell time; its
+        deterrence is planned to start on arrival (and dropped if a call takes the unit away
+        first). Only the end of the tour is an event.
         """
         self.duty = Duty.PATROL
-        target = self._patrol_target()
-        self._head_for(target)
-        s = self.settings
-        arrive = self._end
-        self._stop = self.model.presence.plan(
-            target, arrive, arrive + s.dwell_min + self.residual(s.dwell_min))
-        self._event = self.model.agenda.at(arrive + s.dwell_min, self.leave_stop)
+        model, s = self.model, self.settings
+        pool = self._pool()
+        n = len(pool)
+        draws = model.rng.integers(n, size=2 * TOUR_STOPS).tolist()
+        tree_to, plan = model.city.router.tree_to, model.presence.plan
+        dwell, stay, speed = s.dwell_min, s.dwell_min + self.residual(s.dwell_min), self._speed
+        tour = Tour(self.node, model.time)
+        here, t = self.node, model.time
+        for k in range(TOUR_STOPS):
+            target = pool[draws[k]]
+            if target == here and n > 1:
+                target = pool[draws[TOUR_STOPS + k]]
+            metres = tree_to(target)[0].item(here)
+            if metres == np.inf:
+                raise ValueError(f"no route from {here} to {target}")
+            arrive = t + metres / speed
+            tour.add(target, metres, arrive, arrive + dwell, plan(target, arrive, arrive + stay))
+            here, t = target, arrive + dwell
+        self._tour = tour
+        self._sync(model.time)
+        self._event = model.agenda.at(t, self.end_tour)
 
-    def leave_stop(self) -> None:
-        """The dwell is over: the unit is at its stop (since arriving); on to the next one."""
+    def end_tour(self) -> None:
+        """The tour's last dwell is over: the unit is at its last stop; plan the next tour."""
+        self._sync(self.model.time)
+        self.stops_reached += len(self._tour.places)
+        self.stops_left += len(self._tour.places)
+        self._tour = None
         self._arrive()
-        self._stop = None
         self.patrol()
+
+    def replan(self) -> None:
+        """Patrol orders changed (new hot spots, new settings): keep to the stop the unit is
+        heading for or at, and plan afresh from there."""
+        if self._tour is None:
+            return
+        now = self.model.time
+        k = self._tour.current(now)
+        self._tour.cut_after(k, self.model.presence)
+        self.model.agenda.cancel(self._event)
+        self._event = self.model.agenda.at(self._tour.leave[k], self.end_tour)
+
+    def reached(self, now: float) -> int:
+        """Patrol stops this unit had reached by ``now``."""
+        return self.stops_reached + (self._tour.reached(now) if self._tour is not None else 0)
+
+    def left(self, now: float) -> int:
+        """Patrol stops this unit had kept for the whole dwell and left by ``now``."""
+        return self.stops_left + (self._tour.finished(now) if self._tour is not None else 0)
 
     def residual(self, stay_min: float) -> float:
         """Deterrence left after a stay: it grows with the stay up to
@@ -149,26 +189,55 @@ class PoliceUnit(CellAgent):
 
     def position(self, now: float) -> int:
         """The last intersection passed at a time (for dispatch and maps)."""
+        if self._tour is not None:
+            self._sync(now)
         if now >= self._end:  # arrived (or stopped): the leg's last place
             return self._to
         path, times = self._leg()
         i = int(np.searchsorted(times, now, side="right")) - 1
         return int(path[min(max(i, 0), len(path) - 1)])
 
+    def stopped_at(self, now: float) -> int | None:
+        """Where the unit is stopped now (at a stop or a scene), or None while driving."""
+        if self._tour is not None:
+            self._sync(now)
+        return self._to if now >= self._end else None
+
     def driving(self, now: float) -> bool:
         """Still on the way (rather than at the end of its leg)?"""
+        if self._tour is not None:
+            self._sync(now)
         return now < self._end
+
+    def _sync(self, now: float) -> None:
+        """Make the current leg the tour's leg at ``now``: toward the stop the unit is
+        heading for or at."""
+        tour = self._tour
+        k = tour.current(now)
+        if k == tour.synced:
+            return
+        tour.synced = k
+        self._from = tour.places[k - 1] if k else tour.start
+        self._to = tour.places[k]
+        self._depart = tour.leave[k - 1] if k else tour.started
+        self._metres = tour.metres[k]
+        self._end = tour.arrive[k]
+        self._path = self._times = None
 
     def _interrupt(self) -> None:
         if self._event is not None:
             self.model.agenda.cancel(self._event)
             self._event = None
         now = self.model.time
-        if self._stop is not None:
-            if now < self._stop[0]:  # called away before reaching the stop
-                self.model.presence.drop(self._stop)
-            self._stop = None
         self.node = self.position(now)
+        tour = self._tour
+        if tour is not None:
+            # Called away: stops after this one are off, and this one too if not reached.
+            k = tour.current(now)
+            self.stops_reached += tour.reached(now)
+            self.stops_left += tour.finished(now)
+            tour.cut_after(k if now >= tour.arrive[k] else k - 1, self.model.presence)
+            self._tour = None
         self.cell = self.model.space[self.node]
 
     def _set_leg(self, path: np.ndarray, along: np.ndarray) -> None:
@@ -178,21 +247,6 @@ class PoliceUnit(CellAgent):
         self._path = path
         self._times = self._depart + along / self._speed
         self._end = self._times.item(-1)
-
-    def _head_for(self, target: int) -> None:
-        """Drive from here to a place from now; only the arrival time is needed yet.
-
-        The arrival time is the one the full route gives: its last distance is the tree's
-        distance from here (the target's own is exactly 0).
-        """
-        dist, _ = self.model.city.router.tree_to(target)
-        metres = dist.item(self.node)
-        if metres == np.inf:
-            raise ValueError(f"no route from {self.node} to {target}")
-        self._from, self._to = self.node, target
-        self._depart, self._metres = self.model.time, metres
-        self._path = self._times = None
-        self._end = self._depart + metres / self._speed
 
     def _leg(self) -> tuple[np.ndarray, np.ndarray]:
         """The current leg's intersections and the times of passing them."""
@@ -205,6 +259,49 @@ class PoliceUnit(CellAgent):
         self._event = None
         self.node = self._to
         self.cell = self.model.space[self.node]
+
+
+class Tour:
+    """A unit's planned patrol stops: places, route lengths there, arrival and leaving times,
+    and the stops' handles in ``Presence``. The arrival time at a stop is the one its full
+    route gives (the tree's distance from the previous stop)."""
+
+    __slots__ = ("arrive", "leave", "metres", "places", "start", "started", "stops", "synced")
+
+    def __init__(self, start: int, started: float) -> None:
+        self.start, self.started = start, started
+        self.places: list[int] = []
+        self.metres: list[float] = []
+        self.arrive: list[float] = []
+        self.leave: list[float] = []
+        self.stops: list[list] = []
+        self.synced = -1  # the leg the unit's leg attributes describe
+
+    def add(self, place: int, metres: float, arrive: float, leave: float, stop: list) -> None:
+        self.places.append(place)
+        self.metres.append(metres)
+        self.arrive.append(arrive)
+        self.leave.append(leave)
+        self.stops.append(stop)
+
+    def reached(self, now: float) -> int:
+        """How many stops had been reached by ``now``."""
+        return bisect_right(self.arrive, now)
+
+    def finished(self, now: float) -> int:
+        """How many stops had been kept and left by ``now``."""
+        return bisect_right(self.leave, now)
+
+    def current(self, now: float) -> int:
+        """The stop being driven to or kept at ``now`` (the last one once all are done)."""
+        return min(bisect_right(self.leave, now), len(self.leave) - 1)
+
+    def cut_after(self, k: int, presence: Presence) -> None:
+        """Keep stops up to index k; the later ones will not be reached."""
+        for stop in self.stops[k + 1:]:
+            presence.drop(stop)
+        for planned in (self.places, self.metres, self.arrive, self.leave, self.stops):
+            del planned[k + 1:]
 
 
 def distance_bounds(units: list[PoliceUnit], place: int, dist: np.ndarray, now: float,
@@ -235,76 +332,53 @@ def distance_bounds(units: list[PoliceUnit], place: int, dist: np.ndarray, now: 
     return bound
 
 
-# A stop covering at most this many places is looked up from the places' side (see Presence).
-FEW_PLACES = 64
-
-
 class Presence:
-    """Where visible police deter offenders now, within a radius of a stopped unit.
+    """Where visible police deter offenders now: within a radius of a unit at a patrol stop or
+    a scene, from its arrival until its stay and the residual deterrence after it are over.
 
-    A unit at a scene deters from the moment it is there (``guard``). A patrol stop is planned
-    when the unit sets off (``plan``) and deters from its arrival time on; it is written in when
-    someone first looks at or after that time, so a stop costs no event of its own.
-
-    A place is deterred while any stop whose radius covers it lasts. Stops are many and looks
-    are few, so a stop at a place covering few others just records how long it lasts there,
-    and a look checks the stop places around it (an index built from the same radius queries);
-    a stop covering many places is written into each of them.
+    Stops are many and looks are few, so a stop is only written down at its place, as
+    ``[arrive, until]``, when the unit plans it; a look at a place checks the stops written at
+    the places within the radius around it (the same places whose stops cover it), and stops
+    that are over are forgotten as new ones come.
     """
+
+    FORGET_AT = 16  # stops written at one place before those over are forgotten
 
     def __init__(self, model: SafeCityModel) -> None:
         self.model = model
-        self.radius = model.config.police.presence_radius_m
-        self.until = [-math.inf] * model.city.n  # written by stops covering many places
-        self._lasts: dict[int, float] = {}  # stop place covering few -> until when
-        self._stops_near: dict[int, list[int]] = {}  # place -> such stop places covering it
-        self._planned: list[list] = []  # heap of [arrival, order, node, until, kept]
-        self._order = itertools.count()
-        self.planned = self.dropped = 0  # patrol stops planned, and dropped before arrival
+        self._at: dict[int, list[list[float]]] = {}  # place -> stops there, [arrive, until]
 
-    def guard(self, node: int, until: float) -> None:
-        """Deter within the radius of ``node`` until a time (minutes)."""
-        last = self._lasts.get(node)
-        if last is not None:
-            if until > last:
-                self._lasts[node] = until
-            return
-        near = self.model.city.within(node, self.radius).tolist()
-        if len(near) <= FEW_PLACES:  # the first stop here: index the places it covers
-            for place in near:
-                self._stops_near.setdefault(place, []).append(node)
-            self._lasts[node] = until
-            return
-        lasts = self.until
-        for place in near:
-            if until > lasts[place]:
-                lasts[place] = until
+    @property
+    def radius(self) -> float:
+        return self.model.config.police.presence_radius_m
 
-    def plan(self, node: int, arrive: float, until: float) -> list:
+    def plan(self, node: int, arrive: float, until: float) -> list[float]:
         """A stop at ``node`` deterring from ``arrive`` to ``until``; returns its handle."""
-        stop = [arrive, next(self._order), node, until, True]
-        heappush(self._planned, stop)
-        self.planned += 1
+        stop = [arrive, until]
+        stops = self._at.get(node)
+        if stops is None:
+            self._at[node] = [stop]
+            return stop
+        if len(stops) >= self.FORGET_AT:
+            now = self.model.time
+            stops[:] = [s for s in stops if s[1] >= now]
+        stops.append(stop)
         return stop
 
-    def drop(self, stop: list) -> None:
-        """The unit never made it to a planned stop."""
-        stop[4] = False
-        self.dropped += 1
+    def guard(self, node: int, until: float) -> None:
+        """Deter within the radius of ``node`` from now until a time (minutes)."""
+        self.plan(node, self.model.time, until)
 
-    def stops_begun(self, now: float) -> int:
-        """Patrol stops that units had reached by ``now``."""
-        ahead = sum(1 for stop in self._planned if stop[4] and stop[0] > now)
-        return self.planned - self.dropped - ahead
+    @staticmethod
+    def drop(stop: list[float]) -> None:
+        """The unit never made it to a planned stop."""
+        stop[1] = -math.inf
 
     def present(self, node: int, now: float) -> bool:
         """Is any unit deterring at ``node`` now?"""
-        planned = self._planned
-        while planned and planned[0][0] <= now:  # stops begun by now
-            _, _, at, until, kept = heappop(planned)
-            if kept:
-                self.guard(at, until)
-        if self.until[node] >= now:
-            return True
-        lasts = self._lasts
-        return any(lasts[stop] >= now for stop in self._stops_near.get(node, ()))
+        at = self._at
+        for place in self.model.city.within(node, self.radius).tolist():
+            for arrive, until in at.get(place, ()):
+                if arrive <= now <= until:
+                    return True
+        return False

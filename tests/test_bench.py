@@ -95,7 +95,7 @@ def test_counting_changes_nothing_and_counts_what_ran(root, monkeypatch):
     counted = bench.counting_model(config)
     counted.run_days(4)
     calls = Counter()  # the plain model's calls, counted by wrapping the methods themselves
-    for cls, name in [(Offender, "arrive"), (PoliceUnit, "leave_stop"),
+    for cls, name in [(Offender, "arrive"), (PoliceUnit, "end_tour"),
                       (PoliceUnit, "reach_scene")]:
         monkeypatch.setattr(cls, name, counted_calls(getattr(cls, name), calls,
                                                      f"{cls.__name__}.{name}"))
@@ -111,7 +111,7 @@ def test_counting_changes_nothing_and_counts_what_ran(root, monkeypatch):
     assert calls["PoliceUnit.reach_scene"] > 0
     assert "Agenda._run" not in counts
     # Every free offender has had legs; every trip that met a target shows up as such.
-    assert counts["Offender.arrive"] > 0 and counts["PoliceUnit.leave_stop"] > 0
+    assert counts["Offender.arrive"] > 0 and counts["PoliceUnit.end_tour"] > 0
     assert counts.get("Offender.meet_target", 0) >= sum(o.crimes for o in counted.offenders)
     assert counts["Crime.call"] == sum(not math.isnan(c.report_time_min) for c in counted.crimes)
     assert "Offender.arrive" in agent and "Crime.call" not in agent

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from abm import bench, streets
+from abm import streets
 from abm.config import CitySettings
 from abm.model import SafeCityModel
 from abm.police import Presence
@@ -65,7 +65,7 @@ def test_lazy_patrol_legs_match_the_full_route():
     for _ in range(40):
         model.run_for(17.0)
         for unit in model.units:
-            if unit._path is not None or model.time >= unit._end:
+            if not unit.driving(model.time) or unit._path is not None:
                 continue
             path, along = router.route(unit._from, unit._to)
             times = unit._depart + along / unit._speed
@@ -101,16 +101,23 @@ def test_planned_stops_deter_from_arrival_until_dropped_or_over():
     presence.guard(node, 400.0)
     assert presence.present(node, 399.0) and not presence.present(node, 401.0)
     assert stop[0] == 100.0
-    assert presence.stops_begun(500.0) == 1 and presence.planned == 2
 
 
-def test_stops_begun_counts_each_patrol_stop_reached():
-    model = bench.counting_model(small("run.days=3", "offenders.count=0"))
-    model.run_days(3)
-    left = model.event_counts[("PoliceUnit.leave_stop", True)]
-    at_stop = sum(1 for u in model.units if u._stop is not None and model.time >= u._stop[0])
+def test_stops_reached_and_left_are_counted_through_tours_and_calls():
+    model = SafeCityModel(small("run.days=6", "offenders.count=0", "police.hotspots=10"))
+    model.run_days(6)
+    now = model.time
+    left = sum(u.left(now) for u in model.units)
+    at_stop = sum(1 for u in model.units if not u.driving(now))  # reached, not yet left
     assert left > 0
-    assert model.presence.stops_begun(model.time) == left + at_stop
+    assert sum(u.reached(now) for u in model.units) == left + at_stop
+    written = sum(len(stops) for stops in model.presence._at.values())
+    assert written < sum(u.reached(now) for u in model.units)  # stops over are forgotten
+    unit = model.units[0]  # called away mid-tour: what it reached and left still counts
+    model.run_for(7.0)
+    before = unit.reached(model.time), unit.left(model.time)
+    unit._interrupt()
+    assert (unit.reached(model.time), unit.left(model.time)) == before
 
 
 @pytest.mark.parametrize("extra", [[], ["city.jitter=0"], ["city.generator=organic"]])
@@ -202,5 +209,3 @@ def test_presence_matches_writing_every_stop_into_every_place(radius):
         else:
             query = int(rng.integers(0, model.city.n)) if kind < 0.7 else node
             assert fast.present(query, now) == eager.present(query, now)
-    written = any(u > -np.inf for u in fast.until)  # stops covering many places
-    assert fast._lasts and written == (radius > 150.0)  # both ways of recording are used

@@ -163,6 +163,8 @@ def test_timeline_changes_police_and_restarts_repairs():
 
 
 def test_background_trend_raises_offending():
-    flat = simulate(small("run.days=120", "cameras.count=0"))
-    rising = simulate(small("run.days=120", "cameras.count=0", "offenders.trend_per_year=1.0"))
+    # +100% a year compounds to +58% by day 240: about +25% more crime over the run, far
+    # beyond the run-to-run noise of a few hundred crimes.
+    flat = simulate(small("run.days=240", "cameras.count=0"))
+    rising = simulate(small("run.days=240", "cameras.count=0", "offenders.trend_per_year=1.0"))
     assert rising.summary["crimes_total"] > 1.1 * flat.summary["crimes_total"]
