@@ -74,21 +74,19 @@ class Agenda:
         self._alarm = self.model.schedule_event(self._run, at=time)
         self._alarm_at = time
 
-    def _mesa_next(self) -> float:
-        """No later than Mesa's next event (its heap's head may be a cancelled event)."""
-        events = self.model._event_list._events
-        return events[0].time if events else math.inf
-
     def _run(self) -> None:
         """The alarm: run what is due before Mesa's next event and the run's end."""
         self._alarm, self._alarm_at = None, math.inf
-        model, heap, mesa_next = self.model, self._heap, self._mesa_next
+        model, heap = self.model, self._heap
+        # Mesa's heap of events; its head (perhaps a cancelled event) is no later than Mesa's
+        # next event. Callbacks may schedule Mesa events, so it is read before each entry.
+        mesa_events = model._event_list._events
         last = max(self.horizon, model.time)
         self._running = True
         try:
             while heap:
                 time = heap[0][0]
-                if time > last or time >= mesa_next():
+                if time > last or (mesa_events and mesa_events[0].time <= time):
                     break
                 callback = heappop(heap)[2]
                 if callback is not None:

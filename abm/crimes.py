@@ -163,6 +163,13 @@ class NearRepeats:
             return 0.0
         return (self.excitation * math.exp((self.origin - now) / self.tau)) * self.weight[nodes]
 
+    def total(self, nodes: np.ndarray, now: float) -> float:
+        """The chance added at these places now, summed."""
+        if self.excitation == 0:
+            return 0.0
+        return (self.excitation * math.exp((self.origin - now) / self.tau)) \
+            * float(self.weight[nodes].sum())
+
     def record(self, node: int, now: float) -> None:
         if self.excitation == 0 or self.radius == 0:
             return

@@ -158,9 +158,10 @@ class SafeCityModel(mesa.Model):
 
     # --- rules the agents consult ---------------------------------------------------------
 
-    def opportunity_prob(self, nodes: np.ndarray, now: float,
-                         attractiveness: np.ndarray | None = None) -> np.ndarray:
-        """Chance of meeting a suitable target at each place passed (above 1 means certain).
+    def opportunity_hazard(self, nodes: np.ndarray, now: float,
+                           attractiveness: np.ndarray | None = None) -> np.ndarray:
+        """Hazard of meeting a suitable target at each place passed: the chance of one is
+        1 - exp(-hazard), close to the hazard itself when small.
 
         ``attractiveness`` may be given for the places when the caller has it at hand.
         """
@@ -168,6 +169,27 @@ class SafeCityModel(mesa.Model):
             attractiveness = self.city.attractiveness[nodes]
         rate = self.config.offenders.opportunity_rate * self.crime_multiplier
         return rate * attractiveness + self.near_repeats.extra(nodes, now)
+
+    def targets_met(self, nodes: np.ndarray, now: float, attractiveness: np.ndarray,
+                    total_attractiveness: float) -> list[int]:
+        """Where along a route suitable targets turn up (indices into ``nodes``), each place
+        independently with chance 1 - exp(-hazard).
+
+        Drawn as the places where the hazard summed along the route first reaches successive
+        exponential clocks (restarted after each place with a target): exactly that chance,
+        and a single draw for the many trips that meet nothing.
+        """
+        clock = self.random.expovariate(1.0)
+        rate = self.config.offenders.opportunity_rate * self.crime_multiplier
+        if clock > rate * total_attractiveness + self.near_repeats.total(nodes, now):
+            return []
+        summed = np.cumsum(self.opportunity_hazard(nodes, now, attractiveness))
+        hits = []
+        while clock <= summed[-1]:
+            i = int(np.searchsorted(summed, clock))
+            hits.append(i)
+            clock = summed.item(i) + self.random.expovariate(1.0)
+        return hits
 
     def police_present(self, node: int) -> bool:
         return self.presence.present(node, self.time)

@@ -72,8 +72,8 @@ class Offender(CellAgent):
         self._depart = 0.0
         self._chances: list[int] = []  # indices into the path where a target was met
         # Routes of this offender's trips (few: home to each activity place and back), with
-        # the attractiveness of the places on them.
-        self._routes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        # the attractiveness of the places on them and its sum.
+        self._routes: dict[tuple[int, int], tuple] = {}
         self._event: list | None = None  # the next entry on the model's agenda
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
 
@@ -102,14 +102,13 @@ class Offender(CellAgent):
         key = (self.node, self._next_place())
         route = self._routes.get(key)
         if route is None:
-            path, along = model.city.router.route(*key)
-            route = self._routes[key] = (path, along, model.city.attractiveness[path])
-        path, along, attractiveness = route
+            path, along = model.city.router.route_near(*key)
+            attractiveness = model.city.attractiveness[path]
+            route = self._routes[key] = (path, along, attractiveness, attractiveness.sum())
+        path, along, attractiveness, total = route
         depart = model.time + wait_min
         self._path, self._along, self._depart = path, along, depart
-        p = model.opportunity_prob(path, depart, attractiveness)
-        hits = (model.rng.random(len(path)) < p).nonzero()[0]
-        self._chances = hits.tolist()
+        self._chances = model.targets_met(path, depart, attractiveness, total)
         self.state = State.TRAVELLING
         self._schedule_next()
 

@@ -96,17 +96,23 @@ class PoliceUnit(CellAgent):
         tree_to, plan = model.city.router.tree_to, model.presence.plan
         dwell, stay, speed = s.dwell_min, s.dwell_min + self.residual(s.dwell_min), self._speed
         tour = Tour(self.node, model.time)
+        places, metres_to, arrivals, leavings, stops = (
+            tour.places, tour.metres, tour.arrive, tour.leave, tour.stops)
         here, t = self.node, model.time
         for k in range(TOUR_STOPS):
             target = pool[draws[k]]
             if target == here and n > 1:
                 target = pool[draws[TOUR_STOPS + k]]
             metres = tree_to(target)[0].item(here)
-            if metres == np.inf:
+            if metres == math.inf:
                 raise ValueError(f"no route from {here} to {target}")
             arrive = t + metres / speed
-            tour.add(target, metres, arrive, arrive + dwell, plan(target, arrive, arrive + stay))
+            places.append(target)
+            metres_to.append(metres)
+            arrivals.append(arrive)
+            stops.append(plan(target, arrive, arrive + stay))
             here, t = target, arrive + dwell
+            leavings.append(t)
         self._tour = tour
         self._sync(model.time)
         self._event = model.agenda.at(t, self.end_tour)
@@ -277,13 +283,6 @@ class Tour:
         self.stops: list[list] = []
         self.synced = -1  # the leg the unit's leg attributes describe
 
-    def add(self, place: int, metres: float, arrive: float, leave: float, stop: list) -> None:
-        self.places.append(place)
-        self.metres.append(metres)
-        self.arrive.append(arrive)
-        self.leave.append(leave)
-        self.stops.append(stop)
-
     def reached(self, now: float) -> int:
         """How many stops had been reached by ``now``."""
         return bisect_right(self.arrive, now)
@@ -342,7 +341,7 @@ class Presence:
     that are over are forgotten as new ones come.
     """
 
-    FORGET_AT = 16  # stops written at one place before those over are forgotten
+    FORGET_AT = 64  # stops written at one place before those over are forgotten
 
     def __init__(self, model: SafeCityModel) -> None:
         self.model = model

@@ -90,17 +90,17 @@ def counted_calls(method, calls: Counter, key: str):
 
 
 def test_counting_changes_nothing_and_counts_what_ran(root, monkeypatch):
-    config = load(root / "configs/default.yaml", ["run.days=4", "city.nodes=300",
-                                                  "offenders.count=80", "police.units=4"])
+    config = load(root / "configs/default.yaml", ["run.days=8", "city.nodes=300",
+                                                  "offenders.count=150", "police.units=4"])
     counted = bench.counting_model(config)
-    counted.run_days(4)
+    counted.run_days(8)
     calls = Counter()  # the plain model's calls, counted by wrapping the methods themselves
     for cls, name in [(Offender, "arrive"), (PoliceUnit, "end_tour"),
                       (PoliceUnit, "reach_scene")]:
         monkeypatch.setattr(cls, name, counted_calls(getattr(cls, name), calls,
                                                      f"{cls.__name__}.{name}"))
     plain = SafeCityModel(config)
-    plain.run_days(4)
+    plain.run_days(8)
     a, b = finish(counted, 0.0), finish(plain, 0.0)
     pd.testing.assert_frame_equal(a.crimes, b.crimes)
     pd.testing.assert_frame_equal(a.metrics, b.metrics)

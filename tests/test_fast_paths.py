@@ -209,3 +209,35 @@ def test_presence_matches_writing_every_stop_into_every_place(radius):
         else:
             query = int(rng.integers(0, model.city.n)) if kind < 0.7 else node
             assert fast.present(query, now) == eager.present(query, now)
+
+
+def test_bounded_route_searches_give_the_routes_of_whole_trees(city):
+    rng = np.random.default_rng(5)
+    bounded, whole = Router(city.graph, xy=city.xy), Router(city.graph)
+    for s, t in rng.integers(0, city.n, (150, 2)):
+        path, along = bounded.route_near(int(s), int(t))
+        ref_path, ref_along = whole.route(int(s), int(t))
+        assert np.array_equal(path, ref_path) and np.array_equal(along, ref_along)
+    assert not bounded._trees  # nothing cached: callers keep their own routes
+
+
+def test_targets_turn_up_at_each_place_with_the_chance_of_its_hazard():
+    model = SafeCityModel(small("offenders.count=0", "police.units=0",
+                                "offenders.near_repeat_excitation=0"))
+    nodes = np.arange(12)
+    attractiveness = np.linspace(0.0, 2.0, 12)
+    model.config.offenders.opportunity_rate = 0.15
+    hazard = model.opportunity_hazard(nodes, 0.0, attractiveness)
+    draws = 40_000
+    hits = np.zeros(12)
+    none = 0
+    for _ in range(draws):
+        met = model.targets_met(nodes, 0.0, attractiveness, attractiveness.sum())
+        assert met == sorted(set(met))  # in route order, at most one target a place
+        hits[met] += 1
+        none += not met
+    expected = 1.0 - np.exp(-hazard)
+    assert np.all(np.abs(hits / draws - expected) < 4 * np.sqrt(expected * (1 - expected) / draws)
+                  + 1e-9)
+    assert hits[0] == 0  # no hazard, never a target
+    assert abs(none / draws - np.exp(-hazard.sum())) < 0.01
