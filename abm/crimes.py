@@ -156,6 +156,13 @@ class NearRepeats:
         self.tau = s.near_repeat_days * 1440.0
         self.weight = np.zeros(model.city.n)
         self.origin = 0.0
+        self.highest = 0.0  # the largest weight: a place's weight only ever grows
+
+    def most(self, count: int, now: float) -> float:
+        """No less than the chance added at any ``count`` places now, summed."""
+        if self.excitation == 0:
+            return 0.0
+        return self.excitation * math.exp((self.origin - now) / self.tau) * self.highest * count
 
     def extra(self, nodes: np.ndarray, now: float) -> np.ndarray | float:
         """Chance of a target added at these places now."""
@@ -174,7 +181,10 @@ class NearRepeats:
         if self.excitation == 0 or self.radius == 0:
             return
         if now - self.origin > self.REBASE_TAUS * self.tau:
-            self.weight *= math.exp((self.origin - now) / self.tau)
+            shrink = math.exp((self.origin - now) / self.tau)
+            self.weight *= shrink
+            self.highest *= shrink
             self.origin = now
         near = self.model.city.within(node, self.radius)
         self.weight[near] += math.exp((now - self.origin) / self.tau)
+        self.highest = max(self.highest, float(self.weight[near].max()))

@@ -23,7 +23,7 @@ from abm.crimes import ArrestMode, Crime, NearRepeats
 from abm.dispatch import Dispatcher
 from abm.metrics import Accounts, Recorder
 from abm.offenders import CameraBeliefs, Offender
-from abm.police import PoliceUnit, Presence
+from abm.police import PatrolPool, PoliceUnit, Presence
 from abm.streets import City, build_city
 from abm.timeline import Timeline
 
@@ -89,9 +89,9 @@ class SafeCityModel(mesa.Model):
         self.dispatcher = Dispatcher(self)
         self.patrol_pool = np.sort(self.rng.choice(self.city.n, size=min(PATROL_POOL, self.city.n),
                                                    replace=False))
-        self.patrol_pool_list = self.patrol_pool.tolist()
+        self.random_pool = PatrolPool(self.city.router, self.patrol_pool)
         self.hotspots = self._top_places(self.city.attractiveness)
-        self.hotspot_list = self.hotspots.tolist()
+        self.hotspot_pool = PatrolPool(self.city.router, self.hotspots)
         self.beliefs = CameraBeliefs(self, config.offenders.count)
         self.offenders = self._create_offenders()
         self.units = self._create_units()
@@ -144,12 +144,12 @@ class SafeCityModel(mesa.Model):
             beat = self.patrol_pool[owner == i]
             if len(beat) == 0:
                 beat = np.array([start])
-            units.append(PoliceUnit(self, int(start), beat))
+            units.append(PoliceUnit(self, int(start), PatrolPool(self.city.router, beat)))
         return units
 
     def _new_unit(self) -> PoliceUnit:
         start = int(self.patrol_pool[self.random.randrange(len(self.patrol_pool))])
-        return PoliceUnit(self, start, self.patrol_pool)
+        return PoliceUnit(self, start, self.random_pool)
 
     def _top_places(self, score: np.ndarray) -> np.ndarray:
         k = min(self.config.police.hotspots, self.city.n)
@@ -180,8 +180,10 @@ class SafeCityModel(mesa.Model):
         and a single draw for the many trips that meet nothing.
         """
         clock = self.random.expovariate(1.0)
-        rate = self.config.offenders.opportunity_rate * self.crime_multiplier
-        if clock > rate * total_attractiveness + self.near_repeats.total(nodes, now):
+        base = self.config.offenders.opportunity_rate * self.crime_multiplier \
+            * total_attractiveness
+        near = self.near_repeats
+        if clock > base + near.most(len(nodes), now) or clock > base + near.total(nodes, now):
             return []
         summed = np.cumsum(self.opportunity_hazard(nodes, now, attractiveness))
         hits = []
@@ -243,7 +245,9 @@ class SafeCityModel(mesa.Model):
             return
         counts = np.bincount(recent, minlength=self.city.n).astype(float)
         self.hotspots = self._top_places(counts + 1e-3 * self.city.attractiveness)
-        self.hotspot_list = self.hotspots.tolist()
+        if self.hotspot_pool.same_places(self.hotspots):
+            return
+        self.hotspot_pool = PatrolPool(self.city.router, self.hotspots)
         if self.config.police.patrol == "hotspot":
             self.replan_patrols()
 

@@ -41,10 +41,10 @@ class PoliceUnit(CellAgent):
     on the road or at a stop, is ``position(now)``, which maps and dispatch use.
     """
 
-    def __init__(self, model: SafeCityModel, node: int, beat: np.ndarray) -> None:
+    def __init__(self, model: SafeCityModel, node: int, beat: PatrolPool) -> None:
         super().__init__(model)
         self.node = node
-        self.beat = beat.tolist()
+        self.beat = beat
         self.duty = Duty.PATROL
         self.cell = model.space[node]
         self.call: Crime | None = None
@@ -72,13 +72,13 @@ class PoliceUnit(CellAgent):
 
     # --- patrol ---------------------------------------------------------------------------
 
-    def _pool(self) -> list[int]:
+    def _pool(self) -> PatrolPool:
         strategy = self.settings.patrol
         if strategy == "hotspot":
-            return self.model.hotspot_list
+            return self.model.hotspot_pool
         if strategy == "beat":
             return self.beat
-        return self.model.patrol_pool_list
+        return self.model.random_pool
 
     def patrol(self) -> None:
         """Plan a tour of patrol stops from here and drive it.
@@ -91,19 +91,25 @@ class PoliceUnit(CellAgent):
         self.duty = Duty.PATROL
         model, s = self.model, self.settings
         pool = self._pool()
-        n = len(pool)
+        nodes, rows = pool.nodes, pool.rows
+        n = len(nodes)
         draws = model.rng.integers(n, size=2 * TOUR_STOPS).tolist()
         tree_to, plan = model.city.router.tree_to, model.presence.plan
         dwell, stay, speed = s.dwell_min, s.dwell_min + self.residual(s.dwell_min), self._speed
         tour = Tour(self.node, model.time)
         places, metres_to, arrivals, leavings, stops = (
             tour.places, tour.metres, tour.arrive, tour.leave, tour.stops)
-        here, t = self.node, model.time
+        here, t, last = self.node, model.time, -1  # last: here's index in the pool, if known
         for k in range(TOUR_STOPS):
-            target = pool[draws[k]]
-            if target == here and n > 1:
-                target = pool[draws[TOUR_STOPS + k]]
-            metres = tree_to(target)[0].item(here)
+            j = draws[k]
+            if nodes[j] == here and n > 1:
+                j = draws[TOUR_STOPS + k]
+            target = nodes[j]
+            if last < 0:
+                metres = tree_to(target)[0].item(here)
+            else:
+                row = rows[j] or pool.row(j)
+                metres = row[last]
             if metres == math.inf:
                 raise ValueError(f"no route from {here} to {target}")
             arrive = t + metres / speed
@@ -111,7 +117,7 @@ class PoliceUnit(CellAgent):
             metres_to.append(metres)
             arrivals.append(arrive)
             stops.append(plan(target, arrive, arrive + stay))
-            here, t = target, arrive + dwell
+            here, t, last = target, arrive + dwell, j
             leavings.append(t)
         self._tour = tour
         self._sync(model.time)
@@ -265,6 +271,25 @@ class PoliceUnit(CellAgent):
         self._event = None
         self.node = self._to
         self.cell = self.model.space[self.node]
+
+
+class PatrolPool:
+    """Places units patrol, with the street distances between them worked out as needed
+    (from the same trees as any route, so the same figures)."""
+
+    def __init__(self, router, nodes: np.ndarray) -> None:
+        self.router = router
+        self.index = np.asarray(nodes, dtype=np.intp)
+        self.nodes: list[int] = self.index.tolist()
+        self.rows: list[list[float] | None] = [None] * len(self.nodes)
+
+    def row(self, j: int) -> list[float]:
+        """Metres from every place of the pool to its j-th place."""
+        self.rows[j] = self.router.tree_to(self.nodes[j])[0][self.index].tolist()
+        return self.rows[j]
+
+    def same_places(self, nodes: np.ndarray) -> bool:
+        return np.array_equal(self.index, nodes)
 
 
 class Tour:

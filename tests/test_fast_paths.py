@@ -141,8 +141,8 @@ def test_nearest_unit_matches_looking_every_unit_up(monkeypatch, extra):
         return found
 
     monkeypatch.setattr(Dispatcher, "_nearest", both)
-    model = SafeCityModel(small("run.days=20", "offenders.count=300", "police.units=12", *extra))
-    model.run_days(20)
+    model = SafeCityModel(small("run.days=30", "offenders.count=300", "police.units=12", *extra))
+    model.run_days(30)
     assert len(checked) > 50
 
 
@@ -241,3 +241,27 @@ def test_targets_turn_up_at_each_place_with_the_chance_of_its_hazard():
                   + 1e-9)
     assert hits[0] == 0  # no hazard, never a target
     assert abs(none / draws - np.exp(-hazard.sum())) < 0.01
+
+
+def test_near_repeat_bound_is_never_below_the_excitation_it_bounds():
+    model = SafeCityModel(small("run.days=60"))
+    near = model.near_repeats
+    rng = np.random.default_rng(2)
+    for _ in range(30):
+        model.run_days(2)
+        for _ in range(20):
+            nodes = rng.integers(0, model.city.n, int(rng.integers(1, 80)))
+            assert near.total(nodes, model.time) <= near.most(len(nodes), model.time)
+    assert near.highest == near.weight.max() > 0
+
+
+def test_patrol_pool_distances_are_the_trees_distances(city):
+    from abm.police import PatrolPool
+
+    nodes = np.random.default_rng(3).choice(city.n, 25, replace=False)
+    pool = PatrolPool(city.router, nodes)
+    for j in (0, 7, 24):
+        row = pool.row(j)
+        assert row == [city.router.tree_to(int(nodes[j]))[0].item(int(i)) for i in nodes]
+        assert pool.rows[j] is row
+    assert pool.same_places(nodes.copy()) and not pool.same_places(nodes[::-1])
