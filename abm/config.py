@@ -153,8 +153,9 @@ class OffenderSettings(Section):
         3.0, "h", "Mean time spent at an activity place.", ASSUMPTION, gt=0, le=240
     )
     opportunity_rate: float = param(
-        4e-4, "per place passed", "Chance of meeting a suitable target at a place of mean "
-        "attractiveness while passing it.", "calibrated to about 20 crimes per offender-year; "
+        4e-4, "per place passed", "Hazard of meeting a suitable target at a place of mean "
+        "attractiveness while passing it (the chance is 1 - exp(-hazard), about the hazard "
+        "when small).", "calibrated to about 20 crimes per offender-year; "
         "assumption", ge=0, le=1,
     )
     risk_aversion: float = param(
@@ -196,7 +197,7 @@ class OffenderSettings(Section):
         "+2.9% in 2018; a scenario input", ge=-0.9, le=5,
     )
     near_repeat_excitation: float = param(
-        2e-5, "per place passed per crime", "Chance of a target added at each place within "
+        2e-5, "per place passed per crime", "Hazard of a target added at each place within "
         "the radius by one recent crime (before decay).", "Johnson & Bowers 2004; "
         "self-exciting form after Mohler et al. 2011; size calibrated (validation.md)",
         ge=0, le=0.1,

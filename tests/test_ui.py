@@ -150,13 +150,13 @@ def test_broken_cameras_are_drawn_in_the_broken_colour():
 
 
 def test_recent_crimes_fade_with_age():
-    model = SafeCityModel(small())
-    model.run_days(3)
-    nodes, ages, recorded = recent_crimes(model, 1440.0)
+    model = SafeCityModel(small("offenders.count=300"))
+    model.run_days(6)
+    nodes, ages, recorded = recent_crimes(model, 2880.0)
     assert len(nodes) > 0 and len(nodes) == len(ages) == len(recorded)
-    assert (ages >= 0).all() and (ages <= 1440.0).all()
-    in_window = [c for c in model.crimes if model.time - c.time_min <= 1440.0]
-    assert len(nodes) == len(in_window)
+    assert (ages >= 0).all() and (ages <= 2880.0).all()
+    in_window = [c for c in model.crimes if model.time - c.time_min <= 2880.0]
+    assert len(nodes) == len(in_window) < len(model.crimes)
 
 
 def test_live_summary_equals_summary_json_at_the_end(configs):
