@@ -102,7 +102,7 @@ class Offender(CellAgent):
         key = (self.node, self._next_place())
         route = self._routes.get(key)
         if route is None:
-            path, along = model.city.router.route_near(*key)
+            path, along = model.city.router.route(*key)
             attractiveness = model.city.attractiveness[path]
             route = self._routes[key] = (path, along, attractiveness, attractiveness.sum())
         path, along, attractiveness, total = route

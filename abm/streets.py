@@ -38,10 +38,6 @@ RESIDENTS = {LandUse.RESIDENTIAL: 1.0, LandUse.MIXED: 0.6, LandUse.COMMERCIAL: 0
              LandUse.PARK: 0.0}
 # Most node ids the radius cache of City.within holds (8 bytes each).
 WITHIN_CACHE_NODES = 8_000_000
-# A search for one trip's route reaches this multiple of the straight-line distance plus the
-# slack (a route longer than that is found by a search of the whole city instead).
-NEAR_DETOUR = 2.0
-NEAR_SLACK_M = 500.0
 
 
 @dataclass
@@ -59,7 +55,7 @@ class City:
     kdtree: KDTree = field(init=False)
 
     def __post_init__(self) -> None:
-        self.router = Router(self.graph, xy=self.xy)
+        self.router = Router(self.graph)
         self.kdtree = KDTree(self.xy)
         # No street is shorter than the straight line between its ends (true of generated
         # cities), so street distance is never below straight-line distance.
@@ -115,9 +111,8 @@ class Router:
     """
 
     def __init__(self, graph: nx.Graph, max_trees: int = 4096, tree_memory_mb: float = 512.0,
-                 route_memory_mb: float = 128.0, xy: np.ndarray | None = None) -> None:
+                 route_memory_mb: float = 128.0) -> None:
         n = graph.number_of_nodes()
-        self.xy = xy  # node positions (m), to bound searches for single routes
         rows, cols, lengths = [], [], []
         for u, v, data in graph.edges(data=True):
             rows.append(u)
@@ -178,20 +173,6 @@ class Router:
             _, (old, _) = self._routes.popitem(last=False)
             self._route_nodes -= len(old)
         return path, along
-
-    def route_near(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
-        """The same route as ``route``, found by a search around the target bounded by a
-        multiple of the straight-line distance (widened to the whole city if that falls
-        short), and not cached: for trips whose callers keep their own few routes."""
-        xy = self.xy
-        if xy is None or target in self._trees or (int(source), int(target)) in self._routes:
-            return self.route(source, target)
-        reach = NEAR_DETOUR * float(np.hypot(*(xy[source] - xy[target]))) + NEAR_SLACK_M
-        dist, nxt = dijkstra(self.reverse, indices=target, return_predecessors=True,
-                             limit=reach)
-        if not np.isfinite(dist[source]):
-            return self.route(source, target)
-        return self._walk(int(source), int(target), dist, nxt.astype(np.int32))
 
     @staticmethod
     def _walk(source: int, target: int, dist: np.ndarray, nxt: np.ndarray):

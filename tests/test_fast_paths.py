@@ -211,16 +211,6 @@ def test_presence_matches_writing_every_stop_into_every_place(radius):
             assert fast.present(query, now) == eager.present(query, now)
 
 
-def test_bounded_route_searches_give_the_routes_of_whole_trees(city):
-    rng = np.random.default_rng(5)
-    bounded, whole = Router(city.graph, xy=city.xy), Router(city.graph)
-    for s, t in rng.integers(0, city.n, (150, 2)):
-        path, along = bounded.route_near(int(s), int(t))
-        ref_path, ref_along = whole.route(int(s), int(t))
-        assert np.array_equal(path, ref_path) and np.array_equal(along, ref_along)
-    assert not bounded._trees  # nothing cached: callers keep their own routes
-
-
 def test_targets_turn_up_at_each_place_with_the_chance_of_its_hazard():
     model = SafeCityModel(small("offenders.count=0", "police.units=0",
                                 "offenders.near_repeat_excitation=0"))
@@ -261,7 +251,6 @@ def test_patrol_pool_distances_are_the_trees_distances(city):
     nodes = np.random.default_rng(3).choice(city.n, 25, replace=False)
     pool = PatrolPool(city.router, nodes)
     for j in (0, 7, 24):
-        row = pool.row(j)
+        row = pool.table[j].tolist()
         assert row == [city.router.tree_to(int(nodes[j]))[0].item(int(i)) for i in nodes]
-        assert pool.rows[j] is row
     assert pool.same_places(nodes.copy()) and not pool.same_places(nodes[::-1])
