@@ -104,13 +104,17 @@ class Offender(CellAgent):
         if route is None:
             path, along = model.city.router.route(*key)
             attractiveness = model.city.attractiveness[path]
-            route = self._routes[key] = (path, along, attractiveness, attractiveness.sum())
-        path, along, attractiveness, total = route
+            route = self._routes[key] = (path, along, attractiveness, attractiveness.sum(),
+                                         along.item(-1))
+        path, along, attractiveness, total, metres = route
         depart = model.time + wait_min
         self._path, self._along, self._depart = path, along, depart
-        self._chances = model.targets_met(path, depart, attractiveness, total)
+        self._chances = chances = model.targets_met(path, depart, attractiveness, total)
         self.state = State.TRAVELLING
-        self._schedule_next()
+        if chances:
+            self._schedule_next()
+        else:  # the usual trip: nothing met on the way, the next event is the arrival
+            self._event = model.agenda.at(depart + metres / self._speed, self.arrive)
 
     def _passing(self, index: int) -> float:
         """When the current leg passes its index-th intersection."""
@@ -124,11 +128,11 @@ class Offender(CellAgent):
 
     def arrive(self) -> None:
         """Reach the destination and stay a while."""
-        self.node = self._path.item(-1)
-        self.cell = self.model.space[self.node]
+        self.node = node = self._path.item(-1)
+        self.cell = self.model.space[node]
         self.state = State.AT_PLACE
-        mean_h = self.settings.dwell_home_h if self.node == self.home \
-            else self.settings.dwell_activity_h
+        s = self.settings
+        mean_h = s.dwell_home_h if node == self.home else s.dwell_activity_h
         self._plan_leg(self.random.expovariate(1.0 / (mean_h * 60.0)))
 
     def meet_target(self) -> None:

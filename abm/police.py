@@ -91,35 +91,37 @@ class PoliceUnit(CellAgent):
         self.duty = Duty.PATROL
         model, s = self.model, self.settings
         pool = self._pool()
-        nodes = pool.nodes
+        nodes, rows = pool.nodes, pool.rows
         n = len(nodes)
-        first, second = model.rng.integers(n, size=(2, TOUR_STOPS)).tolist()
-        picks, here = [], self.node
-        for a, b in zip(first, second, strict=True):
-            j = b if nodes[a] == here and n > 1 else a
-            picks.append(j)
-            here = nodes[j]
-        places = [nodes[j] for j in picks]
-        metres = np.empty(TOUR_STOPS)
-        metres[0] = model.city.router.tree_to(places[0])[0].item(self.node)
-        metres[1:] = pool.table[picks[1:], picks[:-1]]
-        if not np.isfinite(metres).all():
-            raise ValueError(f"no route between patrol stops from {self.node}")
-        # Drive, stay, drive, stay...: summed in order, as the unit lives them.
-        steps = np.empty(2 * TOUR_STOPS + 1)
-        steps[0] = model.time
-        steps[1::2] = metres / self._speed
-        steps[2::2] = s.dwell_min
-        times = np.cumsum(steps)
-        arrive = times[1::2]
-        until = arrive + (s.dwell_min + self.residual(s.dwell_min))
+        draws = model.rng.integers(n, size=2 * TOUR_STOPS).tolist()
+        tree_to, plan = model.city.router.tree_to, model.presence.plan
+        dwell, stay, speed = s.dwell_min, s.dwell_min + self.residual(s.dwell_min), self._speed
         tour = Tour(self.node, model.time)
-        tour.places, tour.metres = places, metres.tolist()
-        tour.arrive, tour.leave = arrive.tolist(), times[2::2].tolist()
-        tour.stops = model.presence.plan_many(places, tour.arrive, until.tolist())
+        places, metres_to, arrivals, leavings, stops = (
+            tour.places, tour.metres, tour.arrive, tour.leave, tour.stops)
+        here, t, last = self.node, model.time, -1  # last: here's index in the pool, if known
+        for k in range(TOUR_STOPS):
+            j = draws[k]
+            if nodes[j] == here and n > 1:
+                j = draws[TOUR_STOPS + k]
+            target = nodes[j]
+            if last < 0:
+                metres = tree_to(target)[0].item(here)
+            else:
+                row = rows[j] or pool.row(j)
+                metres = row[last]
+            if metres == math.inf:
+                raise ValueError(f"no route from {here} to {target}")
+            arrive = t + metres / speed
+            places.append(target)
+            metres_to.append(metres)
+            arrivals.append(arrive)
+            stops.append(plan(target, arrive, arrive + stay))
+            here, t, last = target, arrive + dwell, j
+            leavings.append(t)
         self._tour = tour
         self._sync(model.time)
-        self._event = model.agenda.at(tour.leave[-1], self.end_tour)
+        self._event = model.agenda.at(t, self.end_tour)
 
     def end_tour(self) -> None:
         """The tour's last dwell is over: the unit is at its last stop; plan the next tour."""
@@ -295,16 +297,12 @@ class PatrolPool:
         self.router = router
         self.index = np.asarray(nodes, dtype=np.intp)
         self.nodes: list[int] = self.index.tolist()
-        self._table: np.ndarray | None = None
+        self.rows: list[list[float] | None] = [None] * len(self.nodes)
 
-    @property
-    def table(self) -> np.ndarray:
-        """Metres from every place of the pool (columns) to every place (rows); worked out
-        when first needed."""
-        if self._table is None:
-            self._table = np.array([self.router.tree_to(node)[0][self.index]
-                                    for node in self.nodes])
-        return self._table
+    def row(self, j: int) -> list[float]:
+        """Metres from every place of the pool to its j-th place."""
+        self.rows[j] = self.router.tree_to(self.nodes[j])[0][self.index].tolist()
+        return self.rows[j]
 
     def same_places(self, nodes: np.ndarray) -> bool:
         return np.array_equal(self.index, nodes)
@@ -396,24 +394,16 @@ class Presence:
 
     def plan(self, node: int, arrive: float, until: float) -> list[float]:
         """A stop at ``node`` deterring from ``arrive`` to ``until``; returns its handle."""
-        return self.plan_many([node], [arrive], [until])[0]
-
-    def plan_many(self, nodes: list[int], arrivals: list[float],
-                  untils: list[float]) -> list[list[float]]:
-        """Stops at places, each deterring from its arrival until its end; their handles."""
-        at, now, forget = self._at, self.model.time, self.FORGET_AT
-        handles = []
-        for node, arrive, until in zip(nodes, arrivals, untils, strict=True):
-            stop = [arrive, until]
-            handles.append(stop)
-            stops = at.get(node)
-            if stops is None:
-                at[node] = [stop]
-                continue
-            if len(stops) >= forget:
-                stops[:] = [s for s in stops if s[1] >= now]
-            stops.append(stop)
-        return handles
+        stop = [arrive, until]
+        stops = self._at.get(node)
+        if stops is None:
+            self._at[node] = [stop]
+            return stop
+        if len(stops) >= self.FORGET_AT:
+            now = self.model.time
+            stops[:] = [s for s in stops if s[1] >= now]
+        stops.append(stop)
+        return stop
 
     def guard(self, node: int, until: float) -> None:
         """Deter within the radius of ``node`` from now until a time (minutes)."""

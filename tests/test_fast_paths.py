@@ -251,6 +251,7 @@ def test_patrol_pool_distances_are_the_trees_distances(city):
     nodes = np.random.default_rng(3).choice(city.n, 25, replace=False)
     pool = PatrolPool(city.router, nodes)
     for j in (0, 7, 24):
-        row = pool.table[j].tolist()
+        row = pool.row(j)
         assert row == [city.router.tree_to(int(nodes[j]))[0].item(int(i)) for i in nodes]
+        assert pool.rows[j] is row
     assert pool.same_places(nodes.copy()) and not pool.same_places(nodes[::-1])
