@@ -559,20 +559,42 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(f"load average before: {info['load_before']}  (figures are noisy on a busy machine)")
     results: dict[str, list[dict]] = {s["workload"]: [] for s in plan}
     failed = False
+    sheep = next((s for s in plan if s["kind"] == "wolfsheep"), None)
+
+    def measure(spec: dict) -> dict:
+        r = run_child(spec)
+        r.update(rates(r))
+        results[spec["workload"]].append(r)
+        return r
+
+    def show(tag: str, spec: dict, r: dict) -> None:
+        print(f"{tag}{line(spec['workload'], r)}", flush=True)
+        if r.get("profile"):
+            print(r["profile"])
+
     for rep in range(args.repeats):
-        ws_rate = None
+        tag = f"[{rep + 1}/{args.repeats}] " if args.repeats > 1 else ""
+        before = None
         for spec in sorted(plan, key=lambda s: s["kind"] != "wolfsheep"):  # WolfSheep first
-            r = run_child(spec)
-            r.update(rates(r))
-            if spec["kind"] == "wolfsheep" and "agent_steps_s" in r:
-                ws_rate = r["agent_steps_s"]
-            relate(r, ws_rate)
-            results[spec["workload"]].append(r)
+            r = measure(spec)
             failed |= "error" in r
-            tag = f"[{rep + 1}/{args.repeats}] " if args.repeats > 1 else ""
-            print(f"{tag}{line(spec['workload'], r)}", flush=True)
-            if r.get("profile"):
-                print(r["profile"])
+            if spec is sheep:
+                before = r.get("agent_steps_s")
+                show(tag, spec, r)
+                continue
+            # The machine's speed drifts: WolfSheep is measured again right after each
+            # workload, and the workload is compared with the mean of before and after.
+            after = measure(sheep) if sheep is not None else None
+            around = [x for x in (before, after and after.get("agent_steps_s")) if x]
+            ws_rate = statistics.mean(around) if around else None
+            relate(r, ws_rate)
+            if ws_rate:
+                r["wolfsheep_around"] = ws_rate
+            show(tag, spec, r)
+            if after is not None:
+                show(tag, sheep, after)
+                before = after.get("agent_steps_s") or before
+                failed |= "error" in after
     summary = summarise(results)
     for r in summary.values():
         if "error" not in r and "unavailable" not in r:

@@ -39,6 +39,14 @@ def test_bench_prints_every_figure_for_tiny_workloads(tmp_path):
     assert city["sim_days"] == 1 and city["agent_events"] > 0 and city["rss_peak_mb"] > 0
     assert city["events"] >= city["agent_events"] >= city["agent_callbacks"]
     assert report["median"]["wolfsheep"]["agent_steps"] > 0
+    # WolfSheep runs first and again after each workload; each workload is compared with the
+    # mean of the runs just before and just after it.
+    sheep = [r["agent_steps_s"] for r in report["runs"]["wolfsheep"]]
+    assert len(sheep) == 4
+    city_run = report["runs"]["city"][0]
+    assert city_run["wolfsheep_around"] == pytest.approx((sheep[1] + sheep[2]) / 2)
+    assert city_run["vs_wolfsheep"] == pytest.approx(
+        city_run["agent_events_s"] / city_run["wolfsheep_around"])
     floor = report["median"]["floor"]
     assert floor["events"] > 100_000 and floor["partial_events_s"] > 0
     assert report["machine"]["cpus"] >= 1
