@@ -102,7 +102,7 @@ class Offender(CellAgent):
         key = (self.node, self._next_place())
         route = self._routes.get(key)
         if route is None:
-            path, along = model.city.router.route(*key)
+            path, along = self._route(*key)
             attractiveness = model.city.attractiveness[path]
             route = self._routes[key] = (path, along, attractiveness, attractiveness.sum(),
                                          along.item(-1))
@@ -115,6 +115,16 @@ class Offender(CellAgent):
             self._schedule_next()
         else:  # the usual trip: nothing met on the way, the next event is the arrival
             self._event = model.agenda.at(depart + metres / self._speed, self.arrive)
+
+    def _route(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
+        """The shortest route; on two-way streets the way back is the way there reversed,
+        which spares a shortest-path tree toward every offender's home."""
+        back = self._routes.get((target, source))
+        router = self.model.city.router
+        if back is None or not router.two_way:
+            return router.route(source, target)
+        path, along, metres = back[0], back[1], back[4]
+        return path[::-1].copy(), metres - along[::-1]
 
     def _passing(self, index: int) -> float:
         """When the current leg passes its index-th intersection."""

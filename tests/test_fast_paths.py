@@ -255,3 +255,20 @@ def test_patrol_pool_distances_are_the_trees_distances(city):
         assert row == [city.router.tree_to(int(nodes[j]))[0].item(int(i)) for i in nodes]
         assert pool.rows[j] is row
     assert pool.same_places(nodes.copy()) and not pool.same_places(nodes[::-1])
+
+
+def test_the_way_home_is_the_way_out_reversed_and_as_short():
+    model = SafeCityModel(small("run.days=4", "police.units=0"))
+    model.run_days(4)
+    router = model.city.router
+    assert len(router._trees) < len(model.offenders)  # no tree toward each home
+    checked = 0
+    for offender in model.offenders:
+        for (source, target), (path, along, _, _, metres) in offender._routes.items():
+            assert path[0] == source and path[-1] == target and along[0] == 0.0
+            assert metres == pytest.approx(router.tree_to(target)[0][source], rel=1e-12)
+            back = offender._routes.get((target, source))
+            if back is not None:
+                assert np.array_equal(back[0], path[::-1])
+                checked += 1
+    assert checked > 50
