@@ -10,6 +10,7 @@ costs what happens in it, not how many minutes it has.
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import mesa
 import numpy as np
@@ -80,6 +81,9 @@ class SafeCityModel(mesa.Model):
         self.city = city or build_city(config.city, city_seed(config))
         self.space = Network(self.city.graph, layout=self.city.positions(), random=self.random)
         self.crimes: list[Crime] = []
+        # Reported crimes of the hot-spot window, oldest first, and their count by place.
+        self._reported: deque[tuple[float, int]] = deque()
+        self._reported_counts = np.zeros(self.city.n)
         self.arrests = 0
         self.crime_multiplier = 1.0  # exogenous trend on offending (1 = none)
         self.near_repeats = NearRepeats(self)
@@ -152,9 +156,14 @@ class SafeCityModel(mesa.Model):
         return PoliceUnit(self, start, self.random_pool)
 
     def _top_places(self, score: np.ndarray) -> np.ndarray:
-        k = min(self.config.police.hotspots, self.city.n)
-        order = np.lexsort((np.arange(self.city.n), -score))  # ties broken by node id
-        return np.sort(order[:k])
+        """The places with the highest scores, ties going to the lower node id; sorted."""
+        n, k = self.city.n, min(self.config.police.hotspots, self.city.n)
+        if k == n:
+            return np.arange(n)
+        threshold = -np.partition(-score, k - 1)[k - 1]  # the k-th highest score
+        above = np.flatnonzero(score > threshold)
+        tied = np.flatnonzero(score == threshold)[: k - len(above)]
+        return np.sort(np.concatenate([above, tied]))
 
     # --- rules the agents consult ---------------------------------------------------------
 
@@ -219,6 +228,8 @@ class SafeCityModel(mesa.Model):
         self.near_repeats.record(node, self.time)
         self.recorder.crime(crime)
         if crime.reported:
+            self._reported.append((self.time, node))
+            self._reported_counts[node] += 1.0
             delay = crime.report_delay() + self.config.police.dispatch_delay_min
             self.schedule_event(crime.call, after=delay)
         else:
@@ -235,15 +246,11 @@ class SafeCityModel(mesa.Model):
 
     def refresh_hotspots(self) -> None:
         """Hot-spot patrol goes where recorded crime was highest lately."""
-        recent = []
-        for crime in reversed(self.crimes):  # newest first; stop at the window's edge
-            if self.time - crime.time_min > HOTSPOT_WINDOW_MIN:
-                break
-            if crime.reported:
-                recent.append(crime.node)
-        if not recent:
+        window, counts = self._reported, self._reported_counts
+        while window and self.time - window[0][0] > HOTSPOT_WINDOW_MIN:
+            counts[window.popleft()[1]] -= 1.0
+        if not window:
             return
-        counts = np.bincount(recent, minlength=self.city.n).astype(float)
         self.hotspots = self._top_places(counts + 1e-3 * self.city.attractiveness)
         if self.hotspot_pool.same_places(self.hotspots):
             return

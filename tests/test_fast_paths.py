@@ -272,3 +272,23 @@ def test_the_way_home_is_the_way_out_reversed_and_as_short():
                 assert np.array_equal(back[0], path[::-1])
                 checked += 1
     assert checked > 50
+
+
+def test_hot_spots_are_the_top_places_of_the_window_as_a_full_sort_gives():
+    model = SafeCityModel(small("run.days=120", "police.hotspots=15"))
+    rng = np.random.default_rng(9)
+    n = model.city.n
+    for _ in range(50):  # many ties: small integer scores
+        score = rng.integers(0, 4, n).astype(float)
+        ref = np.sort(np.lexsort((np.arange(n), -score))[:15])
+        assert np.array_equal(model._top_places(score), ref)
+    model.run_days(120)  # longer than the 90-day window: old crimes have left it
+    assert model.crimes[0].time_min < model.time - 90 * 1440.0
+    recent = [c.node for c in model.crimes
+              if c.reported and model.time - c.time_min <= 90 * 1440.0]
+    counts = np.bincount(recent, minlength=n).astype(float)
+    assert np.array_equal(model._reported_counts, counts)
+    score = counts + 1e-3 * model.city.attractiveness
+    expected = np.sort(np.lexsort((np.arange(n), -score))[:15])
+    model.refresh_hotspots()
+    assert np.array_equal(model.hotspots, expected)
