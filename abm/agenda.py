@@ -1,7 +1,7 @@
 """The agents' agenda: a cheap timetable for offenders' and police units' own events.
 
-Offenders' trips and units' patrol legs are nine in ten of a run's events (about 2.5 million
-in a city-scale year). Each Mesa event costs an ``Event`` object, a weak reference to its
+Offenders' trips and units' patrol tours and scenes are nine in ten of a run's events (about a
+million in a city-scale year). Each Mesa event costs an ``Event`` object, a weak reference to its
 callback and heap comparisons made in Python; here an entry is a three-item list compared in
 C. The agenda runs inside Mesa's event loop: one Mesa event (its alarm) stands at the time of
 its earliest entry, and when it goes off it runs, in time order, every entry due before

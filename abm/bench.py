@@ -5,17 +5,16 @@ measures Mesa's bundled WolfSheep example, so each figure also stands as a ratio
 machine's speed, which survives a busy or slow machine better than seconds do.
 
 What is counted (docs/performance.md):
-- an *agent-event* is something an agent does at a moment: one scheduled callback of an agent
-  (offender, police unit or camera) that ran, such as an offender reaching a place or meeting
-  a target, a unit leaving a patrol stop or reaching a scene, a camera failing or being
-  repaired; plus each patrol stop reached, which takes effect without an event of its own.
-  *Events* adds the non-agent ones (calls reaching dispatch, footage identifications, cable
-  cuts, the install). Daily bookkeeping (closing a metrics row, refreshing hot spots) is not
-  counted.
+- an *agent-event* is something an agent does at a moment: one callback of an agent that ran
+  (an offender reaching a place or meeting a target, a unit reaching or clearing a scene, a
+  camera failing or being repaired), plus each patrol stop a unit reached and each it left,
+  which units plan in tours without an event each. *Events* adds the non-agent ones (calls
+  reaching dispatch, footage identifications, cable cuts, the install). Daily bookkeeping
+  and the agenda's alarm are not counted.
 - a WolfSheep *agent-step* is one animal's ``step()``: agents stepped per step, summed.
 
-Counting wraps ``schedule_event`` in a subclass that exists only here, so the model pays
-nothing for it outside the benchmark.
+Counting lives in subclasses of the model and its agenda that exist only here, so the model
+pays nothing for it outside the benchmark.
 """
 
 from __future__ import annotations
@@ -113,8 +112,6 @@ def counting_model(config):
     keys: dict = {}
 
     def key_of(function) -> tuple[str, bool]:
-        if isinstance(function, partial):
-            function = function.func
         func = getattr(function, "__func__", function)
         key = keys.get(func)
         if key is None:
@@ -188,17 +185,15 @@ class Timer:
 def measure_model(spec: dict, profile=None) -> dict:
     from abm.config import load
     from abm.model import MINUTES_PER_DAY
-    from abm.simulate import finish
+    from abm.simulate import finish, run_to_end
 
     config = load(spec["config"], spec["overrides"])
     rss_base = peak_rss_mb()
     started = time.perf_counter()
     with Timer(profile) as build:
         model = counting_model(config)
-    end = config.run.days * MINUTES_PER_DAY
     with Timer(profile) as run:
-        while model.time < end:  # as abm.simulate.simulate does
-            model.run_until(min(end, model.time + MINUTES_PER_DAY))
+        run_to_end(model)
     with Timer(profile) as tables:
         result = finish(model, started)
     counts = events_run(model)
@@ -234,12 +229,9 @@ def measure_model(spec: dict, profile=None) -> dict:
 
 
 def measure_frame(spec: dict, profile=None) -> dict:
-    try:
-        from abm.ui.frame import app_frame
-    except ImportError as exc:
-        return {"unavailable": f"abm.ui.frame.app_frame is not importable ({exc})"}
     from abm.config import load
     from abm.model import SafeCityModel
+    from abm.ui.frame import app_frame
 
     config = load(spec["config"], spec["overrides"])
     model = SafeCityModel(config)
@@ -464,7 +456,7 @@ def rates(r: dict) -> dict:
 def relate(r: dict, ws_rate: float | None) -> None:
     """Add the run's figures as multiples of this machine's WolfSheep speed, measured in the
     same repeat: agent-events/s over agent-steps/s, and CPU time as WolfSheep agent-steps."""
-    if not ws_rate or "error" in r or "unavailable" in r or "agent_steps" in r:
+    if not ws_rate or "error" in r or "agent_steps" in r:
         return
     if "method_events_s" in r:
         r["vs_wolfsheep"] = r["method_events_s"] / ws_rate
@@ -478,8 +470,6 @@ def relate(r: dict, ws_rate: float | None) -> None:
 def line(name: str, r: dict) -> str:
     if "error" in r:
         return f"{name:9} failed: {r['error']}"
-    if "unavailable" in r:
-        return f"{name:9} unavailable: {r['unavailable']}"
     head = f"{name:9} wall {r['wall_s']:7.2f} s  cpu {r['cpu_s']:7.2f} s  " \
            f"peak RSS {r['rss_peak_mb']:5.0f} MB"
     if "agent_steps" in r:
@@ -507,7 +497,7 @@ def summarise(results: dict[str, list[dict]]) -> dict[str, dict]:
     """Median of each figure over repeats."""
     out = {}
     for name, runs in results.items():
-        ok = [r for r in runs if "error" not in r and "unavailable" not in r]
+        ok = [r for r in runs if "error" not in r]
         if not ok:
             out[name] = runs[-1]
             continue
@@ -597,7 +587,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 failed |= "error" in after
     summary = summarise(results)
     for r in summary.values():
-        if "error" not in r and "unavailable" not in r:
+        if "error" not in r:
             r.update(rates(r))
     if args.repeats > 1:
         print(f"median of {args.repeats} repeats:")

@@ -158,24 +158,27 @@ class NearRepeats:
         self.origin = 0.0
         self.highest = 0.0  # the largest weight: a place's weight only ever grows
 
+    def _scale(self, now: float) -> float:
+        """What a unit of weight adds now."""
+        return self.excitation * math.exp((self.origin - now) / self.tau)
+
     def most(self, count: int, now: float) -> float:
         """No less than the chance added at any ``count`` places now, summed."""
         if self.excitation == 0:
             return 0.0
-        return self.excitation * math.exp((self.origin - now) / self.tau) * self.highest * count
+        return self._scale(now) * self.highest * count
 
     def extra(self, nodes: np.ndarray, now: float) -> np.ndarray | float:
         """Chance of a target added at these places now."""
         if self.excitation == 0:
             return 0.0
-        return (self.excitation * math.exp((self.origin - now) / self.tau)) * self.weight[nodes]
+        return self._scale(now) * self.weight[nodes]
 
     def total(self, nodes: np.ndarray, now: float) -> float:
         """The chance added at these places now, summed."""
         if self.excitation == 0:
             return 0.0
-        return (self.excitation * math.exp((self.origin - now) / self.tau)) \
-            * float(self.weight[nodes].sum())
+        return self._scale(now) * float(self.weight[nodes].sum())
 
     def record(self, node: int, now: float) -> None:
         if self.excitation == 0 or self.radius == 0:

@@ -94,8 +94,7 @@ class SafeCityModel(mesa.Model):
         self.patrol_pool = np.sort(self.rng.choice(self.city.n, size=min(PATROL_POOL, self.city.n),
                                                    replace=False))
         self.random_pool = PatrolPool(self.city.router, self.patrol_pool)
-        self.hotspots = self._top_places(self.city.attractiveness)
-        self.hotspot_pool = PatrolPool(self.city.router, self.hotspots)
+        self.hotspot_pool = PatrolPool(self.city.router, self._top_places(self.city.attractiveness))
         self.beliefs = CameraBeliefs(self, config.offenders.count)
         self.offenders = self._create_offenders()
         self.units = self._create_units()
@@ -164,6 +163,11 @@ class SafeCityModel(mesa.Model):
         above = np.flatnonzero(score > threshold)
         tied = np.flatnonzero(score == threshold)[: k - len(above)]
         return np.sort(np.concatenate([above, tied]))
+
+    @property
+    def hotspots(self) -> np.ndarray:
+        """The places hot-spot patrol cycles through (node ids, sorted)."""
+        return self.hotspot_pool.index
 
     # --- rules the agents consult ---------------------------------------------------------
 
@@ -251,10 +255,10 @@ class SafeCityModel(mesa.Model):
             counts[window.popleft()[1]] -= 1.0
         if not window:
             return
-        self.hotspots = self._top_places(counts + 1e-3 * self.city.attractiveness)
-        if self.hotspot_pool.same_places(self.hotspots):
+        hotspots = self._top_places(counts + 1e-3 * self.city.attractiveness)
+        if self.hotspot_pool.same_places(hotspots):
             return
-        self.hotspot_pool = PatrolPool(self.city.router, self.hotspots)
+        self.hotspot_pool = PatrolPool(self.city.router, hotspots)
         if self.config.police.patrol == "hotspot":
             self.replan_patrols()
 

@@ -104,17 +104,13 @@ class Offender(CellAgent):
         if route is None:
             path, along = self._route(*key)
             attractiveness = model.city.attractiveness[path]
-            route = self._routes[key] = (path, along, attractiveness, attractiveness.sum(),
-                                         along.item(-1))
-        path, along, attractiveness, total, metres = route
+            route = self._routes[key] = (path, along, attractiveness, attractiveness.sum())
+        path, along, attractiveness, total = route
         depart = model.time + wait_min
         self._path, self._along, self._depart = path, along, depart
-        self._chances = chances = model.targets_met(path, depart, attractiveness, total)
+        self._chances = model.targets_met(path, depart, attractiveness, total)
         self.state = State.TRAVELLING
-        if chances:
-            self._schedule_next()
-        else:  # the usual trip: nothing met on the way, the next event is the arrival
-            self._event = model.agenda.at(depart + metres / self._speed, self.arrive)
+        self._schedule_next()
 
     def _route(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
         """The shortest route; on two-way streets the way back is the way there reversed,
@@ -123,8 +119,8 @@ class Offender(CellAgent):
         router = self.model.city.router
         if back is None or not router.two_way:
             return router.route(source, target)
-        path, along, metres = back[0], back[1], back[4]
-        return path[::-1].copy(), metres - along[::-1]
+        path, along = back[0], back[1]
+        return path[::-1].copy(), along[-1] - along[::-1]
 
     def _passing(self, index: int) -> float:
         """When the current leg passes its index-th intersection."""

@@ -48,8 +48,9 @@ class PoliceUnit(CellAgent):
         self.duty = Duty.PATROL
         self.cell = model.space[node]
         self.call: Crime | None = None
-        # The current leg: from, to, departure and arrival time. Its intersections and the
-        # times of passing them (_path, _times) are worked out only when asked for.
+        # The current leg: from, to, departure and arrival time; its intersections and the
+        # times of passing them (_path, _times) are kept for a leg driven to a call (None on
+        # a patrol leg, followed along its tree when asked where the unit is).
         self._from = self._to = node
         self._depart = self._end = self._metres = 0.0
         self._path: np.ndarray | None = np.array([node], dtype=np.intp)
@@ -212,9 +213,9 @@ class PoliceUnit(CellAgent):
         return int(path[min(max(i, 0), len(path) - 1)])
 
     def _passed(self, now: float) -> int:
-        """The last intersection passed by ``now`` on a leg not yet worked out: the route's
-        intersections and passing times as ``_leg`` gives them, followed only as far as
-        needed."""
+        """The last intersection passed by ``now`` on a leg not yet worked out: the leg's
+        shortest route from its tree, with the passing times the full route would give,
+        followed only as far as needed."""
         dist, nxt = self.model.city.router.tree_to(self._to)
         step, metres = memoryview(nxt), memoryview(dist)
         node, start, depart, speed = self._from, dist.item(self._from), self._depart, self._speed
@@ -230,12 +231,6 @@ class PoliceUnit(CellAgent):
         if self._tour is not None:
             self._sync(now)
         return self._to if now >= self._end else None
-
-    def driving(self, now: float) -> bool:
-        """Still on the way (rather than at the end of its leg)?"""
-        if self._tour is not None:
-            self._sync(now)
-        return now < self._end
 
     def _sync(self, now: float) -> None:
         """Make the current leg the tour's leg at ``now``: toward the stop the unit is
@@ -275,13 +270,6 @@ class PoliceUnit(CellAgent):
         self._path = path
         self._times = self._depart + along / self._speed
         self._end = self._times.item(-1)
-
-    def _leg(self) -> tuple[np.ndarray, np.ndarray]:
-        """The current leg's intersections and the times of passing them."""
-        if self._path is None:
-            path, along = self.model.city.router.route(self._from, self._to)
-            self._path, self._times = path, self._depart + along / self._speed
-        return self._path, self._times
 
     def _arrive(self) -> None:
         self._event = None
@@ -334,7 +322,7 @@ class Tour:
 
     def current(self, now: float) -> int:
         """The stop being driven to or kept at ``now`` (the last one once all are done)."""
-        return min(bisect_right(self.leave, now), len(self.leave) - 1)
+        return min(self.finished(now), len(self.leave) - 1)
 
     def cut_after(self, k: int, presence: Presence) -> None:
         """Keep stops up to index k; the later ones will not be reached."""

@@ -43,9 +43,14 @@ def simulate(config: Config, city: City | None = None,
     """
     started = time.perf_counter()
     model = SafeCityModel(config, city=city)
-    end = config.run.days * MINUTES_PER_DAY
+    run_to_end(model, progress)
+    return finish(model, started)
+
+
+def run_to_end(model: SafeCityModel, progress: Callable[[float], None] | None = None) -> None:
+    """Run a model to ``run.days``, a simulated day at a time (``progress`` after each)."""
+    end = model.config.run.days * MINUTES_PER_DAY
     while model.time < end:
         model.run_until(min(end, model.time + MINUTES_PER_DAY))
         if progress is not None:
             progress(model.time / MINUTES_PER_DAY)
-    return finish(model, started)

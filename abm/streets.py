@@ -197,19 +197,6 @@ class Router:
         """The route from source to target along a tree from ``toward`` or ``tree_to``."""
         return self._walk(int(source), int(target), *tree)
 
-    def nearest(self, target: int, sources: np.ndarray, limit_m: float = np.inf):
-        """Which of ``sources`` is closest to target by street distance, within a limit.
-
-        Returns (index into sources, route from it, cumulative distances) or None.
-        """
-        dist, nxt = self.toward(target, limit_m)
-        d = dist[sources]
-        if not np.isfinite(d).any():
-            return None
-        best = int(np.argmin(d))
-        path, along = self._walk(int(sources[best]), target, dist, nxt)
-        return best, path, along
-
 
 # --- generators -------------------------------------------------------------------------------
 

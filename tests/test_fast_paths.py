@@ -65,7 +65,7 @@ def test_lazy_patrol_legs_match_the_full_route():
     for _ in range(40):
         model.run_for(17.0)
         for unit in model.units:
-            if not unit.driving(model.time) or unit._path is not None:
+            if unit.stopped_at(model.time) is not None or unit._path is not None:
                 continue
             path, along = router.route(unit._from, unit._to)
             times = unit._depart + along / unit._speed
@@ -108,7 +108,7 @@ def test_stops_reached_and_left_are_counted_through_tours_and_calls():
     model.run_days(6)
     now = model.time
     left = sum(u.left(now) for u in model.units)
-    at_stop = sum(1 for u in model.units if not u.driving(now))  # reached, not yet left
+    at_stop = sum(1 for u in model.units if u.stopped_at(now) is not None)  # not yet left
     assert left > 0
     assert sum(u.reached(now) for u in model.units) == left + at_stop
     written = sum(len(stops) for stops in model.presence._at.values())
@@ -118,6 +118,17 @@ def test_stops_reached_and_left_are_counted_through_tours_and_calls():
     before = unit.reached(model.time), unit.left(model.time)
     unit._interrupt()
     assert (unit.reached(model.time), unit.left(model.time)) == before
+
+
+def nearest_by_lookup(router, target: int, sources: np.ndarray, limit_m: float):
+    """The plain computation dispatch replaces: where every unit is, the nearest of them by
+    street distance within a limit (the first among equals), and its route; or None."""
+    tree = router.toward(target, limit_m)
+    d = tree[0][sources]
+    if not np.isfinite(d).any():
+        return None
+    best = int(np.argmin(d))
+    return (best, *router.walk(sources[best], target, tree))
 
 
 @pytest.mark.parametrize("extra", [[], ["city.jitter=0"], ["city.generator=organic"]])
@@ -131,7 +142,7 @@ def test_nearest_unit_matches_looking_every_unit_up(monkeypatch, extra):
         found = fast(self, units, node, limit_m)
         now = self.model.time
         places = np.array([u.position(now) for u in units], dtype=np.intp)
-        ref = self.model.city.router.nearest(node, places, limit_m)
+        ref = nearest_by_lookup(self.model.city.router, node, places, limit_m)
         if ref is None:
             assert found is None
         else:
@@ -264,9 +275,9 @@ def test_the_way_home_is_the_way_out_reversed_and_as_short():
     assert len(router._trees) < len(model.offenders)  # no tree toward each home
     checked = 0
     for offender in model.offenders:
-        for (source, target), (path, along, _, _, metres) in offender._routes.items():
+        for (source, target), (path, along, _, _) in offender._routes.items():
             assert path[0] == source and path[-1] == target and along[0] == 0.0
-            assert metres == pytest.approx(router.tree_to(target)[0][source], rel=1e-12)
+            assert along[-1] == pytest.approx(router.tree_to(target)[0][source], rel=1e-12)
             back = offender._routes.get((target, source))
             if back is not None:
                 assert np.array_equal(back[0], path[::-1])
