@@ -2,11 +2,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from abm.config import from_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
+SMOKE = ROOT / "configs/sweeps/smoke.yaml"
 
 
 def small(*overrides: str):
@@ -18,6 +20,17 @@ def small(*overrides: str):
 def abm_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "abm", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=600)
+
+
+def smoke_sweep(out: Path, *args: str) -> subprocess.CompletedProcess:
+    """`abm sweep` of the smoke sweep into ``out``, which must succeed."""
+    done = abm_cli("sweep", str(SMOKE), "--out", str(out), *args)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def sweep_results(folder: Path) -> pd.DataFrame:
+    return pd.read_parquet(folder / "results.parquet")
 
 
 @pytest.fixture

@@ -11,11 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT, abm_cli
+from tests.conftest import SMOKE, abm_cli, smoke_sweep, sweep_results
 
 pytest.importorskip("distributed")
 
-SMOKE = ROOT / "configs/sweeps/smoke.yaml"
 DASK = str(Path(sys.executable).with_name("dask"))
 
 
@@ -60,29 +59,22 @@ def cluster(tmp_path):
 @pytest.fixture(scope="module")
 def local(tmp_path_factory):
     out = tmp_path_factory.mktemp("local") / "smoke"
-    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1")
-    assert done.returncode == 0, done.stderr
+    smoke_sweep(out, "--workers", "1")
     return out
 
 
 def test_dask_scheduler_gives_the_local_results(cluster, local, tmp_path):
     remote = tmp_path / "dask"
-    done = abm_cli("sweep", str(SMOKE), "--out", str(remote), "--backend", "dask",
-                   "--scheduler", cluster)
-    assert done.returncode == 0, done.stderr
+    done = smoke_sweep(remote, "--backend", "dask", "--scheduler", cluster)
     assert f"Dask scheduler {cluster}" in done.stdout
-    pd.testing.assert_frame_equal(pd.read_parquet(remote / "results.parquet"),
-                                  pd.read_parquet(local / "results.parquet"))
+    pd.testing.assert_frame_equal(sweep_results(remote), sweep_results(local))
 
 
 def test_dask_without_address_starts_a_local_cluster(local, tmp_path):
     remote = tmp_path / "dask"
-    done = abm_cli("sweep", str(SMOKE), "--out", str(remote), "--backend", "dask",
-                   "--workers", "2")
-    assert done.returncode == 0, done.stderr
+    done = smoke_sweep(remote, "--backend", "dask", "--workers", "2")
     assert "local Dask cluster of 2 workers" in done.stdout
-    pd.testing.assert_frame_equal(pd.read_parquet(remote / "results.parquet"),
-                                  pd.read_parquet(local / "results.parquet"))
+    pd.testing.assert_frame_equal(sweep_results(remote), sweep_results(local))
 
 
 def test_unreachable_scheduler_is_a_one_line_error(tmp_path, monkeypatch):

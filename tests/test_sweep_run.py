@@ -12,9 +12,8 @@ import pytest
 import yaml
 
 from abm.experiment.sweepfile import load_sweep
-from tests.conftest import ROOT, abm_cli
+from tests.conftest import ROOT, SMOKE, abm_cli, smoke_sweep, sweep_results
 
-SMOKE = ROOT / "configs/sweeps/smoke.yaml"
 SUMMARY_KEYS = ["crimes_total", "crimes_reported", "arrests", "clearance_rate",
                 "response_time_median_min", "camera_uptime", "camera_coverage",
                 "cost_total_usd"]
@@ -24,13 +23,8 @@ SUMMARY_KEYS = ["crimes_total", "crimes_reported", "arrests", "clearance_rate",
 def reference(tmp_path_factory):
     """The smoke sweep, uninterrupted, on two worker processes."""
     out = tmp_path_factory.mktemp("reference") / "smoke"
-    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--workers", "2")
-    assert done.returncode == 0, done.stderr
+    smoke_sweep(out, "--workers", "2")
     return out
-
-
-def results(folder) -> pd.DataFrame:
-    return pd.read_parquet(folder / "results.parquet")
 
 
 def test_sweep_folder_has_every_run_and_summary_figure(reference):
@@ -40,7 +34,7 @@ def test_sweep_folder_has_every_run_and_summary_figure(reference):
     assert (reference / "sweep.yaml").read_text() == SMOKE.read_text()
     files = sorted(p.name for p in (reference / "runs").iterdir())
     assert files == sorted(f"{run.id}.json" for run in sweep.runs)
-    frame = results(reference)
+    frame = sweep_results(reference)
     assert len(frame) == len(sweep.runs) == 12
     assert list(frame.columns[:5]) == ["run", "point", "label", "cameras.count",
                                        "cameras.mttr_days"]
@@ -79,21 +73,21 @@ def test_a_sweep_run_equals_abm_run_with_its_settings(reference, tmp_path):
 
 def test_worker_count_and_reruns_do_not_change_results(reference, tmp_path):
     out = tmp_path / "serial"
-    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1")
-    assert done.returncode == 0, done.stderr
-    pd.testing.assert_frame_equal(results(out), results(reference))
+    smoke_sweep(out, "--workers", "1")
+    pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
     before = {p.name: p.stat().st_mtime_ns for p in (out / "runs").iterdir()}
-    again = abm_cli("sweep", str(SMOKE), "--out", str(out), "--resume")
-    assert again.returncode == 0, again.stderr
+    again = smoke_sweep(out, "--resume")
     assert "12 done, 0 to run" in again.stdout
     assert {p.name: p.stat().st_mtime_ns for p in (out / "runs").iterdir()} == before
-    pd.testing.assert_frame_equal(results(out), results(reference))
+    pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
-def _start(out, workers: int) -> subprocess.Popen:
+def _start(out, workers: int = 2, piped: bool = False) -> subprocess.Popen:
+    """The smoke sweep in the background, in a process group of its own."""
+    output = subprocess.PIPE if piped else subprocess.DEVNULL
     return subprocess.Popen(
         [sys.executable, "-m", "abm", "sweep", str(SMOKE), "--out", str(out), "--workers",
-         str(workers)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+         str(workers)], cwd=ROOT, stdout=output, stderr=output, text=True,
         start_new_session=True)
 
 
@@ -132,10 +126,9 @@ def test_sigkill_at_any_moment_then_resume_gives_identical_results(reference, tm
     assert len(kept) >= after
     if 0 < len(kept) < 12:  # a stopped sweep can be looked at already
         assert abm_cli("report", str(out), "--quiet").returncode == 0
-    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--resume", "--workers", "1")
-    assert done.returncode == 0, done.stderr
+    done = smoke_sweep(out, "--resume", "--workers", "1")
     assert f"{len(kept)} done, {12 - len(kept)} to run" in done.stdout
-    pd.testing.assert_frame_equal(results(out), results(reference))
+    pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
     names = sorted(p.name for p in (out / "runs").iterdir())
     assert names == sorted(p.name for p in (reference / "runs").iterdir())  # no leftovers
     assert not list(out.glob(".*.tmp"))
@@ -156,30 +149,22 @@ def _wait_group_gone(pgid: int) -> None:
         pytest.fail("processes outlived the sweep")
 
 
-def _start_piped(out) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "abm", "sweep", str(SMOKE), "--out", str(out), "--workers", "2"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
-
-
 def test_ctrl_c_stops_with_130_and_the_sweep_resumes(reference, tmp_path):
     out = tmp_path / "interrupted"
-    proc = _start_piped(out)
+    proc = _start(out, piped=True)
     _wait_for_files(proc, out, 2)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the foreground group
     _, err = proc.communicate(timeout=60)
     _wait_group_gone(proc.pid)
     assert proc.returncode == 130
     assert err.strip() == "abm: interrupted"
-    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1")
-    assert done.returncode == 0, done.stderr
-    pd.testing.assert_frame_equal(results(out), results(reference))
+    smoke_sweep(out, "--workers", "1")
+    pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
 def test_a_dead_worker_stops_the_sweep_with_one_line(reference, tmp_path):
     out = tmp_path / "lost"
-    proc = _start_piped(out)
+    proc = _start(out, piped=True)
     try:
         _wait_for_files(proc, out, 1)
         workers = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "spawn_main"],
@@ -192,9 +177,8 @@ def test_a_dead_worker_stops_the_sweep_with_one_line(reference, tmp_path):
     assert proc.returncode == 1
     assert err.strip().startswith("abm: error: a worker process died")
     assert len(err.strip().splitlines()) == 1
-    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1")
-    assert done.returncode == 0, done.stderr
-    pd.testing.assert_frame_equal(results(out), results(reference))
+    smoke_sweep(out, "--workers", "1")
+    pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
@@ -211,7 +195,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "p0001-r000 failed: ConfigError" in done.stderr
     assert "Traceback" not in done.stderr
-    frame = results(out)
+    frame = sweep_results(out)
     assert len(frame) == 6
     failed = frame[frame["status"] == "failed"]
     assert list(failed["label"]) == ["broken", "broken"]
@@ -225,7 +209,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     assert again.returncode == 1 and "6 done, 0 to run" in again.stdout
     retry = abm_cli("sweep", str(sweep), "--out", str(out), "--retry-failed")
     assert retry.returncode == 1 and "4 done, 2 to run" in retry.stdout
-    pd.testing.assert_frame_equal(results(out), frame)
+    pd.testing.assert_frame_equal(sweep_results(out), frame)
 
 
 def test_more_replicates_reuse_finished_runs_but_another_sweep_is_refused(tmp_path):
@@ -291,7 +275,6 @@ def test_a_sweep_killed_before_its_manifest_can_start_again(tmp_path):
     (out / "runs").mkdir(parents=True)
     (out / ".lock").write_text("")
     (out / ".manifest.json.x1.tmp").write_text("{")
-    done = abm_cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--resume")
-    assert done.returncode == 0, done.stderr
+    done = smoke_sweep(out, "--workers", "1", "--resume")
     assert "12 runs (0 done, 12 to run)" in done.stdout
     assert not list(out.glob(".*.tmp"))
