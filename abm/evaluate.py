@@ -10,7 +10,6 @@ difference-in-differences against unwatched areas - so a user can see how far th
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 
 from abm.cameras import Zone
 from abm.config import Config, ConfigError
-from abm.experiment.backends import process_pool
+from abm.experiment.backends import default_workers, process_pool
 from abm.experiment.seeds import replicate_seeds
 from abm.experiment.stats import interval
 
@@ -139,7 +138,7 @@ def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS
             if data["city"]["seed"] is None:
                 data["city"]["seed"] = config.run.seed  # one city across replicates
             jobs.append((name, r, seed, Config.model_validate(data), periods(config)))
-    workers = workers or os.cpu_count() or 1
+    workers = workers or default_workers()
     results = []
     if workers == 1:
         for job in jobs:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -231,7 +230,6 @@ def run(quick: bool = False, workers: int | None = None, progress=None) -> list[
                     tag = f"{shape}-{seed}"
                     jobs.append((f.key, variant, tag, base + [f"city.generator={shape}",
                                                               f"run.seed={seed}", *overrides]))
-    workers = workers or os.cpu_count() or 1
     results = []
     with process_pool(workers) as pool:
         for out in pool.map(_job, jobs):

@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 from abm.config import Config
 from abm.metrics import crime_frame, summarise
-from abm.model import SafeCityModel
+from abm.model import SafeCityModel, city_seed
 from abm.streets import City, build_city
 from abm.ui.frame import DEFAULT_STEP_MIN, frame
 from abm.ui.map import renderer_for
@@ -32,7 +32,7 @@ class CityCache:
         self._cities: OrderedDict[str, City] = OrderedDict()
 
     def get(self, config: Config) -> City:
-        seed = config.city.seed if config.city.seed is not None else config.run.seed
+        seed = city_seed(config)
         key = f"{config.city.model_dump_json()}|{seed}"
         city = self._cities.get(key)
         if city is None:

@@ -129,7 +129,7 @@ class AppState:
         """Build fresh run(s) at day 0 from the current settings."""
         config, comparing = self.config.value, self.comparing  # reactives outside the lock
         try:
-            configs = [config] + ([edit(config, self.contrast.value)] if comparing else [])
+            configs = [config] + ([self.contrast_config()] if comparing else [])
             with self.lock:
                 city = self.cities.get(configs[0])
                 runs = [Simulation(each, city) for each in configs]
