@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.police import distance_bounds
+from abm.police import Legs
 
 if TYPE_CHECKING:
     from abm.crimes import Crime
@@ -21,6 +21,25 @@ if TYPE_CHECKING:
 # Search radii for the nearest free unit, in metres, widened in turn to the whole city while no
 # free unit is that close. Bounded searches keep dispatch cheap on large cities.
 SEARCH_RADII_M = (1500.0, 5000.0, np.inf)
+
+
+class FreeUnits:
+    """The units free for a call at one moment: those stopped (at a patrol stop or a scene)
+    and where, and those driving, looked up once for every search radius."""
+
+    def __init__(self, units: list[PoliceUnit], now: float) -> None:
+        self.units, self.now = units, now
+        self.stopped: list[int] = []
+        self.places: list[int] = []
+        self.driving: list[int] = []
+        for i, unit in enumerate(units):
+            place = unit.stopped_at(now)
+            if place is None:
+                self.driving.append(i)
+            else:
+                self.stopped.append(i)
+                self.places.append(place)
+        self.legs = Legs([units[i] for i in self.driving], now)
 
 
 class Dispatcher:
@@ -56,8 +75,8 @@ class Dispatcher:
         unit.patrol()
 
     def _send(self, call: Crime) -> bool:
-        free = [u for u in self.units if u.free]
-        if not free:
+        free = FreeUnits([u for u in self.units if u.free], self.model.time)
+        if not free.units:
             return False
         for radius in SEARCH_RADII_M:
             found = self._nearest(free, call.node, radius)
@@ -70,9 +89,9 @@ class Dispatcher:
         unit.respond(call, path, along)
         return True
 
-    def _nearest(self, units: list[PoliceUnit], node: int, limit_m: float = np.inf):
-        """The unit nearest to a place by street distance now, within a limit (the first in
-        order among equals), with its route there; None if none is within the limit.
+    def _nearest(self, free: FreeUnits, node: int, limit_m: float = np.inf):
+        """The free unit nearest to a place by street distance now, within a limit (the first
+        in order among equals), with its route there; None if none is within the limit.
 
         The same choice as looking up where every unit is, but a unit still on its way is
         looked up only if its leg could bring it as near as the best found so far (nearest
@@ -81,29 +100,21 @@ class Dispatcher:
         router = self.model.city.router
         tree = router.toward(node, limit_m)
         dist = tree[0]
-        now = self.model.time
-        stopped, places, driving = [], [], []
-        for i, unit in enumerate(units):
-            place = unit.stopped_at(now)
-            if place is None:
-                driving.append(i)
-            else:
-                stopped.append(i)
-                places.append(place)
+        units, stopped, places, driving = free.units, free.stopped, free.places, free.driving
         best = (np.inf, -1, -1)  # (distance, index, place)
         if stopped:
             d = dist[places]
             k = int(np.argmin(d))  # the first among equals: the lowest index
             best = (d.item(k), stopped[k], places[k])
         if driving:
-            bounds = distance_bounds([units[i] for i in driving], node, dist, now, limit_m)
+            bounds = free.legs.bounds(node, dist, limit_m)
             for k in np.argsort(bounds, kind="stable").tolist():
                 # Street distances obey the triangle inequality up to rounding: keep a margin.
                 # A unit no nearer than the limit cannot be within it.
                 if bounds[k] > best[0] + 1e-6 * (1.0 + best[0]) or bounds[k] >= limit_m:
                     break
                 i = driving[k]
-                place = units[i].position(now)
+                place = units[i].position(free.now)
                 best = min(best, (dist.item(place), i, place))
         if best[0] == np.inf:
             return None

@@ -236,7 +236,10 @@ class PoliceUnit(CellAgent):
         """Make the current leg the tour's leg at ``now``: toward the stop the unit is
         heading for or at."""
         tour = self._tour
-        k = tour.current(now)
+        leave = tour.leave
+        k = bisect_right(leave, now)  # tour.current(now), the cheapest way: dispatch asks often
+        if k == len(leave):
+            k -= 1
         if k == tour.synced:
             return
         tour.synced = k
@@ -332,10 +335,9 @@ class Tour:
             del planned[k + 1:]
 
 
-def distance_bounds(units: list[PoliceUnit], place: int, dist: np.ndarray, now: float,
-                    limit_m: float = np.inf) -> np.ndarray:
-    """At least how far each unit is from ``place`` now, by ``dist`` (street metres toward it
-    from every node; inf beyond a search limit), without working out where on its leg it is.
+class Legs:
+    """Units driving now, with what bounds their distance to any place without working out
+    where on its leg each is.
 
     By now a unit has driven about a = (now - departure) x speed of its shortest route of
     length L from u to v: it is at most a from u and at most L - a + (one street) from v. By
@@ -343,21 +345,34 @@ def distance_bounds(units: list[PoliceUnit], place: int, dist: np.ndarray, now: 
     than d(v) - (L - a + one street); where no street is shorter than the straight line, the
     same holds for straight-line distances.
     """
-    city = units[0].model.city
-    n = len(units)
-    start = np.fromiter((u._from for u in units), np.intp, n)
-    end = np.fromiter((u._to for u in units), np.intp, n)
-    done = (now - np.fromiter((u._depart for u in units), float, n)) \
-        * np.fromiter((u._speed for u in units), float, n)
-    left = np.fromiter((u._metres for u in units), float, n) - done + city.longest_street_m
-    bound = np.minimum(dist[start], limit_m) - done
-    if city.router.two_way:
-        bound = np.maximum(bound, np.minimum(dist[end], limit_m) - left)
-    if city.streets_not_shorter:
-        here = city.xy[place]
-        bound = np.maximum(bound, np.hypot(*(city.xy[start] - here).T) - done)
-        bound = np.maximum(bound, np.hypot(*(city.xy[end] - here).T) - left)
-    return bound
+
+    def __init__(self, units: list[PoliceUnit], now: float) -> None:
+        self.units = units
+        n = len(units)
+        self.start = np.fromiter((u._from for u in units), np.intp, n)
+        self.end = np.fromiter((u._to for u in units), np.intp, n)
+        self.done = (now - np.fromiter((u._depart for u in units), float, n)) \
+            * np.fromiter((u._speed for u in units), float, n)
+        self.left = np.fromiter((u._metres for u in units), float, n) - self.done
+        if units:
+            city = units[0].model.city
+            self.left += city.longest_street_m
+            self.start_xy, self.end_xy = city.xy[self.start], city.xy[self.end]
+
+    def bounds(self, place: int, dist: np.ndarray, limit_m: float = np.inf) -> np.ndarray:
+        """At least how far each unit is from ``place`` now, by ``dist`` (street metres toward
+        it from every node; inf beyond a search limit)."""
+        if not self.units:
+            return np.empty(0)
+        city = self.units[0].model.city
+        bound = np.minimum(dist[self.start], limit_m) - self.done
+        if city.router.two_way:
+            bound = np.maximum(bound, np.minimum(dist[self.end], limit_m) - self.left)
+        if city.streets_not_shorter:
+            here = city.xy[place]
+            bound = np.maximum(bound, np.hypot(*(self.start_xy - here).T) - self.done)
+            bound = np.maximum(bound, np.hypot(*(self.end_xy - here).T) - self.left)
+        return bound
 
 
 class Presence:

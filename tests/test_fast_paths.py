@@ -138,9 +138,9 @@ def test_nearest_unit_matches_looking_every_unit_up(monkeypatch, extra):
     fast = Dispatcher._nearest
     checked = []
 
-    def both(self, units, node, limit_m=np.inf):
-        found = fast(self, units, node, limit_m)
-        now = self.model.time
+    def both(self, free, node, limit_m=np.inf):
+        found = fast(self, free, node, limit_m)
+        units, now = free.units, self.model.time
         places = np.array([u.position(now) for u in units], dtype=np.intp)
         ref = nearest_by_lookup(self.model.city.router, node, places, limit_m)
         if ref is None:
