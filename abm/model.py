@@ -206,6 +206,10 @@ class SafeCityModel(mesa.Model):
             clock = summed.item(i) + self.random.expovariate(1.0)
         return hits
 
+    def patrol_horizon(self, now: float) -> float:
+        """When hot spots are next re-read after ``now``: patrol tours are planned up to then."""
+        return (math.floor(now / HOTSPOT_REFRESH_MIN) + 1) * HOTSPOT_REFRESH_MIN
+
     def police_present(self, node: int) -> bool:
         return self.presence.present(node, self.time)
 

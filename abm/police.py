@@ -6,7 +6,6 @@ call is unavailable, which is how a thin force lengthens response times.
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from enum import Enum, auto
 from typing import TYPE_CHECKING
@@ -27,15 +26,17 @@ class Duty(Enum):
     AT_SCENE = auto()
 
 
-# Patrol stops a unit plans at once (a few hours' worth at typical dwell and driving times).
-TOUR_STOPS = 16
+# Most patrol stops a unit plans at once: about a day's worth at typical dwell and driving
+# times. A tour also ends with the stop under way when hot spots are next re-read.
+TOUR_STOPS = 64
 
 
 class PoliceUnit(CellAgent):
     """One patrol car and its crew.
 
-    On patrol a unit plans a tour of stops at once (places, arrival and leaving times); it
-    needs no event until the tour ends, a call takes it away, or its patrol orders change.
+    On patrol a unit plans a tour of stops at once (places, arrival and leaving times), up to
+    the next time hot spots are re-read; it needs no event until the tour ends, a call takes
+    it away, or its patrol orders change.
     ``node`` and ``cell`` are where the unit was when something last happened to it (a tour
     began or ended, it reached or left a scene, was called away); where it is at any moment,
     on the road or at a stop, is ``position(now)``, which maps and dispatch use.
@@ -62,6 +63,7 @@ class PoliceUnit(CellAgent):
         # Patrol stops reached and left before the tour under way (see ``reached``, ``left``).
         self.stops_reached = self.stops_left = 0
         self.off_duty = False
+        self._row = model.presence.enroll()  # its row of planned stops in Presence
 
     @property
     def settings(self) -> PoliceSettings:
@@ -84,45 +86,36 @@ class PoliceUnit(CellAgent):
     def patrol(self) -> None:
         """Plan a tour of patrol stops from here and drive it.
 
-        Each stop is a place of the patrol pool drawn at random (drawn again once if it is
-        where the unit is), reached by the shortest route and kept for the dwell time; its
-        deterrence is planned to start on arrival (and dropped if a call takes the unit away
-        first). Only the end of the tour is an event.
+        Each stop is a place of the patrol pool drawn at random among those other than the
+        previous stop (or where the unit is), reached by the shortest route and kept for the
+        dwell time; its deterrence is planned to start on arrival (and dropped if a call takes
+        the unit away first). The tour ends with the stop under way when hot spots are next
+        re-read (``model.patrol_horizon``), or after ``TOUR_STOPS``. Only its end is an event.
         """
         self.duty = Duty.PATROL
         model, s = self.model, self.settings
+        now, here = model.time, self.node
         pool = self._pool()
-        nodes, rows = pool.nodes, pool.rows
-        n = len(nodes)
-        draws = model.rng.integers(n, size=2 * TOUR_STOPS).tolist()
-        tree_to, plan = model.city.router.tree_to, model.presence.plan
-        dwell, stay, speed = s.dwell_min, s.dwell_min + self.residual(s.dwell_min), self._speed
-        tour = Tour(self.node, model.time)
-        places, metres_to, arrivals, leavings, stops = (
-            tour.places, tour.metres, tour.arrive, tour.leave, tour.stops)
-        here, t, last = self.node, model.time, -1  # last: here's index in the pool, if known
-        for k in range(TOUR_STOPS):
-            j = draws[k]
-            if nodes[j] == here and n > 1:
-                j = draws[TOUR_STOPS + k]
-            target = nodes[j]
-            if last < 0:
-                metres = tree_to(target)[0].item(here)
-            else:
-                row = rows[j] or pool.row(j)
-                metres = row[last]
-            if metres == math.inf:
-                raise ValueError(f"no route from {here} to {target}")
-            arrive = t + metres / speed
-            places.append(target)
-            metres_to.append(metres)
-            arrivals.append(arrive)
-            stops.append(plan(target, arrive, arrive + stay))
-            here, t, last = target, arrive + dwell, j
-            leavings.append(t)
-        self._tour = tour
-        self._sync(model.time)
-        self._event = model.agenda.at(t, self.end_tour)
+        picks = pool.draw(here, model.rng.random(TOUR_STOPS))
+        places = pool.index[picks]
+        metres = pool.metres(picks)
+        metres[0] = model.city.router.tree_to(int(places[0]))[0][here]
+        if not np.isfinite(metres).all():
+            k = int(np.argmin(np.isfinite(metres)))
+            raise ValueError(f"no route from {places[k - 1] if k else here} to {places[k]}")
+        # Driving and dwelling, summed in the order the unit lives them.
+        steps = np.empty(2 * TOUR_STOPS + 1)
+        steps[0], steps[1::2], steps[2::2] = now, metres / self._speed, s.dwell_min
+        times = np.cumsum(steps)
+        leave = times[2::2]
+        count = min(int(np.searchsorted(leave, model.patrol_horizon(now))) + 1, TOUR_STOPS)
+        arrive = times[1:2 * count:2]
+        model.presence.tour(self._row, places[:count], arrive,
+                            s.dwell_min + self.residual(s.dwell_min))
+        self._tour = Tour(here, now, places[:count].tolist(), metres[:count].tolist(),
+                          arrive.tolist(), leave[:count].tolist())
+        self._sync(now)
+        self._event = model.agenda.at(self._tour.leave[-1], self.end_tour)
 
     def end_tour(self) -> None:
         """The tour's last dwell is over: the unit is at its last stop; plan the next tour."""
@@ -140,7 +133,8 @@ class PoliceUnit(CellAgent):
             return
         now = self.model.time
         k = self._tour.current(now)
-        self._tour.cut_after(k, self.model.presence)
+        self._tour.cut_after(k)
+        self.model.presence.cut(self._row, k + 1)
         self.model.agenda.cancel(self._event)
         self._event = self.model.agenda.at(self._tour.leave[k], self.end_tour)
 
@@ -195,6 +189,7 @@ class PoliceUnit(CellAgent):
             self._leave()
 
     def _leave(self) -> None:
+        self.model.presence.withdraw(self._row)
         self.model.leaving.remove(self)
         self.remove()
 
@@ -262,7 +257,9 @@ class PoliceUnit(CellAgent):
             k = tour.current(now)
             self.stops_reached += tour.reached(now)
             self.stops_left += tour.finished(now)
-            tour.cut_after(k if now >= tour.arrive[k] else k - 1, self.model.presence)
+            keep = k + 1 if now >= tour.arrive[k] else k
+            tour.cut_after(keep - 1)
+            self.model.presence.cut(self._row, keep)
             self._tour = None
         self.cell = self.model.space[self.node]
 
@@ -288,31 +285,62 @@ class PatrolPool:
         self.router = router
         self.index = np.asarray(nodes, dtype=np.intp)
         self.nodes: list[int] = self.index.tolist()
-        self.rows: list[list[float] | None] = [None] * len(self.nodes)
+        self.where = {node: j for j, node in enumerate(self.nodes)}
+        # Rows of metres from every place of the pool to one place, filled as places are
+        # first drawn: ``slot[j]`` is place j's row in ``table`` (-1 until filled).
+        self.slot = np.full(len(self.nodes), -1, dtype=np.intp)
+        self.table = np.empty((0, len(self.nodes)))
+        self.filled = 0
 
-    def row(self, j: int) -> list[float]:
-        """Metres from every place of the pool to its j-th place."""
-        self.rows[j] = self.router.tree_to(self.nodes[j])[0][self.index].tolist()
-        return self.rows[j]
+    def draw(self, here: int, uniform: np.ndarray) -> np.ndarray:
+        """Indices of places drawn in turn, each uniformly among the pool's places other than
+        the one before (the first: other than ``here``, if here is in the pool), from
+        uniform numbers in [0, 1)."""
+        n = len(self.nodes)
+        if n == 1:
+            return np.zeros(len(uniform), dtype=np.intp)
+        j = self.where.get(here)
+        first = int(uniform[0] * n) if j is None else (j + 1 + int(uniform[0] * (n - 1))) % n
+        steps = (uniform * (n - 1)).astype(np.intp) + 1
+        steps[0] = first
+        return np.cumsum(steps) % n
+
+    def metres(self, picks: np.ndarray) -> np.ndarray:
+        """Metres from each pick's place to the next (the first entry is left at 0)."""
+        new = picks[self.slot[picks] < 0]
+        if len(new):
+            self._fill(np.unique(new))
+        out = np.empty(len(picks))
+        out[0] = 0.0
+        out[1:] = self.table[self.slot[picks[1:]], picks[:-1]]
+        return out
+
+    def _fill(self, places: np.ndarray) -> None:
+        end = self.filled + len(places)
+        if end > len(self.table):  # room for twice as many rows
+            table = np.empty((min(2 * end, len(self.nodes)), len(self.nodes)))
+            table[:self.filled] = self.table[:self.filled]
+            self.table = table
+        for k, j in enumerate(places.tolist(), start=self.filled):
+            self.table[k] = self.router.tree_to(self.nodes[j])[0][self.index]
+        self.slot[places] = np.arange(self.filled, end)
+        self.filled = end
 
     def same_places(self, nodes: np.ndarray) -> bool:
         return np.array_equal(self.index, nodes)
 
 
 class Tour:
-    """A unit's planned patrol stops: places, route lengths there, arrival and leaving times,
-    and the stops' handles in ``Presence``. The arrival time at a stop is the one its full
-    route gives (the tree's distance from the previous stop)."""
+    """A unit's planned patrol stops: places, route lengths there, arrival and leaving
+    times. The arrival time at a stop is the one its full route gives (the tree's distance
+    from the previous stop)."""
 
-    __slots__ = ("arrive", "leave", "metres", "places", "start", "started", "stops", "synced")
+    __slots__ = ("arrive", "leave", "metres", "places", "start", "started", "synced")
 
-    def __init__(self, start: int, started: float) -> None:
+    def __init__(self, start: int, started: float, places: list[int], metres: list[float],
+                 arrive: list[float], leave: list[float]) -> None:
         self.start, self.started = start, started
-        self.places: list[int] = []
-        self.metres: list[float] = []
-        self.arrive: list[float] = []
-        self.leave: list[float] = []
-        self.stops: list[list] = []
+        self.places, self.metres, self.arrive, self.leave = places, metres, arrive, leave
         self.synced = -1  # the leg the unit's leg attributes describe
 
     def reached(self, now: float) -> int:
@@ -327,11 +355,9 @@ class Tour:
         """The stop being driven to or kept at ``now`` (the last one once all are done)."""
         return min(self.finished(now), len(self.leave) - 1)
 
-    def cut_after(self, k: int, presence: Presence) -> None:
+    def cut_after(self, k: int) -> None:
         """Keep stops up to index k; the later ones will not be reached."""
-        for stop in self.stops[k + 1:]:
-            presence.drop(stop)
-        for planned in (self.places, self.metres, self.arrive, self.leave, self.stops):
+        for planned in (self.places, self.metres, self.arrive, self.leave):
             del planned[k + 1:]
 
 
@@ -379,10 +405,12 @@ class Presence:
     """Where visible police deter offenders now: within a radius of a unit at a patrol stop or
     a scene, from its arrival until its stay and the residual deterrence after it are over.
 
-    Stops are many and looks are few, so a stop is only written down at its place, as
-    ``[arrive, until]``, when the unit plans it; a look at a place checks the stops written at
-    the places within the radius around it (the same places whose stops cover it), and stops
-    that are over are forgotten as new ones come.
+    Stops are many and looks are few. Each unit's planned tour is one row of arrays (places,
+    arrival, until), written when the tour is planned and cut when plans change; a look
+    checks every row at once. Stops at scenes, and the stops of a replaced tour still
+    deterring, are written down at their place as ``[arrive, until]``; a look checks the
+    stops written at the places within the radius around it (the same places whose stops
+    cover it), and stops that are over are forgotten as new ones come.
     """
 
     FORGET_AT = 64  # stops written at one place before those over are forgotten
@@ -390,38 +418,88 @@ class Presence:
     def __init__(self, model: SafeCityModel) -> None:
         self.model = model
         self._at: dict[int, list[list[float]]] = {}  # place -> stops there, [arrive, until]
+        self._places = np.zeros((0, TOUR_STOPS), dtype=np.intp)  # a row per unit
+        self._arrive = np.zeros((0, TOUR_STOPS))
+        self._until = np.zeros((0, TOUR_STOPS))
+        self._spare: list[int] = []  # rows of units gone
+        self._near = np.zeros(model.city.n, dtype=bool)  # scratch: places within a radius
 
     @property
     def radius(self) -> float:
         return self.model.config.police.presence_radius_m
 
-    def plan(self, node: int, arrive: float, until: float) -> list[float]:
-        """A stop at ``node`` deterring from ``arrive`` to ``until``; returns its handle."""
+    def enroll(self) -> int:
+        """A row for a new unit's tours."""
+        if self._spare:
+            return self._spare.pop()
+        row = len(self._arrive)
+        grow = max(1, row)
+        self._places = np.vstack([self._places, np.zeros((grow, TOUR_STOPS), dtype=np.intp)])
+        self._arrive = np.vstack([self._arrive, np.full((grow, TOUR_STOPS), np.inf)])
+        self._until = np.vstack([self._until, np.full((grow, TOUR_STOPS), -np.inf)])
+        self._spare.extend(range(len(self._arrive) - 1, row, -1))
+        return row
+
+    def tour(self, row: int, places: np.ndarray, arrive: np.ndarray, stay: float) -> None:
+        """A unit's new tour: stops at places, each deterring from its arrival for ``stay``
+        minutes. Stops of its previous tour still deterring are written down."""
+        self._keep_deterring(row)
+        n = len(places)
+        self._places[row, :n] = places
+        self._arrive[row, :n] = arrive
+        self._until[row, :n] = arrive + stay
+        self._arrive[row, n:] = np.inf
+        self._until[row, n:] = -np.inf
+
+    def cut(self, row: int, keep: int) -> None:
+        """The unit will not reach the stops of its tour after the first ``keep``."""
+        self._arrive[row, keep:] = np.inf
+        self._until[row, keep:] = -np.inf
+
+    def withdraw(self, row: int) -> None:
+        """A unit leaves the force: its stops reached keep deterring until they are over."""
+        self._keep_deterring(row)
+        self.cut(row, 0)
+        self._spare.append(row)
+
+    def _keep_deterring(self, row: int) -> None:
+        """Write down the row's stops reached and not yet over (those not reached never
+        will be)."""
+        now = self.model.time
+        going = (self._arrive[row] <= now) & (self._until[row] >= now)
+        for k in np.flatnonzero(going).tolist():
+            self.plan(int(self._places[row, k]), float(self._arrive[row, k]),
+                      float(self._until[row, k]))
+
+    def plan(self, node: int, arrive: float, until: float) -> None:
+        """Write down a stop at ``node`` deterring from ``arrive`` to ``until``."""
         stop = [arrive, until]
         stops = self._at.get(node)
         if stops is None:
             self._at[node] = [stop]
-            return stop
+            return
         if len(stops) >= self.FORGET_AT:
             now = self.model.time
             stops[:] = [s for s in stops if s[1] >= now]
         stops.append(stop)
-        return stop
 
     def guard(self, node: int, until: float) -> None:
         """Deter within the radius of ``node`` from now until a time (minutes)."""
         self.plan(node, self.model.time, until)
 
-    @staticmethod
-    def drop(stop: list[float]) -> None:
-        """The unit never made it to a planned stop."""
-        stop[1] = -math.inf
-
     def present(self, node: int, now: float) -> bool:
         """Is any unit deterring at ``node`` now?"""
+        near = self.model.city.within(node, self.radius)
         at = self._at
-        for place in self.model.city.within(node, self.radius).tolist():
+        for place in near.tolist():
             for arrive, until in at.get(place, ()):
                 if arrive <= now <= until:
                     return True
-        return False
+        active = (self._arrive <= now) & (self._until >= now)
+        if not active.any():
+            return False
+        mark = self._near
+        mark[near] = True
+        found = bool(mark[self._places[active]].any())
+        mark[near] = False
+        return found

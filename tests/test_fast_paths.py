@@ -90,17 +90,21 @@ def test_planned_stops_deter_from_arrival_until_dropped_or_over():
     presence = Presence(model)
     node = 5
     near = model.city.within(node, presence.radius)
-    other = int(near[-1])
-    stop = presence.plan(node, arrive=100.0, until=145.0)
+    other, far = int(near[-1]), int(np.argmax(np.hypot(*(model.city.xy - model.city.xy[node]).T)))
+    row = presence.enroll()
+    presence.tour(row, np.array([node, far, node]), np.array([100.0, 200.0, 300.0]), 45.0)
     assert not presence.present(node, 99.0)
     assert presence.present(node, 100.0) and presence.present(other, 120.0)
     assert presence.present(node, 145.0) and not presence.present(node, 145.5)
-    dropped = presence.plan(node, arrive=200.0, until=245.0)
-    presence.drop(dropped)
-    assert not presence.present(node, 210.0)
+    assert not presence.present(node, 210.0) and presence.present(far, 210.0)
+    presence.cut(row, 2)  # called away before the third stop
+    assert not presence.present(node, 310.0)
+    model.time = 220.0  # a new tour: the stop reached keeps deterring, one not reached never will
+    presence.tour(row, np.array([node]), np.array([500.0]), 45.0)
+    assert presence.present(far, 240.0) and not presence.present(far, 250.0)
+    assert presence.present(node, 520.0)
     presence.guard(node, 400.0)
     assert presence.present(node, 399.0) and not presence.present(node, 401.0)
-    assert stop[0] == 100.0
 
 
 def test_stops_reached_and_left_are_counted_through_tours_and_calls():
@@ -176,16 +180,21 @@ def test_nearest_unit_on_one_way_streets(monkeypatch, tmp_path):
 
 class EagerPresence:
     """The plain computation Presence replaces: each stop written into every place it covers
-    at its arrival."""
+    at its arrival, unless dropped before it."""
 
     def __init__(self, city, radius):
         self.city, self.radius = city, radius
         self.until = np.full(city.n, -np.inf)
-        self.pending = []
+        self.pending = []  # [arrive, node, until, (row, tour), index in the tour]
 
     def guard(self, node, until):
         near = self.city.within(node, self.radius)
         self.until[near] = np.maximum(self.until[near], until)
+
+    def drop(self, tour, keep=0, now=-np.inf):
+        """Drop a tour's stops from the keep-th on, or (by default) those not reached by now."""
+        self.pending = [s for s in self.pending
+                        if s[3] != tour or (s[4] < keep if now == -np.inf else s[0] <= now)]
 
     def present(self, node, now):
         for stop in sorted(self.pending, key=lambda s: s[0]):
@@ -200,25 +209,43 @@ def test_presence_matches_writing_every_stop_into_every_place(radius):
     model = SafeCityModel(small("offenders.count=0", "police.units=0",
                                 f"police.presence_radius_m={radius}"))
     fast, eager = Presence(model), EagerPresence(model.city, radius)
+    rows = [fast.enroll() for _ in range(5)]
+    arrivals = {row: [] for row in rows}
+    tours = {row: (row, 0) for row in rows}
     rng = np.random.default_rng(1)
     places = rng.integers(0, model.city.n, 30)  # stops recur at a few places, as hot spots do
     now = 0.0
     for _ in range(3000):
         now += rng.exponential(3.0)
+        model.time = now
         kind = rng.random()
         node = int(rng.choice(places))
-        if kind < 0.4:
-            arrive = now + rng.exponential(20.0)
-            stop = fast.plan(node, arrive, arrive + 45.0)
-            if rng.random() < 0.1:
-                fast.drop(stop)
-            else:
-                eager.pending.append([arrive, node, arrive + 45.0])
-        elif kind < 0.5:
+        row = int(rng.choice(rows))
+        reached = sum(a <= now for a in arrivals[row])
+        if kind < 0.2:  # a new tour: stops of the last one not reached are dropped
+            eager.drop(tours[row], now=now)
+            tours[row] = (row, tours[row][1] + 1)
+            arrive = now + np.cumsum(rng.exponential(20.0, rng.integers(1, 9)))
+            stops = rng.choice(places, len(arrive))
+            fast.tour(row, stops, arrive, 45.0)
+            arrivals[row] = arrive.tolist()
+            eager.pending += [[a, int(p), a + 45.0, tours[row], k]
+                              for k, (a, p) in enumerate(zip(arrive, stops, strict=True))]
+        elif kind < 0.3:  # called away or replanned: keep what was reached, perhaps the next
+            keep = min(reached + int(rng.integers(0, 2)), len(arrivals[row]))
+            fast.cut(row, keep)
+            eager.drop(tours[row], keep)
+            arrivals[row] = arrivals[row][:keep]
+        elif kind < 0.35:
             fast.guard(node, now + 70.0)
             eager.guard(node, now + 70.0)
+        elif kind < 0.37:  # a unit leaves the force and another takes its row
+            fast.withdraw(row)
+            eager.drop(tours[row], now=now)
+            arrivals[row] = []
+            assert fast.enroll() == row
         else:
-            query = int(rng.integers(0, model.city.n)) if kind < 0.7 else node
+            query = int(rng.integers(0, model.city.n)) if kind < 0.6 else node
             assert fast.present(query, now) == eager.present(query, now)
 
 
@@ -259,13 +286,39 @@ def test_near_repeat_bound_is_never_below_the_excitation_it_bounds():
 def test_patrol_pool_distances_are_the_trees_distances(city):
     from abm.police import PatrolPool
 
-    nodes = np.random.default_rng(3).choice(city.n, 25, replace=False)
+    rng = np.random.default_rng(3)
+    nodes = rng.choice(city.n, 25, replace=False)
     pool = PatrolPool(city.router, nodes)
-    for j in (0, 7, 24):
-        row = pool.row(j)
-        assert row == [city.router.tree_to(int(nodes[j]))[0].item(int(i)) for i in nodes]
-        assert pool.rows[j] is row
+    for _ in range(5):
+        picks = rng.integers(0, 25, 12)
+        metres = pool.metres(picks)
+        assert metres[0] == 0.0
+        assert metres[1:].tolist() == [city.router.tree_to(int(nodes[j]))[0].item(int(nodes[i]))
+                                       for i, j in zip(picks[:-1], picks[1:], strict=True)]
+    assert pool.filled == len(np.unique(pool.slot[pool.slot >= 0])) <= 25
     assert pool.same_places(nodes.copy()) and not pool.same_places(nodes[::-1])
+
+
+def test_patrol_stops_are_drawn_evenly_among_the_other_places(city):
+    from abm.police import PatrolPool
+
+    nodes = np.arange(5) * 7
+    pool = PatrolPool(city.router, nodes)
+    rng = np.random.default_rng(8)
+    moves = np.zeros((5, 5))
+    firsts = np.zeros(5)
+    for _ in range(4000):
+        picks = pool.draw(14, rng.random(16))  # starting at the pool's third place
+        assert picks[0] != 2 and np.all(picks[1:] != picks[:-1])
+        firsts[picks[0]] += 1
+        np.add.at(moves, (picks[:-1], picks[1:]), 1)
+    share = moves / moves.sum(axis=1, keepdims=True)
+    off = ~np.eye(5, dtype=bool)
+    assert np.all(np.abs(share[off] - 0.25) < 0.02)  # about 15,000 moves from each place
+    assert np.all(np.abs(firsts[[0, 1, 3, 4]] / 4000 - 0.25) < 0.03)
+    away = np.bincount([pool.draw(3, rng.random(2))[0] for _ in range(4000)], minlength=5)
+    assert np.all(np.abs(away / 4000 - 0.2) < 0.03)  # from outside the pool: any place first
+    assert PatrolPool(city.router, nodes[:1]).draw(0, rng.random(3)).tolist() == [0, 0, 0]
 
 
 def test_the_way_home_is_the_way_out_reversed_and_as_short():

@@ -57,15 +57,15 @@ def test_cable_cuts_take_down_whole_segments_together():
 
 def test_working_watched_cameras_cut_crime_where_they_look():
     watched = ["cameras.count=80", "cameras.mtbf_days=36500", "cameras.group_mtbf_days=36500",
-               "cameras.operators=20", "cameras.feeds_per_operator=4", "run.days=30",
-               "offenders.count=200", "cameras.placement=random"]
+               "cameras.operators=20", "cameras.feeds_per_operator=4", "run.days=60",
+               "offenders.count=600", "cameras.placement=random"]  # hundreds of crimes
     with_cams, without = [], []
     for seed in (1, 2, 3):
         on = SafeCityModel(small(*watched, f"run.seed={seed}"))
         covered = on.cameras.covered.copy()
-        on.run_days(30)
+        on.run_days(60)
         off = SafeCityModel(small(*watched, "cameras.install_day=3650", f"run.seed={seed}"))
-        off.run_days(30)
+        off.run_days(60)
         with_cams.append(sum(covered[c.node] for c in on.crimes))
         without.append(sum(covered[c.node] for c in off.crimes))
     assert sum(with_cams) < 0.8 * sum(without), (with_cams, without)

@@ -29,7 +29,7 @@ from abm.ui.state import COMPARE, EXPLORE, LESSONS, AppState
 from tests.conftest import ROOT, small
 
 SMALL_TOWN = {"run": {"days": 2, "seed": 3}, "city": {"nodes": 225},
-              "offenders": {"count": 60}, "police": {"units": 3}, "cameras": {"count": 12}}
+              "offenders": {"count": 250}, "police": {"units": 3}, "cameras": {"count": 12}}
 
 
 @pytest.fixture
