@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.police import Legs
+from abm.police import Whereabouts
 
 if TYPE_CHECKING:
     from abm.crimes import Crime
@@ -21,25 +21,6 @@ if TYPE_CHECKING:
 # Search radii for the nearest free unit, in metres, widened in turn to the whole city while no
 # free unit is that close. Bounded searches keep dispatch cheap on large cities.
 SEARCH_RADII_M = (1500.0, 5000.0, np.inf)
-
-
-class FreeUnits:
-    """The units free for a call at one moment: those stopped (at a patrol stop or a scene)
-    and where, and those driving, looked up once for every search radius."""
-
-    def __init__(self, units: list[PoliceUnit], now: float) -> None:
-        self.units, self.now = units, now
-        self.stopped: list[int] = []
-        self.places: list[int] = []
-        self.driving: list[int] = []
-        for i, unit in enumerate(units):
-            place = unit.stopped_at(now)
-            if place is None:
-                self.driving.append(i)
-            else:
-                self.stopped.append(i)
-                self.places.append(place)
-        self.legs = Legs([units[i] for i in self.driving], now)
 
 
 class Dispatcher:
@@ -75,7 +56,7 @@ class Dispatcher:
         unit.patrol()
 
     def _send(self, call: Crime) -> bool:
-        free = FreeUnits([u for u in self.units if u.free], self.model.time)
+        free = Whereabouts([u for u in self.units if u.free], self.model.time)
         if not free.units:
             return False
         for radius in SEARCH_RADII_M:
@@ -89,7 +70,7 @@ class Dispatcher:
         unit.respond(call, path, along)
         return True
 
-    def _nearest(self, free: FreeUnits, node: int, limit_m: float = np.inf):
+    def _nearest(self, free: Whereabouts, node: int, limit_m: float = np.inf):
         """The free unit nearest to a place by street distance now, within a limit (the first
         in order among equals), with its route there; None if none is within the limit.
 
@@ -107,7 +88,7 @@ class Dispatcher:
             k = int(np.argmin(d))  # the first among equals: the lowest index
             best = (d.item(k), stopped[k], places[k])
         if driving:
-            bounds = free.legs.bounds(node, dist, limit_m)
+            bounds = free.bounds(node, dist, limit_m)
             for k in np.argsort(bounds, kind="stable").tolist():
                 # Street distances obey the triangle inequality up to rounding: keep a margin.
                 # A unit no nearer than the limit cannot be within it.

@@ -110,10 +110,11 @@ class PoliceUnit(CellAgent):
         leave = times[2::2]
         count = min(int(np.searchsorted(leave, model.patrol_horizon(now))) + 1, TOUR_STOPS)
         arrive = times[1:2 * count:2]
-        model.presence.tour(self._row, places[:count], arrive,
+        places, metres, leave = places[:count], metres[:count], leave[:count]
+        model.presence.tour(self._row, here, now, places, metres, arrive, leave,
                             s.dwell_min + self.residual(s.dwell_min))
-        self._tour = Tour(here, now, places[:count].tolist(), metres[:count].tolist(),
-                          arrive.tolist(), leave[:count].tolist())
+        self._tour = Tour(here, now, places.tolist(), metres.tolist(), arrive.tolist(),
+                          leave.tolist())
         self._sync(now)
         self._event = model.agenda.at(self._tour.leave[-1], self.end_tour)
 
@@ -361,36 +362,45 @@ class Tour:
             del planned[k + 1:]
 
 
-class Legs:
-    """Units driving now, with what bounds their distance to any place without working out
-    where on its leg each is.
+class Whereabouts:
+    """Where units are at one moment, for dispatch: which are stopped (at a patrol stop or a
+    scene) and where, and which are driving, with bounds on their distance to any place.
 
-    By now a unit has driven about a = (now - departure) x speed of its shortest route of
-    length L from u to v: it is at most a from u and at most L - a + (one street) from v. By
-    the triangle inequality it is no nearer than d(u) - a, and on two-way streets no nearer
-    than d(v) - (L - a + one street); where no street is shorter than the straight line, the
-    same holds for straight-line distances.
+    Looked up all at once from the units' rows in ``Presence``: the same as each unit's
+    ``stopped_at`` and leg. Every free unit is on a tour (it plans one whenever it is free).
+
+    Bounds: by now a unit has driven about a = (now - departure) x speed of its shortest
+    route of length L from u to v: it is at most a from u and at most L - a + (one street)
+    from v. By the triangle inequality it is no nearer than d(u) - a, and on two-way streets
+    no nearer than d(v) - (L - a + one street); where no street is shorter than the straight
+    line, the same holds for straight-line distances.
     """
 
     def __init__(self, units: list[PoliceUnit], now: float) -> None:
-        self.units = units
+        self.units, self.now = units, now
         n = len(units)
-        self.start = np.fromiter((u._from for u in units), np.intp, n)
-        self.end = np.fromiter((u._to for u in units), np.intp, n)
-        self.done = (now - np.fromiter((u._depart for u in units), float, n)) \
-            * np.fromiter((u._speed for u in units), float, n)
-        self.left = np.fromiter((u._metres for u in units), float, n) - self.done
-        if units:
-            city = units[0].model.city
-            self.left += city.longest_street_m
-            self.start_xy, self.end_xy = city.xy[self.start], city.xy[self.end]
+        if n == 0:
+            self.stopped, self.places, self.driving = [], [], []
+            return
+        model = units[0].model
+        rows = np.fromiter((u._row for u in units), np.intp, n)
+        stopped, end, start, depart, metres = model.presence.legs(rows, now)
+        self.stopped = np.flatnonzero(stopped).tolist()
+        self.places = end[stopped].tolist()
+        driving = ~stopped
+        self.driving = np.flatnonzero(driving).tolist()
+        speed = np.fromiter((units[i]._speed for i in self.driving), float, len(self.driving))
+        self.start, self.end = start[driving], end[driving]
+        self.done = (now - depart[driving]) * speed
+        self.left = metres[driving] - self.done
+        self.left += model.city.longest_street_m
+        self.start_xy, self.end_xy = model.city.xy[self.start], model.city.xy[self.end]
+        self.city = model.city
 
     def bounds(self, place: int, dist: np.ndarray, limit_m: float = np.inf) -> np.ndarray:
-        """At least how far each unit is from ``place`` now, by ``dist`` (street metres toward
-        it from every node; inf beyond a search limit)."""
-        if not self.units:
-            return np.empty(0)
-        city = self.units[0].model.city
+        """At least how far each driving unit is from ``place`` now, by ``dist`` (street
+        metres toward it from every node; inf beyond a search limit)."""
+        city = self.city
         bound = np.minimum(dist[self.start], limit_m) - self.done
         if city.router.two_way:
             bound = np.maximum(bound, np.minimum(dist[self.end], limit_m) - self.left)
@@ -406,8 +416,9 @@ class Presence:
     a scene, from its arrival until its stay and the residual deterrence after it are over.
 
     Stops are many and looks are few. Each unit's planned tour is one row of arrays (places,
-    arrival, until), written when the tour is planned and cut when plans change; a look
-    checks every row at once. Stops at scenes, and the stops of a replaced tour still
+    route lengths there, arrival, leaving and until), written when the tour is planned and
+    cut when plans change; a look checks every row at once, and dispatch reads where units
+    are from the rows (``legs``). Stops at scenes, and the stops of a replaced tour still
     deterring, are written down at their place as ``[arrive, until]``; a look checks the
     stops written at the places within the radius around it (the same places whose stops
     cover it), and stops that are over are forgotten as new ones come.
@@ -418,9 +429,15 @@ class Presence:
     def __init__(self, model: SafeCityModel) -> None:
         self.model = model
         self._at: dict[int, list[list[float]]] = {}  # place -> stops there, [arrive, until]
-        self._places = np.zeros((0, TOUR_STOPS), dtype=np.intp)  # a row per unit
+        # A row per unit: its tour's stops, then where and when the tour began and its length.
+        self._places = np.zeros((0, TOUR_STOPS), dtype=np.intp)
+        self._metres = np.zeros((0, TOUR_STOPS))
         self._arrive = np.zeros((0, TOUR_STOPS))
+        self._leave = np.zeros((0, TOUR_STOPS))
         self._until = np.zeros((0, TOUR_STOPS))
+        self._start = np.zeros(0, dtype=np.intp)
+        self._started = np.zeros(0)
+        self._count = np.zeros(0, dtype=np.intp)
         self._spare: list[int] = []  # rows of units gone
         self._near = np.zeros(model.city.n, dtype=bool)  # scratch: places within a radius
 
@@ -434,27 +451,51 @@ class Presence:
             return self._spare.pop()
         row = len(self._arrive)
         grow = max(1, row)
-        self._places = np.vstack([self._places, np.zeros((grow, TOUR_STOPS), dtype=np.intp)])
-        self._arrive = np.vstack([self._arrive, np.full((grow, TOUR_STOPS), np.inf)])
-        self._until = np.vstack([self._until, np.full((grow, TOUR_STOPS), -np.inf)])
+        stops = (grow, TOUR_STOPS)
+        self._places = np.vstack([self._places, np.zeros(stops, dtype=np.intp)])
+        self._metres = np.vstack([self._metres, np.zeros(stops)])
+        self._arrive = np.vstack([self._arrive, np.full(stops, np.inf)])
+        self._leave = np.vstack([self._leave, np.full(stops, np.inf)])
+        self._until = np.vstack([self._until, np.full(stops, -np.inf)])
+        self._start = np.concatenate([self._start, np.zeros(grow, dtype=np.intp)])
+        self._started = np.concatenate([self._started, np.zeros(grow)])
+        self._count = np.concatenate([self._count, np.zeros(grow, dtype=np.intp)])
         self._spare.extend(range(len(self._arrive) - 1, row, -1))
         return row
 
-    def tour(self, row: int, places: np.ndarray, arrive: np.ndarray, stay: float) -> None:
-        """A unit's new tour: stops at places, each deterring from its arrival for ``stay``
-        minutes. Stops of its previous tour still deterring are written down."""
+    def tour(self, row: int, start: int, started: float, places: np.ndarray,
+             metres: np.ndarray, arrive: np.ndarray, leave: np.ndarray, stay: float) -> None:
+        """A unit's new tour from ``start`` at ``started``: stops at places, reached after
+        ``metres``, each deterring from its arrival for ``stay`` minutes. Stops of its
+        previous tour still deterring are written down."""
         self._keep_deterring(row)
         n = len(places)
         self._places[row, :n] = places
+        self._metres[row, :n] = metres
         self._arrive[row, :n] = arrive
+        self._leave[row, :n] = leave
         self._until[row, :n] = arrive + stay
-        self._arrive[row, n:] = np.inf
-        self._until[row, n:] = -np.inf
+        self._start[row], self._started[row], self._count[row] = start, started, n
+        self.cut(row, n)
 
     def cut(self, row: int, keep: int) -> None:
         """The unit will not reach the stops of its tour after the first ``keep``."""
         self._arrive[row, keep:] = np.inf
+        self._leave[row, keep:] = np.inf
         self._until[row, keep:] = -np.inf
+        self._count[row] = keep
+
+    def legs(self, rows: np.ndarray, now: float) -> tuple[np.ndarray, ...]:
+        """For units on tours (their rows): whether each is stopped now, and its leg: where
+        to, where from, departure time and length (what ``PoliceUnit._sync`` gives)."""
+        leave = self._leave[rows]
+        k = np.minimum((leave <= now).sum(axis=1), self._count[rows] - 1)
+        end = self._places[rows, k]
+        stopped = self._arrive[rows, k] <= now
+        before, first = np.maximum(k - 1, 0), k == 0
+        start = np.where(first, self._start[rows], self._places[rows, before])
+        depart = np.where(first, self._started[rows], leave[np.arange(len(rows)), before])
+        return stopped, end, start, depart, self._metres[rows, k]
 
     def withdraw(self, row: int) -> None:
         """A unit leaves the force: its stops reached keep deterring until they are over."""

@@ -85,6 +85,13 @@ def test_offender_passing_times_match_the_vector_computation():
         assert [offender._passing(i) for i in range(len(times))] == times.tolist()
 
 
+def tour(presence, row, places, arrive, stay=45.0):
+    """A tour of stops at places with these arrival times (dwelling 15 minutes)."""
+    arrive = np.asarray(arrive, dtype=float)
+    presence.tour(row, int(places[0]), float(arrive[0]) - 5.0, np.asarray(places),
+                  np.full(len(arrive), 100.0), arrive, arrive + 15.0, stay)
+
+
 def test_planned_stops_deter_from_arrival_until_dropped_or_over():
     model = SafeCityModel(small("run.days=1", "offenders.count=0", "police.units=0"))
     presence = Presence(model)
@@ -92,7 +99,7 @@ def test_planned_stops_deter_from_arrival_until_dropped_or_over():
     near = model.city.within(node, presence.radius)
     other, far = int(near[-1]), int(np.argmax(np.hypot(*(model.city.xy - model.city.xy[node]).T)))
     row = presence.enroll()
-    presence.tour(row, np.array([node, far, node]), np.array([100.0, 200.0, 300.0]), 45.0)
+    tour(presence, row, [node, far, node], [100.0, 200.0, 300.0])
     assert not presence.present(node, 99.0)
     assert presence.present(node, 100.0) and presence.present(other, 120.0)
     assert presence.present(node, 145.0) and not presence.present(node, 145.5)
@@ -100,7 +107,7 @@ def test_planned_stops_deter_from_arrival_until_dropped_or_over():
     presence.cut(row, 2)  # called away before the third stop
     assert not presence.present(node, 310.0)
     model.time = 220.0  # a new tour: the stop reached keeps deterring, one not reached never will
-    presence.tour(row, np.array([node]), np.array([500.0]), 45.0)
+    tour(presence, row, [node], [500.0])
     assert presence.present(far, 240.0) and not presence.present(far, 250.0)
     assert presence.present(node, 520.0)
     presence.guard(node, 400.0)
@@ -178,6 +185,27 @@ def test_nearest_unit_on_one_way_streets(monkeypatch, tmp_path):
     test_nearest_unit_matches_looking_every_unit_up(monkeypatch, [f"city.file={path}"])
 
 
+def test_whereabouts_from_tour_rows_match_each_units_own():
+    from abm.police import Whereabouts
+
+    model = SafeCityModel(small("run.days=3", "offenders.count=300", "police.units=12"))
+    seen = set()
+    for _ in range(150):
+        model.run_for(float(model.random.uniform(1.0, 40.0)))
+        now = model.time
+        units = [u for u in model.units if u.free]
+        where = Whereabouts(units, now)
+        assert where.stopped == [i for i, u in enumerate(units) if u.stopped_at(now) is not None]
+        assert where.places == [units[i].stopped_at(now) for i in where.stopped]
+        driving = [units[i] for i in where.driving]
+        assert where.driving == [i for i, u in enumerate(units) if u.stopped_at(now) is None]
+        assert where.start.tolist() == [u._from for u in driving]
+        assert where.end.tolist() == [u._to for u in driving]
+        assert where.done.tolist() == [(now - u._depart) * u._speed for u in driving]
+        seen.add((bool(where.stopped), bool(where.driving), len(units) < len(model.units)))
+    assert len(seen) >= 3  # stopped and driving units, and units away on calls
+
+
 class EagerPresence:
     """The plain computation Presence replaces: each stop written into every place it covers
     at its arrival, unless dropped before it."""
@@ -227,7 +255,7 @@ def test_presence_matches_writing_every_stop_into_every_place(radius):
             tours[row] = (row, tours[row][1] + 1)
             arrive = now + np.cumsum(rng.exponential(20.0, rng.integers(1, 9)))
             stops = rng.choice(places, len(arrive))
-            fast.tour(row, stops, arrive, 45.0)
+            tour(fast, row, stops, arrive)
             arrivals[row] = arrive.tolist()
             eager.pending += [[a, int(p), a + 45.0, tours[row], k]
                               for k, (a, p) in enumerate(zip(arrive, stops, strict=True))]
