@@ -308,9 +308,10 @@ class PatrolPool:
 
     def metres(self, picks: np.ndarray) -> np.ndarray:
         """Metres from each pick's place to the next (the first entry is left at 0)."""
-        new = picks[self.slot[picks] < 0]
-        if len(new):
-            self._fill(np.unique(new))
+        if self.filled < len(self.nodes):
+            new = picks[self.slot[picks] < 0]
+            if len(new):
+                self._fill(np.unique(new))
         out = np.empty(len(picks))
         out[0] = 0.0
         out[1:] = self.table[self.slot[picks[1:]], picks[:-1]]
