@@ -108,7 +108,10 @@ class PoliceUnit(CellAgent):
         steps[0], steps[1::2], steps[2::2] = now, metres / self._speed, s.dwell_min
         times = np.cumsum(steps)
         leave = times[2::2]
-        count = min(int(np.searchsorted(leave, model.patrol_horizon(now))) + 1, TOUR_STOPS)
+        horizon = model.patrol_horizon(now)
+        count = min(int(np.searchsorted(leave, horizon)) + 1, TOUR_STOPS)
+        if leave[count - 1] <= now:  # no time would pass (one place, no dwell): stay there
+            count, leave[0] = 1, horizon
         arrive = times[1:2 * count:2]
         places, metres, leave = places[:count], metres[:count], leave[:count]
         model.presence.tour(self._row, here, now, places, metres, arrive, leave,

@@ -1,5 +1,7 @@
 """Mechanism tests: each compares runs and can fail if the mechanism breaks."""
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,6 +71,28 @@ def test_working_watched_cameras_cut_crime_where_they_look():
         with_cams.append(sum(covered[c.node] for c in on.crimes))
         without.append(sum(covered[c.node] for c in off.crimes))
     assert sum(with_cams) < 0.8 * sum(without), (with_cams, without)
+
+
+def test_a_unit_with_one_place_to_patrol_and_no_dwell_stays_there(monkeypatch):
+    from abm.police import PoliceUnit
+
+    tours = Counter()
+    end_tour = PoliceUnit.end_tour
+
+    def counted(self):
+        tours[self.unique_id, self.model.time] += 1
+        if tours[self.unique_id, self.model.time] > 50:  # tours taking no time: the clock stops
+            raise RuntimeError("patrol tours are not moving the clock")
+        end_tour(self)
+
+    monkeypatch.setattr(PoliceUnit, "end_tour", counted)
+    model = SafeCityModel(small("police.patrol=beat", "police.dwell_min=0", "police.units=300",
+                                "offenders.count=0"))
+    lonely = [u for u in model.units if len(u.beat.nodes) == 1]
+    assert len(lonely) > 50  # more units than patrol places: many beats of one place
+    model.run_days(2)
+    assert model.time == 2 * 1440.0 and max(tours.values()) <= 2
+    assert all(u.node == u.beat.nodes[0] for u in lonely)  # there, waiting for orders
 
 
 def test_fewer_police_units_respond_slower():
