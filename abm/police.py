@@ -289,7 +289,7 @@ class PatrolPool:
         self.router = router
         self.index = np.asarray(nodes, dtype=np.intp)
         self.nodes: list[int] = self.index.tolist()
-        self.where = {node: j for j, node in enumerate(self.nodes)}
+        self.index_of = {node: j for j, node in enumerate(self.nodes)}
         # Rows of metres from every place of the pool to one place, filled as places are
         # first drawn: ``slot[j]`` is place j's row in ``table`` (-1 until filled).
         self.slot = np.full(len(self.nodes), -1, dtype=np.intp)
@@ -303,7 +303,7 @@ class PatrolPool:
         n = len(self.nodes)
         if n == 1:
             return np.zeros(len(uniform), dtype=np.intp)
-        j = self.where.get(here)
+        j = self.index_of.get(here)
         first = int(uniform[0] * n) if j is None else (j + 1 + int(uniform[0] * (n - 1))) % n
         steps = (uniform * (n - 1)).astype(np.intp) + 1
         steps[0] = first
@@ -513,10 +513,10 @@ class Presence:
         now = self.model.time
         going = (self._arrive[row] <= now) & (self._until[row] >= now)
         for k in np.flatnonzero(going).tolist():
-            self.plan(int(self._places[row, k]), float(self._arrive[row, k]),
-                      float(self._until[row, k]))
+            self.write(int(self._places[row, k]), float(self._arrive[row, k]),
+                       float(self._until[row, k]))
 
-    def plan(self, node: int, arrive: float, until: float) -> None:
+    def write(self, node: int, arrive: float, until: float) -> None:
         """Write down a stop at ``node`` deterring from ``arrive`` to ``until``."""
         stop = [arrive, until]
         stops = self._at.get(node)
@@ -530,7 +530,7 @@ class Presence:
 
     def guard(self, node: int, until: float) -> None:
         """Deter within the radius of ``node`` from now until a time (minutes)."""
-        self.plan(node, self.model.time, until)
+        self.write(node, self.model.time, until)
 
     def present(self, node: int, now: float) -> bool:
         """Is any unit deterring at ``node`` now?"""
