@@ -30,9 +30,9 @@ def reference(tmp_path_factory):
 @pytest.fixture(scope="module")
 def slow(tmp_path_factory):
     """The smoke sweep with runs of 60 days (about 0.16 s each, against 0.05 s), so that
-    after the first results about a second of runs is left for a signal or a killed worker
-    to interrupt (with the smoke sweep's runs the last results could all be in before the
-    signal came); and its uninterrupted results."""
+    after the first results about a second of runs is left for a signal to interrupt (with
+    the smoke sweep's runs the last results could all be in before the signal came); and
+    its uninterrupted results."""
     folder = tmp_path_factory.mktemp("slow")
     sweep = yaml.safe_load(SMOKE.read_text())
     sweep["base"] = str(SMOKE.parent / sweep["base"])
@@ -183,10 +183,9 @@ def test_ctrl_c_stops_with_130_and_the_sweep_resumes(slow, tmp_path):
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
-def test_a_dead_worker_stops_the_sweep_with_one_line(slow, tmp_path):
-    sweep, reference = slow
+def test_a_dead_worker_stops_the_sweep_with_one_line(reference, tmp_path):
     out = tmp_path / "lost"
-    proc = _start(out, piped=True, sweep=sweep)
+    proc = _start(out, piped=True)
     try:
         _wait_for_files(proc, out, 1)
         workers = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "spawn_main"],
@@ -199,8 +198,7 @@ def test_a_dead_worker_stops_the_sweep_with_one_line(slow, tmp_path):
     assert proc.returncode == 1
     assert err.strip().startswith("abm: error: a worker process died")
     assert len(err.strip().splitlines()) == 1
-    done = abm_cli("sweep", str(sweep), "--out", str(out), "--workers", "1")
-    assert done.returncode == 0, done.stderr
+    smoke_sweep(out, "--workers", "1")
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
