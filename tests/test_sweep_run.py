@@ -82,13 +82,19 @@ def test_worker_count_and_reruns_do_not_change_results(reference, tmp_path):
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
+def _as_foreground_job() -> None:
+    """Ctrl-C as a terminal's foreground job has it: a test suite started as a background job
+    passes SIGINT on ignored, and the sweep would then, rightly, not hear it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(out, workers: int = 2, piped: bool = False) -> subprocess.Popen:
     """The smoke sweep in the background, in a process group of its own."""
     output = subprocess.PIPE if piped else subprocess.DEVNULL
     return subprocess.Popen(
         [sys.executable, "-m", "abm", "sweep", str(SMOKE), "--out", str(out), "--workers",
          str(workers)], cwd=ROOT, stdout=output, stderr=output, text=True,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=_as_foreground_job)
 
 
 def _group_alive(pgid: int) -> bool:
