@@ -72,7 +72,7 @@ class Offender(CellAgent):
         self._depart = 0.0
         self._chances: list[int] = []  # indices into the path where a target was met
         # Routes of this offender's trips (few: home to each activity place and back), with
-        # the attractiveness of the places on them and its sum.
+        # the attractiveness of the places on them, its sum and the route's length.
         self._routes: dict[tuple[int, int], tuple] = {}
         self._event: list | None = None  # the next entry on the model's agenda
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
@@ -104,13 +104,17 @@ class Offender(CellAgent):
         if route is None:
             path, along = self._route(*key)
             attractiveness = model.city.attractiveness[path]
-            route = self._routes[key] = (path, along, attractiveness, attractiveness.sum())
-        path, along, attractiveness, total = route
+            route = self._routes[key] = (path, along, attractiveness, attractiveness.sum(),
+                                         along.item(-1))
+        path, along, attractiveness, total, length = route
         depart = model.time + wait_min
         self._path, self._along, self._depart = path, along, depart
         self._chances = model.targets_met(path, depart, attractiveness, total)
         self.state = State.TRAVELLING
-        self._schedule_next()
+        if self._chances:
+            self._schedule_next()
+        else:  # almost every trip: straight to its end (what ``_passing(-1)`` gives)
+            self._event = model.agenda.at(depart + length / self._speed, self.arrive)
 
     def _route(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
         """The shortest route; on two-way streets the way back is the way there reversed,

@@ -356,7 +356,7 @@ def test_the_way_home_is_the_way_out_reversed_and_as_short():
     assert len(router._trees) < len(model.offenders)  # no tree toward each home
     checked = 0
     for offender in model.offenders:
-        for (source, target), (path, along, _, _) in offender._routes.items():
+        for (source, target), (path, along, *_) in offender._routes.items():
             assert path[0] == source and path[-1] == target and along[0] == 0.0
             assert along[-1] == pytest.approx(router.tree_to(target)[0][source], rel=1e-12)
             back = offender._routes.get((target, source))
