@@ -98,8 +98,7 @@ class PoliceUnit(CellAgent):
         pool = self._pool()
         picks = pool.draw(here, model.rng.random(TOUR_STOPS))
         places = pool.index[picks]
-        metres = pool.metres(picks)
-        metres[0] = model.city.router.tree_to(int(places[0]))[0][here]
+        metres = pool.metres(here, picks)
         if not np.isfinite(metres).all():
             k = int(np.argmin(np.isfinite(metres)))
             raise ValueError(f"no route from {places[k - 1] if k else here} to {places[k]}")
@@ -235,10 +234,7 @@ class PoliceUnit(CellAgent):
         """Make the current leg the tour's leg at ``now``: toward the stop the unit is
         heading for or at."""
         tour = self._tour
-        leave = tour.leave
-        k = bisect_right(leave, now)  # tour.current(now), the cheapest way: dispatch asks often
-        if k == len(leave):
-            k -= 1
+        k = tour.current(now)
         if k == tour.synced:
             return
         tour.synced = k
@@ -309,14 +305,14 @@ class PatrolPool:
         steps[0] = first
         return np.cumsum(steps) % n
 
-    def metres(self, picks: np.ndarray) -> np.ndarray:
-        """Metres from each pick's place to the next (the first entry is left at 0)."""
+    def metres(self, here: int, picks: np.ndarray) -> np.ndarray:
+        """Metres from ``here`` to the first pick's place, and from each to the next."""
         if self.filled < len(self.nodes):
             new = picks[self.slot[picks] < 0]
             if len(new):
                 self._fill(np.unique(new))
         out = np.empty(len(picks))
-        out[0] = 0.0
+        out[0] = self.router.tree_to(self.nodes[picks[0]])[0][here]
         out[1:] = self.table[self.slot[picks[1:]], picks[:-1]]
         return out
 
@@ -479,8 +475,8 @@ class Presence:
         self._arrive[row, :n] = arrive
         self._leave[row, :n] = leave
         self._until[row, :n] = arrive + stay
-        self._start[row], self._started[row], self._count[row] = start, started, n
-        self.cut(row, n)
+        self._start[row], self._started[row] = start, started
+        self.cut(row, n)  # and the tour's length
 
     def cut(self, row: int, keep: int) -> None:
         """The unit will not reach the stops of its tour after the first ``keep``."""

@@ -318,9 +318,9 @@ def test_patrol_pool_distances_are_the_trees_distances(city):
     nodes = rng.choice(city.n, 25, replace=False)
     pool = PatrolPool(city.router, nodes)
     for _ in range(5):
-        picks = rng.integers(0, 25, 12)
-        metres = pool.metres(picks)
-        assert metres[0] == 0.0
+        picks, here = rng.integers(0, 25, 12), int(rng.integers(0, city.n))
+        metres = pool.metres(here, picks)
+        assert metres[0] == city.router.tree_to(int(nodes[picks[0]]))[0].item(here)
         assert metres[1:].tolist() == [city.router.tree_to(int(nodes[j]))[0].item(int(nodes[i]))
                                        for i, j in zip(picks[:-1], picks[1:], strict=True)]
     assert pool.filled == len(np.unique(pool.slot[pool.slot >= 0])) <= 25
