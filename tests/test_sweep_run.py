@@ -27,6 +27,22 @@ def reference(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def slow(tmp_path_factory):
+    """The smoke sweep with runs of 60 days (about 0.16 s each, against 0.05 s), so that work
+    is still left when the first results come (with the smoke sweep's runs the workers can
+    be done with all of them by then); and its uninterrupted results."""
+    folder = tmp_path_factory.mktemp("slow")
+    sweep = yaml.safe_load(SMOKE.read_text())
+    sweep["base"] = str(SMOKE.parent / sweep["base"])
+    sweep["set"]["run.days"] = 60
+    path = folder / "slow.yaml"
+    path.write_text(yaml.safe_dump(sweep))
+    done = abm_cli("sweep", str(path), "--out", str(folder / "reference"), "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    return path, folder / "reference"
+
+
 def test_sweep_folder_has_every_run_and_summary_figure(reference):
     sweep = load_sweep(SMOKE)
     assert sorted(p.name for p in reference.iterdir() if not p.name.startswith(".")) == [
@@ -88,11 +104,12 @@ def _as_foreground_job() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _start(out, workers: int = 2, piped: bool = False) -> subprocess.Popen:
-    """The smoke sweep in the background, in a process group of its own."""
+def _start(out, workers: int = 2, piped: bool = False, sweep=SMOKE) -> subprocess.Popen:
+    """A sweep (the smoke sweep unless said) in the background, in a process group of its
+    own."""
     output = subprocess.PIPE if piped else subprocess.DEVNULL
     return subprocess.Popen(
-        [sys.executable, "-m", "abm", "sweep", str(SMOKE), "--out", str(out), "--workers",
+        [sys.executable, "-m", "abm", "sweep", str(sweep), "--out", str(out), "--workers",
          str(workers)], cwd=ROOT, stdout=output, stderr=output, text=True,
         start_new_session=True, preexec_fn=_as_foreground_job)
 
@@ -168,9 +185,10 @@ def test_ctrl_c_stops_with_130_and_the_sweep_resumes(reference, tmp_path):
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
-def test_a_dead_worker_stops_the_sweep_with_one_line(reference, tmp_path):
+def test_a_dead_worker_stops_the_sweep_with_one_line(slow, tmp_path):
+    sweep, reference = slow
     out = tmp_path / "lost"
-    proc = _start(out, piped=True)
+    proc = _start(out, piped=True, sweep=sweep)
     try:
         _wait_for_files(proc, out, 1)
         workers = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "spawn_main"],
@@ -183,7 +201,8 @@ def test_a_dead_worker_stops_the_sweep_with_one_line(reference, tmp_path):
     assert proc.returncode == 1
     assert err.strip().startswith("abm: error: a worker process died")
     assert len(err.strip().splitlines()) == 1
-    smoke_sweep(out, "--workers", "1")
+    done = abm_cli("sweep", str(sweep), "--out", str(out), "--workers", "1")
+    assert done.returncode == 0, done.stderr
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
