@@ -22,9 +22,10 @@ def abm_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           cwd=cwd or ROOT, timeout=600)
 
 
-def smoke_sweep(out: Path, *args: str) -> subprocess.CompletedProcess:
-    """`abm sweep` of the smoke sweep into ``out``, which must succeed."""
-    done = abm_cli("sweep", str(SMOKE), "--out", str(out), *args)
+def smoke_sweep(out: Path, *args: str, sweep: Path = SMOKE) -> subprocess.CompletedProcess:
+    """`abm sweep` of the smoke sweep (or another sweep file) into ``out``, which must
+    succeed."""
+    done = abm_cli("sweep", str(sweep), "--out", str(out), *args)
     assert done.returncode == 0, done.stderr
     return done
 

@@ -38,8 +38,7 @@ def slow(tmp_path_factory):
     sweep["set"]["run.days"] = 60
     path = folder / "slow.yaml"
     path.write_text(yaml.safe_dump(sweep))
-    done = abm_cli("sweep", str(path), "--out", str(folder / "reference"), "--workers", "2")
-    assert done.returncode == 0, done.stderr
+    smoke_sweep(folder / "reference", "--workers", "2", sweep=path)
     return path, folder / "reference"
 
 
@@ -201,8 +200,7 @@ def test_a_dead_worker_stops_the_sweep_with_one_line(slow, tmp_path):
     assert proc.returncode == 1
     assert err.strip().startswith("abm: error: a worker process died")
     assert len(err.strip().splitlines()) == 1
-    done = abm_cli("sweep", str(sweep), "--out", str(out), "--workers", "1")
-    assert done.returncode == 0, done.stderr
+    smoke_sweep(out, "--workers", "1", sweep=sweep)
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
