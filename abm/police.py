@@ -419,16 +419,15 @@ class Presence:
     route lengths there, arrival, leaving and until), written when the tour is planned and
     cut when plans change; a look checks every row at once, and dispatch reads where units
     are from the rows (``legs``). Stops at scenes, and the stops of a replaced tour still
-    deterring, are written down at their place as ``[arrive, until]``; a look checks the
-    stops written at the places within the radius around it (the same places whose stops
-    cover it), and stops that are over are forgotten as new ones come.
+    deterring, are written down at their place once reached, so only when each place's last
+    such stop deters until matters: a look checks it at the places within the radius around
+    it (the same places whose stops cover it).
     """
-
-    FORGET_AT = 64  # stops written at one place before those over are forgotten
 
     def __init__(self, model: SafeCityModel) -> None:
         self.model = model
-        self._at: dict[int, list[list[float]]] = {}  # place -> stops there, [arrive, until]
+        # Until when the stops written down at each place deter (minutes; -inf: none).
+        self._written = np.full(model.city.n, -np.inf)
         # A row per unit: its tour's stops, then where and when the tour began and its length.
         self._places = np.zeros((0, TOUR_STOPS), dtype=np.intp)
         self._metres = np.zeros((0, TOUR_STOPS))
@@ -509,33 +508,22 @@ class Presence:
         now = self.model.time
         going = (self._arrive[row] <= now) & (self._until[row] >= now)
         for k in np.flatnonzero(going).tolist():
-            self.write(int(self._places[row, k]), float(self._arrive[row, k]),
-                       float(self._until[row, k]))
+            self.write(int(self._places[row, k]), float(self._until[row, k]))
 
-    def write(self, node: int, arrive: float, until: float) -> None:
-        """Write down a stop at ``node`` deterring from ``arrive`` to ``until``."""
-        stop = [arrive, until]
-        stops = self._at.get(node)
-        if stops is None:
-            self._at[node] = [stop]
-            return
-        if len(stops) >= self.FORGET_AT:
-            now = self.model.time
-            stops[:] = [s for s in stops if s[1] >= now]
-        stops.append(stop)
+    def write(self, node: int, until: float) -> None:
+        """Write down a stop reached at ``node`` (by now) that deters until a time."""
+        if until > self._written[node]:
+            self._written[node] = until
 
     def guard(self, node: int, until: float) -> None:
         """Deter within the radius of ``node`` from now until a time (minutes)."""
-        self.write(node, self.model.time, until)
+        self.write(node, until)
 
     def present(self, node: int, now: float) -> bool:
         """Is any unit deterring at ``node`` now?"""
         near = self.model.city.within(node, self.radius)
-        at = self._at
-        for place in near.tolist():
-            for arrive, until in at.get(place, ()):
-                if arrive <= now <= until:
-                    return True
+        if self._written[near].max(initial=-np.inf) >= now:
+            return True
         active = (self._arrive <= now) & (self._until >= now)
         if not active.any():
             return False
