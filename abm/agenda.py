@@ -64,6 +64,21 @@ class Agenda:
         finally:
             self.horizon = -math.inf
 
+    def next_due(self) -> float:
+        """When the next entry or Mesa event is due (inf if none), for a callback that handles
+        at once what falls before it."""
+        heap = self._heap
+        while heap and heap[0][2] is None:
+            heappop(heap)
+        due = heap[0][0] if heap else math.inf
+        mesa_events = self.model._event_list._events
+        return min(due, mesa_events[0].time) if mesa_events else due
+
+    @property
+    def end(self) -> float:
+        """The latest time an entry may run in the run under way."""
+        return max(self.horizon, self.model.time)
+
     @staticmethod
     def cancel(entry: list) -> None:
         entry[2] = None

@@ -98,6 +98,8 @@ class _Counted:
 
 # The agenda's alarm is how entries are run, not an event of the model's own.
 ALARM = "Agenda._run"
+# Nor is the entry that hands offenders' arrivals to them, many at a time (offenders.Trips).
+ARRIVALS = "Trips.run"
 TOUR_END = "PoliceUnit.end_tour"
 
 
@@ -158,7 +160,7 @@ def events_run(model) -> dict[tuple[str, bool], int]:
     """What a counting model ran, by (method, whether an agent's): Mesa's events (not the
     agenda's alarm, which only runs entries) and the agenda's entries."""
     counts = {key: n for key, n in model.event_counts.items() if key[0] != ALARM}
-    counts.update(model.agenda.ran())
+    counts.update({key: n for key, n in model.agenda.ran().items() if key[0] != ARRIVALS})
     return counts
 
 
@@ -201,12 +203,15 @@ def measure_model(spec: dict, profile=None) -> dict:
     # Patrol stops need no event of their own: a unit plans a tour of them and only the
     # tour's end is an event (police.PoliceUnit.patrol). Count each stop reached and each stop
     # left as an agent-event, as when each was an event; the tour's end is the leaving of its
-    # last stop, so it is not counted twice.
+    # last stop, so it is not counted twice. Likewise each offender's arrival at the end of a
+    # leg, which ``Trips`` hands to many offenders from one entry.
     now = model.time
     units = [*model.units, *model.leaving]
     reached = sum(unit.reached(now) for unit in units)
     left = sum(unit.left(now) for unit in units)
+    arrived = model.trips.arrivals
     callbacks = sum(n for (name, agent), n in counts.items() if agent and name != TOUR_END)
+    callbacks += arrived
     return {
         "sim_days": model.time / MINUTES_PER_DAY,
         "build_s": build.wall,
@@ -215,12 +220,14 @@ def measure_model(spec: dict, profile=None) -> dict:
         "tables_s": tables.wall,
         "wall_s": build.wall + run.wall + tables.wall,
         "cpu_s": build.cpu + run.cpu + tables.cpu,
-        "events": sum(n for (name, _), n in counts.items() if name != TOUR_END) + reached + left,
+        "events": sum(n for (name, _), n in counts.items() if name != TOUR_END) + reached + left
+        + arrived,
         "agent_events": callbacks + reached + left,
         "agent_callbacks": sum(n for (_, agent), n in counts.items() if agent),
         "agenda_alarms": alarms,
         "breakdown": dict(sorted({"patrol stops reached (no event)": reached,
-                                  "patrol stops left (no event)": left, **{
+                                  "patrol stops left (no event)": left,
+                                  "offenders' arrivals (no event)": arrived, **{
             name: n for (name, _), n in counts.items()}}.items(), key=lambda kv: -kv[1])),
         "crimes": result.summary["crimes_total"],
         "nodes": model.city.n,

@@ -23,7 +23,7 @@ from abm.config import Config
 from abm.crimes import ArrestMode, Crime, NearRepeats
 from abm.dispatch import Dispatcher
 from abm.metrics import Accounts, Recorder
-from abm.offenders import CameraBeliefs, Offender
+from abm.offenders import CameraBeliefs, Offender, Trips
 from abm.police import PatrolPool, PoliceUnit, Presence
 from abm.streets import City, build_city
 from abm.timeline import Timeline
@@ -97,6 +97,7 @@ class SafeCityModel(mesa.Model):
         self.hotspot_pool = PatrolPool(self.city.router, self._top_places(self.city.attractiveness))
         self.beliefs = CameraBeliefs(self, config.offenders.count)
         self.offenders = self._create_offenders()
+        self.trips = Trips(self, self.offenders)
         self.units = self._create_units()
         self.leaving: list[PoliceUnit] = []
         self.dispatcher.units = self.units
@@ -113,8 +114,7 @@ class SafeCityModel(mesa.Model):
                                 Schedule(interval=HOTSPOT_REFRESH_MIN, start=HOTSPOT_REFRESH_MIN))
         self.schedule_recurring(self.recorder.close_day,
                                 Schedule(interval=MINUTES_PER_DAY, start=MINUTES_PER_DAY))
-        for offender in self.offenders:
-            offender.start()
+        self.trips.start()
         for unit in self.units:
             unit.patrol()
 

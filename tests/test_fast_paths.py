@@ -2,13 +2,18 @@
 replaces (caches against fresh work, lazy legs against full routes, planned patrol stops
 against stops made on arrival)."""
 
+import math
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from abm import model as model_module
 from abm import streets
 from abm.config import CitySettings
 from abm.model import SafeCityModel
+from abm.offenders import Trips
 from abm.police import Presence
 from abm.simulate import finish
 from abm.streets import Router, build_city
@@ -382,3 +387,41 @@ def test_hot_spots_are_the_top_places_of_the_window_as_a_full_sort_gives():
     expected = np.sort(np.lexsort((np.arange(n), -score))[:15])
     model.refresh_hotspots()
     assert np.array_equal(model.hotspots, expected)
+
+
+class ArrivalEvents(Trips):
+    """The plain computation Trips replaces: each arrival an agenda entry of its own."""
+
+    def expect(self, index, time):
+        self._due[index] = time
+        self.model.agenda.at(time, partial(self._arrival, index, time))
+
+    def _arrival(self, index, time):
+        if self._due[index] == time:
+            self._due[index] = math.inf
+            self.arrivals += 1
+            self.offenders[index].arrive(time)
+
+    def _arm(self):
+        pass
+
+
+def test_arrivals_many_at_a_time_are_arrivals_one_event_each(monkeypatch):
+    config = small("run.days=25", "offenders.count=300", "police.units=6",
+                   "offenders.opportunity_rate=0.002", "offenders.sentence_days=2")
+    fast = SafeCityModel(config)
+    fast.run_days(25)
+    chunked = SafeCityModel(config)  # run in odd steps, the app's way
+    while chunked.time < 25 * 1440.0:
+        chunked.run_for(min(97.3, 25 * 1440.0 - chunked.time))
+    monkeypatch.setattr(model_module, "Trips", ArrivalEvents)
+    plain = SafeCityModel(config)
+    plain.run_days(25)
+    assert fast.trips.arrivals == chunked.trips.arrivals == plain.trips.arrivals > 5000
+    assert sum(o.arrests for o in plain.offenders) > 20  # trips cut short by arrests
+    reference = finish(plain, 0.0)
+    for model in (fast, chunked):
+        result = finish(model, 0.0)
+        pd.testing.assert_frame_equal(result.crimes, reference.crimes)
+        pd.testing.assert_frame_equal(result.metrics, reference.metrics)
+        assert np.array_equal(model.positions()["offenders"], plain.positions()["offenders"])
