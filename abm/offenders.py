@@ -153,6 +153,7 @@ class Offender(CellAgent):
         self._path = np.array([home], dtype=np.intp)
         self._along = np.array([0.0])
         self._depart = 0.0
+        self._dest = home
         self._chances: list[int] = []  # indices into the path where a target was met
         # Routes of this offender's trips (few: home to each activity place and back), with
         # the attractiveness of the places on them, its sum and the route's length.
@@ -177,32 +178,31 @@ class Offender(CellAgent):
     def arrive(self, now: float) -> bool:
         """Reach the destination (at ``now``, from ``Trips``), stay a while and plan the
         next leg; whether a target turns up on it."""
-        self.node = node = self._path.item(-1)
+        self.node = node = self._dest
         model = self.model
         self.cell = model.space[node]
         s = model.config.offenders
         mean_h = s.dwell_home_h if node == self.home else s.dwell_activity_h
         return self._plan_leg(now, model.random.expovariate(1.0 / (mean_h * 60.0)))
 
-    def _next_place(self) -> int:
-        if self.node == self.home:
-            return self.anchors[self.model.random.randrange(len(self.anchors))]
-        return self.home
-
     def _plan_leg(self, now: float, wait_min: float) -> bool:
-        """Choose the next place, the route there, and where targets will turn up on the way;
-        whether any will."""
+        """Choose the next place (from home one of the activity places, from there home),
+        the route there, and where targets will turn up on the way; whether any will."""
         model = self.model
-        key = (self.node, self._next_place())
+        if self.node == self.home:
+            dest = self.anchors[model.random.randrange(len(self.anchors))]
+        else:
+            dest = self.home
+        key = (self.node, dest)
         route = self._routes.get(key)
         if route is None:
             path, along = self._route(*key)
             attractiveness = model.city.attractiveness[path]
-            route = self._routes[key] = (path, along, attractiveness, attractiveness.sum(),
-                                         along.item(-1))
+            route = self._routes[key] = (path, along, attractiveness,
+                                         float(attractiveness.sum()), along.item(-1))
         path, along, attractiveness, total, length = route
         depart = now + wait_min
-        self._path, self._along, self._depart = path, along, depart
+        self._path, self._along, self._depart, self._dest = path, along, depart, dest
         self._chances = model.targets_met(path, depart, attractiveness, total)
         if self._chances:
             self._schedule_next()
