@@ -155,9 +155,11 @@ class Offender(CellAgent):
         self._depart = 0.0
         self._dest = home
         self._chances: list[int] = []  # indices into the path where a target was met
-        # Routes of this offender's trips (few: home to each activity place and back), with
-        # the attractiveness of the places on them, its sum and the route's length.
-        self._routes: dict[tuple[int, int], tuple] = {}
+        # Routes of this offender's trips: home to each activity place (slots 0..k-1) and
+        # back (k..2k-1), with the attractiveness of the places on them, its sum and the
+        # route's length; worked out when first taken.
+        self._routes: list[tuple | None] = [None] * (2 * len(self.anchors))
+        self._slot = 0  # the current leg's
         self._event: list | None = None  # the next target met (or release), on the agenda
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
 
@@ -190,19 +192,15 @@ class Offender(CellAgent):
         the route there, and where targets will turn up on the way; whether any will."""
         model = self.model
         if self.node == self.home:
-            dest = self.anchors[model.random.randrange(len(self.anchors))]
-        else:
-            dest = self.home
-        key = (self.node, dest)
-        route = self._routes.get(key)
-        if route is None:
-            path, along = self._route(*key)
-            attractiveness = model.city.attractiveness[path]
-            route = self._routes[key] = (path, along, attractiveness,
-                                         float(attractiveness.sum()), along.item(-1))
+            slot = model.random.randrange(len(self.anchors))
+            dest = self.anchors[slot]
+        else:  # at the activity place the last leg went to
+            slot, dest = self._slot + len(self.anchors), self.home
+        route = self._routes[slot] or self._work_out(slot)
         path, along, attractiveness, total, length = route
         depart = now + wait_min
-        self._path, self._along, self._depart, self._dest = path, along, depart, dest
+        self._path, self._along, self._depart = path, along, depart
+        self._slot, self._dest = slot, dest
         self._chances = model.targets_met(path, depart, attractiveness, total)
         if self._chances:
             self._schedule_next()
@@ -210,15 +208,26 @@ class Offender(CellAgent):
         model.trips.expect(self.index, depart + length / self._speed)  # what _passing(-1) gives
         return False
 
-    def _route(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
-        """The shortest route; on two-way streets the way back is the way there reversed,
-        which spares a shortest-path tree toward every offender's home."""
-        back = self._routes.get((target, source))
+    def _work_out(self, slot: int) -> tuple:
+        """A slot's shortest route; on two-way streets the way back is the way there
+        reversed, which spares a shortest-path tree toward every offender's home."""
+        k = len(self.anchors)
+        anchor = self.anchors[slot % k]
+        source, target = (self.home, anchor) if slot < k else (anchor, self.home)
+        back = self._routes[(slot + k) % (2 * k)]
         router = self.model.city.router
         if back is None or not router.two_way:
-            return router.route(source, target)
-        path, along = back[0], back[1]
-        return path[::-1].copy(), along[-1] - along[::-1]
+            path, along = router.route(source, target)
+        else:
+            path, along = back[0][::-1].copy(), back[1][-1] - back[1][::-1]
+        attractiveness = self.model.city.attractiveness[path]
+        route = self._routes[slot] = (path, along, attractiveness, float(attractiveness.sum()),
+                                      along.item(-1))
+        return route
+
+    def routes(self) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
+        """The routes worked out so far, by (from, to): places and metres on reaching each."""
+        return {(r[0].item(0), r[0].item(-1)): (r[0], r[1]) for r in self._routes if r}
 
     def _passing(self, index: int) -> float:
         """When the current leg passes its index-th intersection."""

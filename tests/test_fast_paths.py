@@ -359,10 +359,11 @@ def test_the_way_home_is_the_way_out_reversed_and_as_short():
     assert len(router._trees) < len(model.offenders)  # no tree toward each home
     checked = 0
     for offender in model.offenders:
-        for (source, target), (path, along, *_) in offender._routes.items():
+        routes = offender.routes()
+        for (source, target), (path, along) in routes.items():
             assert path[0] == source and path[-1] == target and along[0] == 0.0
             assert along[-1] == pytest.approx(router.tree_to(target)[0][source], rel=1e-12)
-            back = offender._routes.get((target, source))
+            back = routes.get((target, source))
             if back is not None:
                 assert np.array_equal(back[0], path[::-1])
                 checked += 1
