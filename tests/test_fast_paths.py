@@ -147,8 +147,8 @@ def test_nearest_unit_matches_looking_every_unit_up(monkeypatch, extra):
     fast = Dispatcher._nearest
     checked = []
 
-    def both(self, free, node, limit_m=np.inf):
-        found = fast(self, free, node, limit_m)
+    def both(self, free, node, tree, limit_m=np.inf):
+        found = fast(self, free, node, tree, limit_m)
         units, now = free.units, self.model.time
         places = np.array([u.position(now) for u in units], dtype=np.intp)
         ref = nearest_by_lookup(self.model.city.router, node, places, limit_m)
@@ -181,6 +181,62 @@ def test_nearest_unit_on_one_way_streets(monkeypatch, tmp_path):
     path = tmp_path / "one-way.graphml"
     nx.write_graphml(g, path)
     test_nearest_unit_matches_looking_every_unit_up(monkeypatch, [f"city.file={path}"])
+
+
+@pytest.mark.parametrize("extra", [[], ["city.jitter=0"]])
+def test_calls_at_places_with_cached_trees_get_the_unit_and_route_of_the_radius_searches(
+        monkeypatch, extra):
+    from abm.dispatch import SEARCH_RADII_M, Dispatcher
+    from abm.police import PoliceUnit, Whereabouts
+
+    send, respond = Dispatcher._send, PoliceUnit.respond
+    sent, seen = [], set()
+
+    def searched(self, call):
+        """The plain computation: a bounded search for each radius in turn."""
+        router, node, now = self.model.city.router, call.node, self.model.time
+        free = Whereabouts([u for u in self.units if u.free], now)
+        cached = router.cached_tree(node)
+        for radius in SEARCH_RADII_M:
+            found = free.units and self._nearest(free, node, router.toward(node, radius),
+                                                 radius)
+            if found:
+                break
+        sent.clear()
+        assert send(self, call) == bool(found)
+        if found:
+            assert sent[0][0] is found[0] and np.array_equal(sent[0][1], found[1])
+            assert np.array_equal(sent[0][2], found[2])
+            if cached is not None:
+                seen.add(router.tied(found[1], cached[0]))
+        return bool(found)
+
+    monkeypatch.setattr(Dispatcher, "_send", searched)
+    monkeypatch.setattr(PoliceUnit, "respond",
+                        lambda unit, call, path, along: (sent.append((unit, path, along)),
+                                                         respond(unit, call, path, along)))
+    model = SafeCityModel(small("run.days=30", "offenders.count=300", "police.units=12",
+                                *extra))
+    model.run_days(30)
+    assert seen == ({False, True} if extra else {False})  # ties on a regular grid
+
+
+def test_routes_along_full_trees_are_the_bounded_searches_routes_where_not_tied():
+    for jitter in (0.0, 0.3):
+        city = build_city(CitySettings(nodes=900, jitter=jitter), seed=3)
+        router, rng = city.router, np.random.default_rng(1)
+        tied = 0
+        for target in rng.integers(0, city.n, 60).tolist():
+            full, bounded = router.tree_to(target), router.toward(target, 600.0)
+            near = np.flatnonzero(np.isfinite(bounded[0]))
+            assert np.array_equal(full[0][near], bounded[0][near])
+            for source in near.tolist():
+                path = router.walk(source, target, full)[0]
+                if router.tied(path, full[0]):
+                    tied += 1
+                else:
+                    assert np.array_equal(path, router.walk(source, target, bounded)[0])
+        assert (tied > 0) == (jitter == 0)  # equal routes on a regular grid
 
 
 def test_whereabouts_from_tour_rows_match_each_units_own():
