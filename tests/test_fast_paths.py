@@ -239,6 +239,16 @@ def test_routes_along_full_trees_are_the_bounded_searches_routes_where_not_tied(
         assert (tied > 0) == (jitter == 0)  # equal routes on a regular grid
 
 
+def plain_bound(model, unit, now, place, dist):
+    """What Whereabouts.bounds gives for one driving unit, the terms taken one by one."""
+    city, here = model.city, model.city.xy[place]
+    done = (now - unit._depart) * unit._speed
+    left = unit._metres - done + city.longest_street_m
+    terms = [dist[unit._from] - done, np.hypot(*(city.xy[unit._from] - here)) - done,
+             np.hypot(*(city.xy[unit._to] - here)) - left]
+    return max(terms + [dist[unit._to] - left] if city.router.two_way else terms)
+
+
 def test_whereabouts_from_tour_rows_match_each_units_own():
     from abm.police import Whereabouts
 
@@ -256,6 +266,10 @@ def test_whereabouts_from_tour_rows_match_each_units_own():
         assert where.start.tolist() == [u._from for u in driving]
         assert where.end.tolist() == [u._to for u in driving]
         assert where.done.tolist() == [(now - u._depart) * u._speed for u in driving]
+        place = int(model.random.randrange(model.city.n))
+        dist = model.city.router.tree_to(place)[0]
+        assert where.bounds(place, dist).tolist() == [
+            plain_bound(model, u, now, place, dist) for u in driving]
         seen.add((bool(where.stopped), bool(where.driving), len(units) < len(model.units)))
     assert len(seen) >= 3  # stopped and driving units, and units away on calls
 
