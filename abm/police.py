@@ -431,15 +431,14 @@ class Presence:
         self.model = model
         # Until when the stops written down at each place deter (minutes; -inf: none).
         self._written = np.full(model.city.n, -np.inf)
-        # A row per unit: its tour's stops and its length. Where the tour began comes before
-        # its stops, and when it began before their leaving times, so the column of a stop
-        # in ``_route`` and ``_departs`` is where and when its leg began.
-        self._route = np.zeros((0, TOUR_STOPS + 1), dtype=np.intp)
-        self._departs = np.zeros((0, TOUR_STOPS + 1))
-        self._places, self._leave = self._route[:, 1:], self._departs[:, 1:]
+        # A row per unit: its tour's stops, then where and when the tour began and its length.
+        self._places = np.zeros((0, TOUR_STOPS), dtype=np.intp)
         self._metres = np.zeros((0, TOUR_STOPS))
         self._arrive = np.zeros((0, TOUR_STOPS))
+        self._leave = np.zeros((0, TOUR_STOPS))
         self._until = np.zeros((0, TOUR_STOPS))
+        self._start = np.zeros(0, dtype=np.intp)
+        self._started = np.zeros(0)
         self._count = np.zeros(0, dtype=np.intp)
         self._spare: list[int] = []  # rows of units gone
         self._near = np.zeros(model.city.n, dtype=bool)  # scratch: places within a radius
@@ -454,13 +453,14 @@ class Presence:
             return self._spare.pop()
         row = len(self._arrive)
         grow = max(1, row)
-        stops, legs = (grow, TOUR_STOPS), (grow, TOUR_STOPS + 1)
-        self._route = np.vstack([self._route, np.zeros(legs, dtype=np.intp)])
-        self._departs = np.vstack([self._departs, np.full(legs, np.inf)])
-        self._places, self._leave = self._route[:, 1:], self._departs[:, 1:]
+        stops = (grow, TOUR_STOPS)
+        self._places = np.vstack([self._places, np.zeros(stops, dtype=np.intp)])
         self._metres = np.vstack([self._metres, np.zeros(stops)])
         self._arrive = np.vstack([self._arrive, np.full(stops, np.inf)])
+        self._leave = np.vstack([self._leave, np.full(stops, np.inf)])
         self._until = np.vstack([self._until, np.full(stops, -np.inf)])
+        self._start = np.concatenate([self._start, np.zeros(grow, dtype=np.intp)])
+        self._started = np.concatenate([self._started, np.zeros(grow)])
         self._count = np.concatenate([self._count, np.zeros(grow, dtype=np.intp)])
         self._spare.extend(range(len(self._arrive) - 1, row, -1))
         return row
@@ -477,7 +477,7 @@ class Presence:
         self._arrive[row, :n] = arrive
         self._leave[row, :n] = leave
         self._until[row, :n] = arrive + stay
-        self._route[row, 0], self._departs[row, 0] = start, started
+        self._start[row], self._started[row] = start, started
         self.cut(row, n)  # and the tour's length
 
     def cut(self, row: int, keep: int) -> None:
@@ -490,10 +490,14 @@ class Presence:
     def legs(self, rows: np.ndarray, now: float) -> tuple[np.ndarray, ...]:
         """For units on tours (their rows): whether each is stopped now, and its leg: where
         to, where from, departure time and length (what ``PoliceUnit._sync`` gives)."""
-        k = np.minimum((self._leave[rows] <= now).sum(axis=1), self._count[rows] - 1)
+        leave = self._leave[rows]
+        k = np.minimum((leave <= now).sum(axis=1), self._count[rows] - 1)
+        end = self._places[rows, k]
         stopped = self._arrive[rows, k] <= now
-        return (stopped, self._places[rows, k], self._route[rows, k], self._departs[rows, k],
-                self._metres[rows, k])
+        before, first = np.maximum(k - 1, 0), k == 0
+        start = np.where(first, self._start[rows], self._places[rows, before])
+        depart = np.where(first, self._started[rows], leave[np.arange(len(rows)), before])
+        return stopped, end, start, depart, self._metres[rows, k]
 
     def withdraw(self, row: int) -> None:
         """A unit leaves the force: its stops reached keep deterring until they are over."""
