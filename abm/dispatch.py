@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from abm.police import PoliceUnit
 
 # Search radii for the nearest free unit, in metres, widened in turn to the whole city while no
-# free unit is that close. Bounded searches keep dispatch cheap on large cities.
+# free unit is that close. Bounded searches keep dispatch cheap on large cities; a call at a
+# place with a cached tree needs none.
 SEARCH_RADII_M = (1500.0, 5000.0, np.inf)
 
 
@@ -59,27 +60,39 @@ class Dispatcher:
         free = Whereabouts([u for u in self.units if u.free], self.model.time)
         if not free.units:
             return False
-        for radius in SEARCH_RADII_M:
-            found = self._nearest(free, call.node, radius)
-            if found is not None:
-                break
-        else:
-            return False
+        router, node = self.model.city.router, call.node
+        found = None
+        tree = router.cached_tree(node)
+        if tree is not None:
+            # The nearest of all is the one the first radius holding it finds, by the same
+            # route unless the route has a tie another search could break another way.
+            found = self._nearest(free, node, tree)
+            if found is None:
+                return False
+            if router.tied(found[1], tree[0]):
+                found = None
+        if found is None:
+            for radius in SEARCH_RADII_M:
+                found = self._nearest(free, node, router.toward(node, radius), radius)
+                if found is not None:
+                    break
+            else:
+                return False
         unit, path, along = found
         self._set_busy(+1)
         unit.respond(call, path, along)
         return True
 
-    def _nearest(self, free: Whereabouts, node: int, limit_m: float = np.inf):
+    def _nearest(self, free: Whereabouts, node: int, tree: tuple[np.ndarray, np.ndarray],
+                 limit_m: float = np.inf):
         """The free unit nearest to a place by street distance now, within a limit (the first
         in order among equals), with its route there; None if none is within the limit.
+        ``tree`` is toward the place, searched up to the limit or further.
 
         The same choice as looking up where every unit is, but a unit still on its way is
         looked up only if its leg could bring it as near as the best found so far (nearest
         legs first, so the best tightens early).
         """
-        router = self.model.city.router
-        tree = router.toward(node, limit_m)
         dist = tree[0]
         units, stopped, places, driving = free.units, free.stopped, free.places, free.driving
         best = (np.inf, -1, -1)  # (distance, index, place)
@@ -99,7 +112,7 @@ class Dispatcher:
                 best = min(best, (dist.item(place), i, place))
         if best[0] == np.inf:
             return None
-        path, along = router.walk(best[2], node, tree)
+        path, along = self.model.city.router.walk(best[2], node, tree)
         return units[best[1]], path, along
 
     def _assign(self, unit: PoliceUnit, call: Crime) -> bool:

@@ -389,26 +389,29 @@ class Whereabouts:
         self.places = end[stopped].tolist()
         driving = ~stopped
         self.driving = np.flatnonzero(driving).tolist()
-        speed = np.fromiter((units[i]._speed for i in self.driving), float, len(self.driving))
-        self.start, self.end = start[driving], end[driving]
-        self.done = (now - depart[driving]) * speed
-        self.left = metres[driving] - self.done
-        self.left += model.city.longest_street_m
-        self.start_xy, self.end_xy = model.city.xy[self.start], model.city.xy[self.end]
+        m = len(self.driving)
+        speed = np.fromiter((units[i]._speed for i in self.driving), float, m)
+        done = (now - depart[driving]) * speed
+        left = metres[driving] - done
+        left += model.city.longest_street_m
+        # Both ends of the legs (starts, then ends) and at most how far each unit is from
+        # them, so each bound below is worked out for both ends at once.
+        self.ends = np.concatenate([start[driving], end[driving]])
+        self.gone = np.concatenate([done, left])
+        self.start, self.end, self.done = self.ends[:m], self.ends[m:], self.gone[:m]
+        self.ends_xy = model.city.xy[self.ends]
         self.city = model.city
 
     def bounds(self, place: int, dist: np.ndarray, limit_m: float = np.inf) -> np.ndarray:
         """At least how far each driving unit is from ``place`` now, by ``dist`` (street
         metres toward it from every node; inf beyond a search limit)."""
         city = self.city
-        bound = np.minimum(dist[self.start], limit_m) - self.done
-        if city.router.two_way:
-            bound = np.maximum(bound, np.minimum(dist[self.end], limit_m) - self.left)
+        bound = np.minimum(dist[self.ends], limit_m) - self.gone
+        if not city.router.two_way:
+            bound[len(self.start):] = -np.inf  # no bound by street from the end
         if city.streets_not_shorter:
-            here = city.xy[place]
-            bound = np.maximum(bound, np.hypot(*(self.start_xy - here).T) - self.done)
-            bound = np.maximum(bound, np.hypot(*(self.end_xy - here).T) - self.left)
-        return bound
+            bound = np.maximum(bound, np.hypot(*(self.ends_xy - city.xy[place]).T) - self.gone)
+        return np.maximum(bound[:len(self.start)], bound[len(self.start):])
 
 
 class Presence:

@@ -188,6 +188,28 @@ class Router:
         path = np.array(nodes, dtype=np.intp)
         return path, dist[source] - dist[path]
 
+    def cached_tree(self, target: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The tree toward a target if it is cached (see ``tree_to``), else None."""
+        return self._trees.get(target)
+
+    def tied(self, path: np.ndarray, dist: np.ndarray) -> bool:
+        """Whether some node of a route along a tree has two next nodes on a shortest route
+        (by the tree's exact distances). A tree keeps whichever its search settled first, and
+        searches with other limits may settle equal distances in another order; where no node
+        has two, every search reaching the route's start holds the same route (searches agree
+        exactly on the distances they reach)."""
+        out = self.forward  # each node's streets out: a node's neighbours in the search
+        indptr, ends, lengths = (memoryview(a) for a in (out.indptr, out.indices, out.data))
+        metres = memoryview(dist)
+        for node in path[:-1].tolist():
+            here, ways = metres[node], 0
+            for j in range(indptr[node], indptr[node + 1]):
+                if metres[ends[j]] + lengths[j] == here:
+                    ways += 1
+            if ways > 1:
+                return True
+        return False
+
     def toward(self, target: int, limit_m: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
         """(distance to target, next node) for every node, searched only up to a limit (inf
         beyond it); not cached: calls for service come from anywhere."""

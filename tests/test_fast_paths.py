@@ -152,8 +152,8 @@ def test_nearest_unit_matches_looking_every_unit_up(monkeypatch, extra):
     fast = Dispatcher._nearest
     checked = []
 
-    def both(self, free, node, limit_m=np.inf):
-        found = fast(self, free, node, limit_m)
+    def both(self, free, node, tree, limit_m=np.inf):
+        found = fast(self, free, node, tree, limit_m)
         units, now = free.units, self.model.time
         places = np.array([u.position(now) for u in units], dtype=np.intp)
         ref = nearest_by_lookup(self.model.city.router, node, places, limit_m)
@@ -188,6 +188,72 @@ def test_nearest_unit_on_one_way_streets(monkeypatch, tmp_path):
     test_nearest_unit_matches_looking_every_unit_up(monkeypatch, [f"city.file={path}"])
 
 
+@pytest.mark.parametrize("extra", [[], ["city.jitter=0"]])
+def test_calls_at_places_with_cached_trees_get_the_unit_and_route_of_the_radius_searches(
+        monkeypatch, extra):
+    from abm.dispatch import SEARCH_RADII_M, Dispatcher
+    from abm.police import PoliceUnit, Whereabouts
+
+    send, respond = Dispatcher._send, PoliceUnit.respond
+    sent, seen = [], set()
+
+    def searched(self, call):
+        """The plain computation: a bounded search for each radius in turn."""
+        router, node, now = self.model.city.router, call.node, self.model.time
+        free = Whereabouts([u for u in self.units if u.free], now)
+        cached = router.cached_tree(node)
+        for radius in SEARCH_RADII_M:
+            found = free.units and self._nearest(free, node, router.toward(node, radius),
+                                                 radius)
+            if found:
+                break
+        sent.clear()
+        assert send(self, call) == bool(found)
+        if found:
+            assert sent[0][0] is found[0] and np.array_equal(sent[0][1], found[1])
+            assert np.array_equal(sent[0][2], found[2])
+            if cached is not None:
+                seen.add(router.tied(found[1], cached[0]))
+        return bool(found)
+
+    monkeypatch.setattr(Dispatcher, "_send", searched)
+    monkeypatch.setattr(PoliceUnit, "respond",
+                        lambda unit, call, path, along: (sent.append((unit, path, along)),
+                                                         respond(unit, call, path, along)))
+    model = SafeCityModel(small("run.days=30", "offenders.count=300", "police.units=12",
+                                *extra))
+    model.run_days(30)
+    assert seen == ({False, True} if extra else {False})  # ties on a regular grid
+
+
+def test_routes_along_full_trees_are_the_bounded_searches_routes_where_not_tied():
+    for jitter in (0.0, 0.3):
+        city = build_city(CitySettings(nodes=900, jitter=jitter), seed=3)
+        router, rng = city.router, np.random.default_rng(1)
+        tied = 0
+        for target in rng.integers(0, city.n, 60).tolist():
+            full, bounded = router.tree_to(target), router.toward(target, 600.0)
+            near = np.flatnonzero(np.isfinite(bounded[0]))
+            assert np.array_equal(full[0][near], bounded[0][near])
+            for source in near.tolist():
+                path = router.walk(source, target, full)[0]
+                if router.tied(path, full[0]):
+                    tied += 1
+                else:
+                    assert np.array_equal(path, router.walk(source, target, bounded)[0])
+        assert (tied > 0) == (jitter == 0)  # equal routes on a regular grid
+
+
+def plain_bound(model, unit, now, place, dist):
+    """What Whereabouts.bounds gives for one driving unit, the terms taken one by one."""
+    city, here = model.city, model.city.xy[place]
+    done = (now - unit._depart) * unit._speed
+    left = unit._metres - done + city.longest_street_m
+    terms = [dist[unit._from] - done, np.hypot(*(city.xy[unit._from] - here)) - done,
+             np.hypot(*(city.xy[unit._to] - here)) - left]
+    return max(terms + [dist[unit._to] - left] if city.router.two_way else terms)
+
+
 def test_whereabouts_from_tour_rows_match_each_units_own():
     from abm.police import Whereabouts
 
@@ -205,6 +271,10 @@ def test_whereabouts_from_tour_rows_match_each_units_own():
         assert where.start.tolist() == [u._from for u in driving]
         assert where.end.tolist() == [u._to for u in driving]
         assert where.done.tolist() == [(now - u._depart) * u._speed for u in driving]
+        place = int(model.random.randrange(model.city.n))
+        dist = model.city.router.tree_to(place)[0]
+        assert where.bounds(place, dist).tolist() == [
+            plain_bound(model, u, now, place, dist) for u in driving]
         seen.add((bool(where.stopped), bool(where.driving), len(units) < len(model.units)))
     assert len(seen) >= 3  # stopped and driving units, and units away on calls
 
