@@ -6,9 +6,10 @@ machine's speed, which survives a busy or slow machine better than seconds do.
 
 What is counted (docs/performance.md):
 - an *agent-event* is something an agent does at a moment: one callback of an agent that ran
-  (an offender reaching a place or meeting a target, a unit reaching or clearing a scene, a
+  (an offender meeting a target or coming out of jail, a unit reaching or clearing a scene, a
   camera failing or being repaired), plus each patrol stop a unit reached and each it left,
-  which units plan in tours without an event each. *Events* adds the non-agent ones (calls
+  which units plan in tours without an event each, and each offender's arrival at the end of
+  a leg, which ``offenders.Trips`` hands out many at a time. *Events* adds the non-agent ones (calls
   reaching dispatch, footage identifications, cable cuts, the install). Daily bookkeeping
   and the agenda's alarm are not counted.
 - a WolfSheep *agent-step* is one animal's ``step()``: agents stepped per step, summed.
