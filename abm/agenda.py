@@ -96,7 +96,7 @@ class Agenda:
         # Mesa's heap of events; its head (perhaps a cancelled event) is no later than Mesa's
         # next event. Callbacks may schedule Mesa events, so it is read before each entry.
         mesa_events = model._event_list._events
-        last = max(self.horizon, model.time)
+        last = self.end
         self._running = True
         try:
             while heap:
