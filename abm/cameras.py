@@ -1,9 +1,12 @@
 """Cameras that fail and get repaired, the coverage index, and the control room that watches.
 
 Uptime is an outcome of failure and repair processes, not a constant: each camera fails on its
-own (hardware, blocked view) and with its cable or power segment (correlated outages). A camera
-detects live only if an operator happens to be watching its feed; a working camera also records
-footage that can identify an offender later.
+own (hardware, blocked view) and with its cable or power segment (correlated outages). Some
+failures can be seen from the street (a dismantled camera, foliage across the lens), most cannot
+(a cut cable, dead electronics): a camera that looks broken deters nobody who sees it, one that
+looks fine deters by what offenders believe of it. A camera detects live only if an operator
+happens to be watching its feed; a working camera also records footage that can identify an
+offender later.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class Camera(FixedAgent):
         self.node = cell.coordinate
         self.watched = watched
         self.faults = Fault.NOT_INSTALLED
+        self.seen = Fault.NONE  # faults that can be seen from the street
         self._pending = Fault.NONE  # faults with a repair booked
 
     @property
@@ -91,8 +95,14 @@ class Camera(FixedAgent):
         delay = self._after_days(self.settings.obstruction_mtbf_days)
         self.model.schedule_event(self.block_view, after=delay)
 
+    @property
+    def looks_down(self) -> bool:
+        return bool(self.seen)
+
     def fail(self) -> None:
-        self.model.cameras.set_fault(self, Fault.HARDWARE)
+        system = self.model.cameras
+        visible = system.random.random() < self.settings.hardware_visible_share
+        system.set_fault(self, Fault.HARDWARE, visible)
         self.schedule_repairs()
 
     def repair(self) -> None:
@@ -101,7 +111,9 @@ class Camera(FixedAgent):
         self._schedule_failure()
 
     def block_view(self) -> None:
-        self.model.cameras.set_fault(self, Fault.VIEW_BLOCKED)
+        system = self.model.cameras
+        visible = system.random.random() < self.settings.obstruction_visible_share
+        system.set_fault(self, Fault.VIEW_BLOCKED, visible)
         self.schedule_repairs()
 
     def clear_view(self) -> None:
@@ -183,7 +195,10 @@ class CameraSystem:
         self.covered = cover_count > 0  # places watched by at least one installed camera
         self.cover_count = cover_count
         self.working = np.zeros(n, dtype=np.int32)  # working cameras watching each place
-        self.perceived = self._within_any(nodes, settings.range_m * settings.perceived_range_factor)
+        # Which cameras offenders at each place believe can see them (CSR by place).
+        self._view_start, self._view = self._in_range(
+            nodes, settings.range_m * settings.perceived_range_factor)
+        self.looks_down = np.zeros(len(nodes), dtype=bool)  # a fault seen from the street
         buffer = self._within_any(nodes, settings.range_m + settings.buffer_m)
         self.zone = np.full(n, Zone.ELSEWHERE, dtype=np.int8)
         self.zone[buffer] = Zone.BUFFER
@@ -196,6 +211,20 @@ class CameraSystem:
         self._last_change = 0.0
 
     # --- construction ---------------------------------------------------------------------
+
+    def _in_range(self, nodes: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """For every place, the cameras within a radius: (start of each place's run, camera
+        indices), places in order."""
+        n = self.model.city.n
+        if not len(nodes):
+            return np.zeros(n + 1, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        hits = self.model.city.kdtree.query_ball_point(self.model.city.xy[nodes], radius)
+        places = np.concatenate([np.asarray(h, dtype=np.intp) for h in hits])
+        cams = np.repeat(np.arange(len(nodes), dtype=np.intp), [len(h) for h in hits])
+        order = np.lexsort((cams, places))
+        start = np.zeros(n + 1, dtype=np.intp)
+        np.cumsum(np.bincount(places, minlength=n), out=start[1:])
+        return start, cams[order]
 
     def _within_any(self, nodes: np.ndarray, radius: float) -> np.ndarray:
         mask = np.zeros(self.model.city.n, dtype=bool)
@@ -243,9 +272,12 @@ class CameraSystem:
             self._installed_minutes += len(self.cameras) * dt
         self._last_change = now
 
-    def set_fault(self, camera: Camera, fault: Fault) -> None:
+    def set_fault(self, camera: Camera, fault: Fault, visible: bool = False) -> None:
         was_up = camera.up
         camera.faults |= fault
+        if visible:
+            camera.seen |= fault
+            self.looks_down[camera.index] = True
         if was_up:
             self._account()
             self.up_count -= 1
@@ -254,6 +286,8 @@ class CameraSystem:
     def clear_fault(self, camera: Camera, fault: Fault) -> None:
         was_up = camera.up
         camera.faults &= ~fault
+        camera.seen &= ~fault
+        self.looks_down[camera.index] = bool(camera.seen)
         if camera.up and not was_up:
             self._account()
             self.up_count += 1
@@ -271,7 +305,33 @@ class CameraSystem:
             return float("nan")
         return self._up_minutes / self._installed_minutes
 
+    # --- what offenders see -----------------------------------------------------------------
+
+    def in_view(self, node: int) -> np.ndarray:
+        """Installed cameras that offenders at a place believe can see them and that do not
+        look broken (camera indices, ascending)."""
+        if not self.installed:
+            return self._view[:0]
+        cams = self._view[self._view_start[node]:self._view_start[node + 1]]
+        if len(cams):
+            cams = cams[~self.looks_down[cams]]
+        return cams
+
+    def perceived_coverage(self) -> float:
+        """Share of places within view of an installed camera that does not look broken."""
+        n = self.model.city.n
+        if not self.installed or not self.cameras:
+            return 0.0
+        places = np.repeat(np.arange(n), np.diff(self._view_start))
+        return len(np.unique(places[~self.looks_down[self._view]])) / n
+
     # --- what cameras do at a crime -------------------------------------------------------
+
+    def uplifts_reporting(self) -> bool:
+        """Whether a crime its victim would not have reported is reported after all, through
+        the programme's new line (drawn on the cameras' stream, only while it runs)."""
+        uplift = self.settings.reporting_uplift
+        return self.installed and uplift > 0 and self.random.random() < uplift
 
     def watch_probability(self) -> float:
         """Chance that a given working feed is on an operator's monitor right now."""

@@ -56,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             from abm.streetfiles import describe
 
             print(describe(result.city))
-        print(f"{out}: {s['crimes_total']} crimes ({s['crimes_reported']} recorded), "
+        print(f"{out}: {s['crimes_total']} crimes ({s['crimes_recorded']} recorded), "
               f"{s['arrests']} arrests, camera uptime "
               f"{'n/a' if s['camera_uptime'] is None else format(s['camera_uptime'], '.2f')}, "
               f"{result.wall_s:.1f} s")

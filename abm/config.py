@@ -162,25 +162,47 @@ class OffenderSettings(Section):
         1.0, "-", "Exponent k in P(offend) = (1 - perceived risk)^k.", ASSUMPTION, ge=0, le=50
     )
     base_risk: float = param(
-        0.05, "probability", "Perceived risk of arrest with no camera or police in sight.",
-        ASSUMPTION, ge=0, lt=1,
+        0.05, "probability", "Perceived risk of arrest by police alone (no camera or police in "
+        "sight) before any experience; each offender then learns it from their own outcomes "
+        "(police_learning_rate).", ASSUMPTION, ge=0, lt=1,
     )
     initial_camera_risk: float = param(
-        0.3, "probability", "Perceived risk under a camera before any experience (launch "
-        "publicity).", ASSUMPTION, ge=0, le=1,
+        0.3, "probability", "Perceived risk of arrest through a camera before any experience "
+        "(launch publicity), the same for every camera.", ASSUMPTION, ge=0, le=1,
     )
     learning_rate: float = param(
-        0.2, "-", "Weight of one own experience in updating perceived camera risk.",
-        ASSUMPTION, ge=0, le=1,
+        0.2, "-", "Weight of one own outcome at a camera (arrested through it, or got away) in "
+        "the offender's belief about that camera.", ASSUMPTION, ge=0, le=1,
+    )
+    generalisation: float = param(
+        0.5, "-", "Share of an update about one camera that an offender also applies to "
+        "cameras in general (the belief about cameras not yet experienced).",
+        "assumption: one control room runs every camera, so what one camera does says much "
+        "about the others", ge=0, le=1,
     )
     peer_learning_rate: float = param(
-        0.05, "-", "Weight of a peer's outcome under a camera (caught or not) in perceived "
-        "camera risk.",
+        0.05, "-", "Weight of a peer's outcome at a camera (arrested through it, or got away) "
+        "in a hearer's belief about that camera.",
         ASSUMPTION, ge=0, le=1,
     )
     peer_observation_prob: float = param(
-        0.1, "probability", "Chance that an offender hears of another's outcome under a camera.",
+        0.1, "probability", "Chance that an offender hears of another's outcome at a camera.",
         ASSUMPTION, ge=0, le=1,
+    )
+    police_learning_rate: float = param(
+        0.1, "-", "Weight of one own outcome (arrested on the scene without a camera's help, "
+        "or not) in the offender's perceived risk of arrest by police alone.",
+        "Lochner 2007; Anwar & Loughran 2011 (arrests raise, getting away lowers perceived "
+        "risk; others' arrests barely move it); size an assumption", ge=0, le=1,
+    )
+    repeat_boost: float = param(
+        1.0, "-", "After a crime that ended without arrest on the scene, how much the "
+        "offender's own chance of finding a target at that place rises (x(1 + boost)), "
+        "fading with near_repeat_days and falling linearly to nothing at "
+        "near_repeat_radius_m (the boost account of near repeats).",
+        "boost account: Pease 1998, Johnson & Bowers 2004, Bernasco 2008; size an "
+        "assumption: Polvi et al. 1991 find a burgled home's risk about 12 times higher in "
+        "the first month, and a place here holds about ten targets", ge=0, le=1000,
     )
     displacement_prob: float = param(
         0.5, "probability", "Chance that a deterred offender looks for another target later "
@@ -274,6 +296,22 @@ class PoliceSettings(Section):
         15.0, "min", "Stop length beyond which residual deterrence no longer grows; shorter "
         "stops leave proportionally less.", "Koper 1995 (residual deterrence rises with stop "
         "length up to about 15 minutes)", gt=0, le=600,
+    )
+    hotspot_source: Literal["recorded", "reported", "discovered"] = param(
+        "recorded", "-", "Which incidents hot-spot patrol reads: every recorded crime, only "
+        "crimes victims reported, or only crimes police discovered themselves.",
+        "Ensign et al. 2018 (runaway feedback from discovered incidents)",
+    )
+    initial_hotspots: Literal["attractive", "random"] = param(
+        "attractive", "-", "Where hot-spot patrol goes before any incident is on record: the "
+        "most attractive places, or places drawn at random (an uninformed start).",
+        ASSUMPTION,
+    )
+    discovery_prob: float = param(
+        0.0, "probability", "Chance that a crime committed within presence_radius_m of a "
+        "unit on patrol or at a scene is seen by police and enters the record.",
+        "Ensign et al. 2018 (discovered incidents); value an assumption (0: police discover "
+        "nothing themselves)", ge=0, le=1,
     )
     dispatch_delay_min: float = param(
         2.0, "min", "Call handling time before a unit is assigned.", ASSUMPTION, ge=0, le=600
@@ -378,9 +416,31 @@ class CameraSettings(Section):
     obstruction_mttr_days: float = param(
         30.0, "days", "Mean time to clear a blocked view.", ASSUMPTION, gt=0, le=36_500
     )
+    hardware_visible_share: float = param(
+        0.2, "probability", "Share of hardware failures that can be seen from the street "
+        "(dismantled, vandalised, turned away); the rest (power, electronics, network) leave "
+        "a camera looking as it did. Cable cuts are never visible.",
+        "context brief: 26 of the 140 Islamabad outages not due to cable cuts or foliage were "
+        "dismantled cameras (March 2018)", ge=0, le=1,
+    )
+    obstruction_visible_share: float = param(
+        1.0, "probability", "Share of blocked views (foliage) that can be seen from the "
+        "street.", "assumption: foliage across a lens is seen from below", ge=0, le=1,
+    )
     operators: int = param(
         2, "operators", "Control-room operators watching feeds at any time.", ASSUMPTION,
         ge=0, le=10_000,
+    )
+    log_live_detections: bool = param(
+        True, "-", "Whether a crime an operator sees is entered in the police record even "
+        "when no victim reports it (switch off to see how much of recorded crime the control "
+        "room adds).", "assumption: incidents an operator raises are logged like calls",
+    )
+    reporting_uplift: float = param(
+        0.0, "probability", "Once the control room is live, the chance that a crime its "
+        "victim would not have reported is reported after all (a new emergency line, "
+        "publicity).", "a scenario input (0: none); recording effects of CCTV: Welsh & "
+        "Farrington 2009", ge=0, le=1,
     )
     feeds_per_operator: int = param(
         4, "monitors", "Feeds (monitors) each operator watches.",
@@ -462,27 +522,57 @@ MUTABLE = frozenset({
                               "residual_deterrence_min", "residual_saturation_min",
                               "presence_radius_m", "presence_risk",
                               "dispatch_delay_min", "scene_time_min")),
+    *(f"police.{k}" for k in ("hotspot_source", "discovery_prob")),
     *(f"cameras.{k}" for k in ("mtbf_days", "mttr_days", "repair", "group_mtbf_days",
                                "group_mttr_days", "obstruction_mttr_days", "operators",
                                "feeds_per_operator", "alert_delay_min", "footage_id_prob",
-                               "footage_delay_days")),
-    *(f"offenders.{k}" for k in ("opportunity_rate", "risk_aversion", "base_risk",
-                                 "learning_rate", "peer_learning_rate", "peer_observation_prob",
-                                 "displacement_prob", "sentence_days", "trend_per_year",
-                                 "dwell_home_h", "dwell_activity_h")),
+                               "footage_delay_days", "hardware_visible_share",
+                               "obstruction_visible_share", "log_live_detections",
+                               "reporting_uplift")),
+    *(f"offenders.{k}" for k in ("opportunity_rate", "risk_aversion",
+                                 "learning_rate", "generalisation", "peer_learning_rate",
+                                 "peer_observation_prob", "police_learning_rate",
+                                 "repeat_boost", "displacement_prob", "sentence_days",
+                                 "trend_per_year", "dwell_home_h", "dwell_activity_h")),
     *(f"victims.{k}" for k in VictimSettings.model_fields),
 })
 
 
+class News(Section):
+    """A report on the cameras' state that offenders may hear (press, word on the street)."""
+
+    cameras_broken_share: float = param(
+        0.5, "share", "Share of the cameras the report says are out of order.",
+        "context brief: Islamabad reports of 29%, 37% and half the cameras down", ge=0, le=1)
+    reach: float = param(
+        0.5, "probability", "Chance that a given offender hears of the report.", ASSUMPTION,
+        ge=0, le=1)
+
+
 class Change(Section):
-    """A change of settings on a given day: a budget cut, a new contract, a policy."""
+    """A dated event: settings that change (a budget cut, a new contract, a policy), a news
+    report on the cameras, or both."""
 
     day: float = Field(ge=0, le=36_500, description="Simulated day the change takes effect.")
-    set: dict[str, Any] = Field(min_length=1,
+    set: dict[str, Any] = Field(default_factory=dict,
                                 description="Settings that change, as section.key: value.")
+    news: News | None = Field(
+        None, description="A report on the cameras' state that offenders may hear; hearers "
+        "scale their camera beliefs by the share working it reports (against the last report "
+        "they heard).")
     cameras_only: bool = Field(
         False, description="The change happens only because the cameras are installed (e.g. "
         "staff moved to the control room); the no-camera twin leaves it out.")
+
+    @model_validator(mode="after")
+    def _something(self) -> Change:
+        if not self.set and self.news is None:
+            raise ValueError("a timeline entry needs set or news")
+        return self
+
+
+# Offender-camera pairs whose beliefs a run keeps (4 bytes each: 200 MB at most).
+MAX_BELIEF_PAIRS = 50_000_000
 
 
 class Config(Section):
@@ -498,6 +588,15 @@ class Config(Section):
     timeline: list[Change] = Field(
         default_factory=list,
         description="Dated changes of settings during the run (time-varying inputs).")
+
+    @model_validator(mode="after")
+    def _beliefs_fit(self) -> Config:
+        pairs = self.offenders.count * self.cameras.count
+        if pairs > MAX_BELIEF_PAIRS:
+            raise ValueError(
+                f"offenders.count x cameras.count is {pairs:,}: each offender keeps a belief "
+                f"about each camera, at most {MAX_BELIEF_PAIRS:,} pairs")
+        return self
 
     @model_validator(mode="after")
     def _check_timeline(self) -> Config:

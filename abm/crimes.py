@@ -38,20 +38,23 @@ class ArrestMode(StrEnum):
 
 
 class Crime:
-    """One crime and what followed: reporting, response, arrest."""
+    """One crime and what followed: reporting, recording, response, arrest, and what the
+    offender learned from it."""
 
     COLUMNS = ("crime_id", "time_min", "node", "kind", "offender", "zone", "under_camera",
-               "under_working_camera", "perceived_camera", "police_present", "detected_live",
-               "reported", "report_time_min", "response_time_min", "arrested", "arrest_mode",
+               "under_working_camera", "perceived_camera", "camera_risk", "police_present",
+               "detected_live", "victim_reported", "discovered", "reported", "recorded",
+               "report_time_min", "response_time_min", "arrested", "arrest_mode",
                "arrest_time_min")
 
     __slots__ = ("model", "crime_id", "time_min", "node", "kind", "offender", "zone",
-                 "under_camera", "under_working_camera", "perceived_camera", "police_present",
-                 "detected_live", "reported", "report_time_min", "response_time_min",
-                 "arrested", "arrest_mode", "arrest_time_min", "_victim_delay", "__weakref__")
+                 "under_camera", "under_working_camera", "cameras", "camera_risk",
+                 "police_present", "detected_live", "victim_reported", "discovered",
+                 "reported", "recorded", "report_time_min", "response_time_min", "arrested",
+                 "arrest_mode", "arrest_time_min", "_victim_delay", "__weakref__")
 
     def __init__(self, model: SafeCityModel, offender: Offender, node: int,
-                 perceived_camera: bool, police_present: bool) -> None:
+                 cameras: np.ndarray, camera_risk: float, police_present: bool) -> None:
         cams = model.cameras
         self.model = model
         self.crime_id = len(model.crimes)
@@ -63,20 +66,33 @@ class Crime:
         self.zone = int(cams.zone[node])
         self.under_camera = bool(cams.installed and cams.covered[node])
         self.under_working_camera = bool(cams.working[node] > 0)
-        self.perceived_camera = perceived_camera
+        self.cameras = cameras  # those the offender believed could see them
+        self.camera_risk = camera_risk  # the offender's perceived risk through them
         self.police_present = police_present
         self.detected_live = cams.detects_live(node)
         # The victim's draws are made whether or not an operator saw the crime, so twin runs
         # (with and without cameras) stay on the same random stream.
         victim_calls = model.random.random() < self._report_prob()
         delay = self._draw_victim_delay()
+        if not victim_calls:
+            victim_calls = cams.uplifts_reporting()
+        self.victim_reported = victim_calls
         self._victim_delay = delay if victim_calls else math.inf
-        self.reported = self.detected_live or victim_calls
+        p_discover = model.config.police.discovery_prob
+        self.discovered = bool(police_present and p_discover > 0
+                               and model.random.random() < p_discover)
+        self.reported = self.detected_live or victim_calls or self.discovered  # police know
+        self.recorded = victim_calls or self.discovered or (
+            self.detected_live and model.config.cameras.log_live_detections)
         self.report_time_min = math.nan
         self.response_time_min = math.nan
         self.arrested = False
         self.arrest_mode = ArrestMode.NONE
         self.arrest_time_min = math.nan
+
+    @property
+    def perceived_camera(self) -> bool:
+        return bool(len(self.cameras))
 
     def _report_prob(self) -> float:
         v = self.model.config.victims
@@ -91,7 +107,10 @@ class Crime:
                                                 v.report_delay_sigma)
 
     def report_delay(self) -> float:
-        """Minutes until the call reaches dispatch: an operator's alert or a victim's call."""
+        """Minutes until the call reaches dispatch: police on the spot, an operator's alert or
+        a victim's call, whichever is first."""
+        if self.discovered:
+            return 0.0
         alert = self.model.config.cameras.alert_delay_min if self.detected_live else math.inf
         return min(alert, self._victim_delay)
 
@@ -110,25 +129,41 @@ class Crime:
         self.settle(caught)
 
     def settle(self, caught: bool) -> None:
-        """The offender learns from the outcome; footage may still identify them later."""
-        if self.perceived_camera:
-            self.offender.learn(caught)
+        """The offender learns from the outcome on the scene; footage may still identify them.
+
+        An arrest an operator's alert brought about is the camera's doing; one police made
+        without a camera's help is police risk and says nothing of the cameras."""
+        beliefs, offender = self.model.beliefs, self.offender
+        by_police_alone = caught and not self.detected_live
+        beliefs.learn_police(offender.index, by_police_alone)
+        if self.perceived_camera and not by_police_alone:
+            beliefs.learn_camera(offender.index, self.cameras, caught)
+        if not caught:
+            offender.remember(self.node, self.time_min)
         cams = self.model.config.cameras
         if (not caught and self.reported and self.under_working_camera
                 and self.model.cameras.random.random() < cams.footage_id_prob):
             self.model.schedule_event(self.identify, after=cams.footage_delay_days * 1440.0)
 
     def identify(self) -> None:
-        """Footage identifies the offender: an arrest if they are still free."""
+        """Footage identifies the offender: an arrest if they are still free, which teaches
+        them (and those who hear of it) that the cameras there work."""
         if self.offender.free and not self.arrested:
             self.model.arrest(self, ArrestMode.FOOTAGE)
             if self.perceived_camera:
-                self.offender.learn(True)
+                self.model.beliefs.learn_camera(self.offender.index, self.cameras, True)
+
+    @property
+    def through_camera(self) -> bool:
+        """Whether the arrest came through a camera (footage, or an operator's alert)."""
+        return self.arrest_mode == ArrestMode.FOOTAGE or (
+            self.arrest_mode == ArrestMode.ON_SCENE and self.detected_live)
 
     def row(self) -> tuple:
         return (self.crime_id, self.time_min, self.node, str(self.kind), self.offender.unique_id,
                 self.zone, self.under_camera, self.under_working_camera, self.perceived_camera,
-                self.police_present, self.detected_live, self.reported, self.report_time_min,
+                self.camera_risk, self.police_present, self.detected_live, self.victim_reported,
+                self.discovered, self.reported, self.recorded, self.report_time_min,
                 self.response_time_min, self.arrested, str(self.arrest_mode),
                 self.arrest_time_min)
 

@@ -88,14 +88,14 @@ def _run(job: tuple[str, int, int, Config, list[Period]]) -> dict:
         m = metrics[(metrics["day"] > p.start) & (metrics["day"] <= p.end)]
         row = {"variant": variant, "replicate": replicate, "seed": seed, "period": p.label,
                "period_days": p.days, "true": len(inside),
-               "recorded": int(inside["reported"].sum()),
+               "recorded": int(inside["recorded"].sum()),
                "arrests": int(inside["arrested"].sum()),
                "camera_uptime": (float(m["cameras_up_mean"].mean() / config.cameras.count)
                                  if len(m) and config.cameras.count else math.nan)}
         for zone, name in enumerate(Zone.NAMES):
             in_zone = inside[inside["zone"] == zone]
             row[f"true_{name}"] = len(in_zone)
-            row[f"recorded_{name}"] = int(in_zone["reported"].sum())
+            row[f"recorded_{name}"] = int(in_zone["recorded"].sum())
         rows.append(row)
     return {"rows": rows, "summary": {"variant": variant, "replicate": replicate, "seed": seed,
                                       **result.summary}}
@@ -122,14 +122,38 @@ class Evaluation:
     did: pd.DataFrame
     zones: pd.DataFrame
     costs: pd.DataFrame
+    decomposition: pd.DataFrame | None = None  # see abm.decompose
+    mechanisms: list[str] | None = None  # the scenario's mechanisms (decomposed)
+
+
+def decomposition_periods(config: Config, end: str | None) -> tuple[str, str]:
+    """The periods a decomposition compares: the year before go-live and ``end`` (default:
+    the third year after it, or the last there is)."""
+    labels = [p.label for p in periods(config)]
+    if "before" not in labels:
+        raise ConfigError("--decompose needs a year before go-live (cameras.install_day > 0)")
+    after = [label for label in labels if label != "before"]
+    end = end or ("year 3" if "year 3" in after else after[-1])
+    if end not in after:
+        raise ConfigError(f"--decompose-to {end!r}: choose from {', '.join(after)}")
+    return "before", end
 
 
 def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS,
-             workers: int | None = None, progress=None) -> Evaluation:
-    """Run the scenario and its twins for each replicate seed and compute every table."""
+             workers: int | None = None, progress=None, decompose: bool = False,
+             decompose_to: str | None = None) -> Evaluation:
+    """Run the scenario and its twins for each replicate seed and compute every table; with
+    ``decompose``, also one variant per mechanism switched off (abm.decompose)."""
+    from abm import decompose as dec
+
     if replicates < 1:
         raise ConfigError("--replicates must be at least 1")
     variants = {"scenario": config, **{t: twin_config(config, t) for t in twins}}
+    present: list[str] = []
+    if decompose:
+        start, end = decomposition_periods(config, decompose_to)
+        extra, present = dec.variants(config)
+        variants.update(extra)
     jobs = []
     for r, seed in enumerate(replicate_seeds(config.run.seed, replicates)):
         for name, cfg in variants.items():
@@ -153,7 +177,14 @@ def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS
                     progress()
     counts = pd.DataFrame([row for out in results for row in out["rows"]])
     summaries = pd.DataFrame([out["summary"] for out in results])
-    return Evaluation(config, counts, summaries, *_analyse(config, counts, summaries))
+    mine = ["scenario", *twins]
+    ev = Evaluation(config, counts, summaries,
+                    *_analyse(config, counts[counts["variant"].isin(mine)],
+                              summaries[summaries["variant"].isin(mine)]))
+    if decompose:
+        ev.decomposition = dec.table(counts, present, start, end)
+        ev.mechanisms = present
+    return ev
 
 
 def _analyse(config: Config, counts: pd.DataFrame, summaries: pd.DataFrame):

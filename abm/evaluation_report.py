@@ -103,6 +103,17 @@ def report_text(ev: Evaluation, replicates: int) -> str:
                     f"{row['crimes_prevented']:,.0f}, 95% interval "
                     f"{row['prevented_ci_low']:,.0f} to {row['prevented_ci_high']:,.0f}, "
                     "which includes zero or less).")
+    if ev.decomposition is not None:
+        from abm.decompose import describe
+
+        lines.append("")
+        lines.append("## Where the change came from")
+        lines.append("")
+        lines.append("Each mechanism's contribution is the change with everything minus the "
+                     "change with that mechanism switched off (same seeds); what the "
+                     "contributions do not add up to is the interaction of mechanisms acting "
+                     "together.")
+        lines += describe(ev.decomposition, ev.mechanisms or [])
     lines.append("")
     lines.append("All figures are model results for a scenario whose inputs are documented in "
                  "its config file; they show mechanisms and orders of magnitude, not forecasts.")
@@ -194,8 +205,10 @@ def _save(fig, path: Path) -> Path:
 def write_evaluation(ev: Evaluation, out: Path, replicates: int, wall_s: float) -> str:
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "config.yaml", ev.config.to_yaml())
-    for name in ("counts", "summaries", "effects", "naive", "did", "zones", "costs"):
-        write_parquet(out / f"{name}.parquet", getattr(ev, name))
+    for name in ("counts", "summaries", "effects", "naive", "did", "zones", "costs",
+                 "decomposition"):
+        if getattr(ev, name) is not None:
+            write_parquet(out / f"{name}.parquet", getattr(ev, name))
     plot(ev, out)
     text = report_text(ev, replicates)
     write_text(out / "report.md", text)
@@ -231,11 +244,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         from tqdm import tqdm
 
-        bar = tqdm(total=args.replicates * (1 + len(twins)), unit="run", file=sys.stderr)
+        extra = 0
+        if args.decompose:
+            from abm.decompose import variants
+
+            extra = len(variants(config)[0])
+        bar = tqdm(total=args.replicates * (1 + len(twins) + extra), unit="run",
+                   file=sys.stderr)
         progress = lambda: bar.update(1)  # noqa: E731
     started = time.perf_counter()
     try:
-        ev = evaluate(config, args.replicates, twins, args.workers, progress)
+        ev = evaluate(config, args.replicates, twins, args.workers, progress,
+                      decompose=args.decompose, decompose_to=args.decompose_to)
     finally:
         if bar is not None:
             bar.close()
@@ -259,4 +279,11 @@ def register(sub) -> None:
                    help="twins to run: no-cameras (always), working (default: both)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--out", help="output folder (default runs/evaluate-<name>-<hash>)")
+    p.add_argument("--decompose", action="store_true",
+                   help="also attribute the change in crime to each mechanism (trend, camera "
+                   "failures, learning, monitoring, staffing, recording), one switched off at "
+                   "a time")
+    p.add_argument("--decompose-to", metavar="PERIOD", default=None,
+                   help="the period the decomposition compares with the year before go-live "
+                   "(default: year 3)")
     p.set_defaults(handler=cmd_evaluate)

@@ -80,7 +80,7 @@ def available() -> list[Path]:
 
 
 FIGURES = (("crimes_total", "true crimes", "{:,.0f}"),
-           ("crimes_reported", "recorded", "{:,.0f}"),
+           ("crimes_recorded", "recorded", "{:,.0f}"),
            ("crimes_coverage", "in coverage", "{:,.0f}"),
            ("crimes_buffer", "in buffer", "{:,.0f}"),
            ("arrests", "arrests", "{:,.0f}"),

@@ -17,9 +17,10 @@ if TYPE_CHECKING:
     from abm.model import SafeCityModel
 
 DAILY_COLUMNS = ("day", "time_min", "crimes_true", "crimes_recorded", "arrests",
-                 "deterred_attempts", "crimes_coverage", "crimes_buffer", "crimes_elsewhere",
-                 "busy_units_mean", "cameras_up_mean", "cameras_installed",
-                 "perceived_camera_risk_mean", "calls_waiting", "offenders_jailed",
+                 "arrests_camera", "deterred_attempts", "crimes_coverage", "crimes_buffer",
+                 "crimes_elsewhere", "busy_units_mean", "cameras_up_mean", "cameras_installed",
+                 "cameras_looking_down", "perceived_camera_risk_mean",
+                 "perceived_police_risk_mean", "calls_waiting", "offenders_jailed",
                  "response_time_median_min")
 
 
@@ -36,8 +37,8 @@ class Recorder:
 
     def _reset(self) -> None:
         self.counts = dict.fromkeys(("crimes_true", "crimes_recorded", "arrests",
-                                     "deterred_attempts", "crimes_coverage", "crimes_buffer",
-                                     "crimes_elsewhere"), 0)
+                                     "arrests_camera", "deterred_attempts", "crimes_coverage",
+                                     "crimes_buffer", "crimes_elsewhere"), 0)
         self.responses: list[float] = []
 
     # --- hooks the model calls ------------------------------------------------------------
@@ -46,7 +47,7 @@ class Recorder:
         from abm.cameras import Zone
 
         self.counts["crimes_true"] += 1
-        self.counts["crimes_recorded"] += int(crime.reported)
+        self.counts["crimes_recorded"] += int(crime.recorded)
         self.counts[f"crimes_{Zone.NAMES[crime.zone]}"] += 1
 
     def deterred(self, node: int) -> None:
@@ -54,6 +55,7 @@ class Recorder:
 
     def arrest(self, crime: Crime) -> None:
         self.counts["arrests"] += 1
+        self.counts["arrests_camera"] += int(crime.through_camera)
         if crime.arrest_mode == "on_scene":
             self.responses.append(crime.response_time_min)
 
@@ -70,7 +72,10 @@ class Recorder:
         row["busy_units_mean"] = (busy - self._busy_mark) / span
         row["cameras_up_mean"] = (up - self._up_mark) / span
         row["cameras_installed"] = len(m.cameras.cameras) if m.cameras.installed else 0
-        row["perceived_camera_risk_mean"] = m.beliefs.mean()
+        row["cameras_looking_down"] = int(m.cameras.looks_down.sum())
+        row["perceived_camera_risk_mean"] = (m.beliefs.mean_camera_risk() if m.cameras.installed
+                                             else math.nan)
+        row["perceived_police_risk_mean"] = m.beliefs.mean_police_risk()
         row["calls_waiting"] = len(m.dispatcher.queue)
         row["offenders_jailed"] = sum(not o.free for o in m.offenders)
         row["response_time_median_min"] = (float(np.median(self.responses))
@@ -122,8 +127,10 @@ def crime_frame(crimes: list[Crime]) -> pd.DataFrame:
     return df.astype({"crime_id": "int64", "time_min": "float64", "node": "int64",
                       "kind": "string", "offender": "int64", "zone": "int8",
                       "under_camera": "bool", "under_working_camera": "bool",
-                      "perceived_camera": "bool", "police_present": "bool",
-                      "detected_live": "bool", "reported": "bool",
+                      "perceived_camera": "bool", "camera_risk": "float64",
+                      "police_present": "bool", "detected_live": "bool",
+                      "victim_reported": "bool", "discovered": "bool", "reported": "bool",
+                      "recorded": "bool",
                       "report_time_min": "float64", "response_time_min": "float64",
                       "arrested": "bool", "arrest_mode": "string",
                       "arrest_time_min": "float64"})
@@ -131,7 +138,7 @@ def crime_frame(crimes: list[Crime]) -> pd.DataFrame:
 
 def summarise(model: SafeCityModel, crimes: pd.DataFrame) -> dict:
     """The headline figures of a run (summary.json)."""
-    reported = crimes[crimes["reported"]]
+    recorded = crimes[crimes["recorded"]]
     answered = crimes.dropna(subset=["response_time_min"])
     responded = answered["response_time_min"]
     police_part = responded - (answered["report_time_min"] - answered["time_min"])
@@ -144,12 +151,17 @@ def summarise(model: SafeCityModel, crimes: pd.DataFrame) -> dict:
     return {
         "sim_days": model.time / 1440.0,
         "crimes_total": int(len(crimes)),
-        "crimes_reported": int(len(reported)),
+        "crimes_reported": int(crimes["reported"].sum()),
+        "crimes_recorded": int(len(recorded)),
+        "crimes_victim_reported": int(crimes["victim_reported"].sum()),
         "crimes_detected_live": int(crimes["detected_live"].sum()),
+        "crimes_discovered": int(crimes["discovered"].sum()),
         "arrests": int(crimes["arrested"].sum()),
         "arrests_on_scene": int((crimes["arrest_mode"] == "on_scene").sum()),
         "arrests_footage": int((crimes["arrest_mode"] == "footage").sum()),
-        "clearance_rate": nan_to_none(reported["arrested"].mean() if len(reported) else math.nan),
+        "arrests_camera": int(((crimes["arrest_mode"] == "footage") | (
+            (crimes["arrest_mode"] == "on_scene") & crimes["detected_live"])).sum()),
+        "clearance_rate": nan_to_none(recorded["arrested"].mean() if len(recorded) else math.nan),
         "response_time_median_min": nan_to_none(float(responded.median()) if len(responded)
                                                 else math.nan),
         "response_time_mean_min": nan_to_none(float(responded.mean()) if len(responded)
@@ -166,6 +178,8 @@ def summarise(model: SafeCityModel, crimes: pd.DataFrame) -> dict:
         "crimes_buffer": int(zones.get(1, 0)),
         "crimes_elsewhere": int(zones.get(2, 0)),
         "deterred_attempts": int(sum(r["deterred_attempts"] for r in model.recorder.rows)),
-        "perceived_camera_risk_final": nan_to_none(model.beliefs.mean()),
+        "perceived_camera_risk_final": nan_to_none(
+            model.beliefs.mean_camera_risk() if model.cameras.installed else None),
+        "perceived_police_risk_final": nan_to_none(model.beliefs.mean_police_risk()),
         **model.accounts.costs(),
     }

@@ -18,12 +18,13 @@ from mesa.discrete_space import Network
 from mesa.time import Priority, Schedule
 
 from abm.agenda import Agenda
+from abm.beliefs import Beliefs
 from abm.cameras import CameraSystem
 from abm.config import Config
 from abm.crimes import ArrestMode, Crime, NearRepeats
 from abm.dispatch import Dispatcher
 from abm.metrics import Accounts, Recorder
-from abm.offenders import CameraBeliefs, Offender, Trips
+from abm.offenders import Offender, Trips
 from abm.police import PatrolPool, PoliceUnit, Presence
 from abm.streets import City, build_city
 from abm.timeline import Timeline
@@ -94,8 +95,7 @@ class SafeCityModel(mesa.Model):
         self.patrol_pool = np.sort(self.rng.choice(self.city.n, size=min(PATROL_POOL, self.city.n),
                                                    replace=False))
         self.random_pool = PatrolPool(self.city.router, self.patrol_pool)
-        self.hotspot_pool = PatrolPool(self.city.router, self._top_places(self.city.attractiveness))
-        self.beliefs = CameraBeliefs(self, config.offenders.count)
+        self.hotspot_pool = PatrolPool(self.city.router, self._top_places(self._first_hotspots()))
         self.offenders = self._create_offenders()
         self.trips = Trips(self, self.offenders)
         self.units = self._create_units()
@@ -103,6 +103,9 @@ class SafeCityModel(mesa.Model):
         self.dispatcher.units = self.units
         # Cameras last, on their own stream: a twin without cameras keeps the same people.
         self.cameras = CameraSystem(self, config.cameras)
+        # Beliefs about cameras travel by word of mouth drawn from a stream of their own.
+        self.beliefs = Beliefs(self, len(self.offenders), len(self.cameras.cameras),
+                               self.cameras.rng.spawn(1)[0])
         self.accounts = Accounts(self)
         self.timeline = Timeline(self)
         self.schedule_event(self.install_cameras,
@@ -153,6 +156,12 @@ class SafeCityModel(mesa.Model):
     def _new_unit(self) -> PoliceUnit:
         start = int(self.patrol_pool[self.random.randrange(len(self.patrol_pool))])
         return PoliceUnit(self, start, self.random_pool)
+
+    def _first_hotspots(self) -> np.ndarray:
+        """What hot-spot patrol ranks places by before any incident is on record."""
+        if self.config.police.initial_hotspots == "random":
+            return self.rng.random(self.city.n)
+        return self.city.attractiveness
 
     def _top_places(self, score: np.ndarray) -> np.ndarray:
         """The places with the highest scores, ties going to the lower node id; sorted."""
@@ -229,20 +238,30 @@ class SafeCityModel(mesa.Model):
 
     # --- what happens ---------------------------------------------------------------------
 
-    def commit_crime(self, offender: Offender, node: int, perceived_camera: bool,
-                     police_present: bool) -> Crime:
-        crime = Crime(self, offender, node, perceived_camera, police_present)
+    def commit_crime(self, offender: Offender, node: int, cameras: np.ndarray,
+                     camera_risk: float, police_present: bool) -> Crime:
+        crime = Crime(self, offender, node, cameras, camera_risk, police_present)
         self.crimes.append(crime)
         self.near_repeats.record(node, self.time)
         self.recorder.crime(crime)
-        if crime.reported:
+        if self._feeds_hotspots(crime):
             self._reported.append((self.time, node))
             self._reported_counts[node] += 1.0
+        if crime.reported:
             delay = crime.report_delay() + self.config.police.dispatch_delay_min
             self.schedule_event(crime.call, after=delay)
         else:
             crime.settle(False)
         return crime
+
+    def _feeds_hotspots(self, crime: Crime) -> bool:
+        """Whether a crime is among the incidents hot-spot patrol reads."""
+        source = self.config.police.hotspot_source
+        if source == "reported":
+            return crime.victim_reported
+        if source == "discovered":
+            return crime.discovered
+        return crime.recorded
 
     def arrest(self, crime: Crime, mode: ArrestMode) -> None:
         crime.arrested = True

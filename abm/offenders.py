@@ -1,8 +1,10 @@
 """Offenders: routine trips between home and activity places, opportunities met on the way.
 
 A crime needs a motivated offender, a suitable target and no capable guardian (routine activity
-theory). Offenders decide on *perceived* risk: they cannot see whether a camera works or is
-watched, and learn it from what happens to them and to their peers.
+theory). Offenders decide on *perceived* risk (abm.beliefs): they see police nearby and a camera
+that looks broken, but not whether a camera works or is watched. After a crime that ended
+without arrest they come back to the same place and its surroundings more readily for a while
+(the boost account of near repeats).
 """
 
 from __future__ import annotations
@@ -21,36 +23,13 @@ if TYPE_CHECKING:
     from abm.model import SafeCityModel
 
 
+# Crimes that ended without arrest an offender keeps coming back to (the most recent).
+MAX_BOOSTS = 4
+
+
 class State(Enum):
     FREE = auto()
     JAILED = auto()
-
-
-class CameraBeliefs:
-    """Every offender's perceived risk of arrest when offending under a camera.
-
-    Beliefs move toward outcomes seen: one's own crimes under a camera (caught or not) and, with
-    some chance, those peers hear about. Kept as one array so word of mouth is one vector update.
-    """
-
-    def __init__(self, model: SafeCityModel, count: int) -> None:
-        self.model = model
-        self.risk = np.full(count, model.config.offenders.initial_camera_risk)
-
-    def learn(self, index: int, caught: bool, weight: float) -> None:
-        self.risk[index] += weight * (float(caught) - self.risk[index])
-
-    def spread(self, source: int, caught: bool) -> None:
-        """Peers hear of one outcome under a camera and revise their belief a little."""
-        s = self.model.config.offenders
-        if s.peer_observation_prob == 0 or s.peer_learning_rate == 0 or len(self.risk) < 2:
-            return
-        hear = self.model.rng.random(len(self.risk)) < s.peer_observation_prob
-        hear[source] = False
-        self.risk[hear] += s.peer_learning_rate * (float(caught) - self.risk[hear])
-
-    def mean(self) -> float:
-        return float(self.risk.mean()) if len(self.risk) else float("nan")
 
 
 class Trips:
@@ -161,6 +140,11 @@ class Offender(CellAgent):
         self._routes: list[tuple | None] = [None] * (2 * len(self.anchors))
         self._slot = 0  # the current leg's
         self._event: list | None = None  # the next target met (or release), on the agenda
+        # Recent crimes that ended without arrest on the scene, (place, time), oldest first,
+        # and for each route slot how much each raises the chances along it (None: not yet
+        # worked out; an empty array: no place on the route is near).
+        self._boosts: list[tuple[int, float]] = []
+        self._boost_weights: list[np.ndarray | None] = [None] * (2 * len(self.anchors))
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
 
     @property
@@ -201,6 +185,11 @@ class Offender(CellAgent):
         depart = now + wait_min
         self._path, self._along, self._depart = path, along, depart
         self._slot, self._dest = slot, dest
+        if self._boosts:
+            boost = self._boost(slot, path, depart)
+            if boost is not None:
+                attractiveness = attractiveness * (1.0 + boost)
+                total = float(attractiveness.sum())
         self._chances = model.targets_met(path, depart, attractiveness, total)
         if self._chances:
             self._schedule_next()
@@ -225,6 +214,35 @@ class Offender(CellAgent):
                                       along.item(-1))
         return route
 
+    # --- coming back to where a crime paid ------------------------------------------------
+
+    def remember(self, node: int, time: float) -> None:
+        """A crime at ``node`` ended without arrest on the scene: come back more readily."""
+        s = self.settings
+        if s.repeat_boost == 0 or s.near_repeat_radius_m == 0:
+            return
+        self._boosts.append((node, time))
+        del self._boosts[:-MAX_BOOSTS]
+        self._boost_weights = [None] * len(self._boost_weights)
+
+    def _boost(self, slot: int, path: np.ndarray, when: float) -> np.ndarray | None:
+        """How much this offender's chance of a target rises at each place of a route:
+        ``repeat_boost`` at a remembered place, falling linearly to nothing at the radius,
+        fading with ``near_repeat_days``; None if nothing remembered is near the route."""
+        s = self.settings
+        weights = self._boost_weights[slot]
+        if weights is None:
+            xy = self.model.city.xy
+            places = np.array([node for node, _ in self._boosts])
+            d = np.linalg.norm(xy[path][None, :, :] - xy[places][:, None, :], axis=2)
+            weights = np.clip(1.0 - d / s.near_repeat_radius_m, 0.0, None)
+            self._boost_weights[slot] = weights
+        if not weights.any():
+            return None
+        tau = s.near_repeat_days * 1440.0
+        fade = np.array([math.exp((t - when) / tau) for _, t in self._boosts])
+        return (s.repeat_boost * fade) @ weights
+
     def routes(self) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
         """The routes worked out so far, by (from, to): places and metres on reaching each."""
         return {(r[0].item(0), r[0].item(-1)): (r[0], r[1]) for r in self._routes if r}
@@ -243,42 +261,35 @@ class Offender(CellAgent):
     def meet_target(self) -> None:
         """A suitable target at a place on the way: offend or be deterred."""
         index = self._chances.pop(0)
-        self.node = self._path.item(index)
-        self.cell = self.model.space[self.node]
-        perceived_camera = bool(self.model.cameras.installed
-                                and self.model.cameras.perceived[self.node])
-        police = self.model.police_present(self.node)
-        if self.random.random() < self.offend_prob(perceived_camera, police):
+        model = self.model
+        self.node = node = self._path.item(index)
+        self.cell = model.space[node]
+        cameras = model.cameras.in_view(node)
+        camera_risk = model.beliefs.camera_risk(self.index, cameras)
+        police = model.police_present(node)
+        if self.random.random() < self.offend_prob(camera_risk, police):
             self._chances.clear()  # one crime per trip
             self.crimes += 1
-            self.model.commit_crime(self, self.node, perceived_camera, police)
+            model.commit_crime(self, node, cameras, camera_risk, police)
         else:
-            self.model.recorder.deterred(self.node)
+            model.recorder.deterred(node)
             if self.random.random() >= self.settings.displacement_prob:
                 self._chances.clear()
         if self.free:
             self._schedule_next()
 
-    def perceived_risk(self, camera: bool, police: bool) -> float:
-        s = self.settings
-        safe = (1.0 - s.base_risk) * (1.0 - (self.camera_risk if camera else 0.0))
+    def perceived_risk(self, camera_risk: float, police: bool) -> float:
+        """Risk of arrest as this offender sees it: by police alone, through the cameras in
+        view, and from police in sight."""
+        safe = (1.0 - self.model.beliefs.police.item(self.index)) * (1.0 - camera_risk)
         if police:
             safe *= 1.0 - self.model.config.police.presence_risk
         return 1.0 - safe
 
-    def offend_prob(self, camera: bool, police: bool) -> float:
-        return (1.0 - self.perceived_risk(camera, police)) ** self.settings.risk_aversion
+    def offend_prob(self, camera_risk: float, police: bool) -> float:
+        return (1.0 - self.perceived_risk(camera_risk, police)) ** self.settings.risk_aversion
 
-    # --- learning and arrest --------------------------------------------------------------
-
-    @property
-    def camera_risk(self) -> float:
-        return float(self.model.beliefs.risk[self.index])
-
-    def learn(self, caught: bool) -> None:
-        """An outcome under a camera: revise own belief, and peers may hear of it."""
-        self.model.beliefs.learn(self.index, caught, self.settings.learning_rate)
-        self.model.beliefs.spread(self.index, caught)
+    # --- arrest ---------------------------------------------------------------------------
 
     def position(self, now: float) -> int:
         """Where the offender is at a time on the current leg (for maps)."""

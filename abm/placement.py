@@ -96,7 +96,7 @@ def hotspot_places(model: SafeCityModel, settings: CameraSettings, rng) -> np.nd
     pilot.cameras.count = 0
     history = type(model)(pilot, city=model.city)
     history.run_days(settings.burn_in_days)
-    recorded = [c.node for c in history.crimes if c.reported]
+    recorded = [c.node for c in history.crimes if c.recorded]
     counts = np.bincount(np.asarray(recorded, dtype=np.intp), minlength=model.city.n)
     return top(counts.astype(float), settings.count, model.city)
 

@@ -1,8 +1,9 @@
-"""Time-varying inputs: dated changes of settings and the background crime trend.
+"""Time-varying inputs: dated changes of settings, news reports and the background trend.
 
 A scenario is more than one set of numbers: cameras go live on a date, a repair contract lapses,
-staff move from patrol to the control room, crime drifts with the economy. Each dated change is
-an event that rewrites the model's live settings and tells the parts that cache them.
+staff move from patrol to the control room, the press reports that half the cameras are broken,
+crime drifts with the economy. Each dated change is an event that rewrites the model's live
+settings and tells the parts that cache them, or tells offenders the news.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ class ScheduledChange:
         self.change = change
 
     def apply(self) -> None:
-        model = self.model
-        model.accounts.accrue()
-        for key, value in self.change.set.items():
-            section, name = key.split(".")
-            setattr(getattr(model.config, section), name, value)
-        model.settings_changed(set(self.change.set))
+        model, change = self.model, self.change
+        if change.set:
+            model.accounts.accrue()
+            for key, value in change.set.items():
+                section, name = key.split(".")
+                setattr(getattr(model.config, section), name, value)
+            model.settings_changed(set(change.set))
+        if change.news is not None:
+            model.beliefs.hear_news(change.news.cameras_broken_share, change.news.reach)
 
 
 class Timeline:

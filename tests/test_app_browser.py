@@ -227,7 +227,7 @@ def test_play_to_the_end_shows_the_figures_abm_run_writes(page):
         "r => r.innerText.includes('Days simulated') && r.innerText.includes('30.00'))")
     expected = simulate(load(ROOT / "configs/default.yaml")).summary
     assert int(figure(page, "Crimes (true)").replace(",", "")) == expected["crimes_total"]
-    assert int(figure(page, "Crimes recorded").replace(",", "")) == expected["crimes_reported"]
+    assert int(figure(page, "Crimes recorded").replace(",", "")) == expected["crimes_recorded"]
     assert int(figure(page, "Arrests").replace(",", "")) == expected["arrests"]
     assert figure(page, "Clearance rate") == f"{expected['clearance_rate']:.1%}"
 

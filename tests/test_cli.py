@@ -13,7 +13,7 @@ CRIME_COLUMNS = {"time_min", "node", "kind", "offender", "under_working_camera",
                  "response_time_min", "arrested"}
 METRIC_COLUMNS = {"crimes_true", "crimes_recorded", "arrests", "busy_units_mean",
                   "cameras_up_mean", "perceived_camera_risk_mean"}
-SUMMARY_KEYS = {"crimes_total", "crimes_reported", "arrests", "clearance_rate",
+SUMMARY_KEYS = {"crimes_total", "crimes_recorded", "arrests", "clearance_rate",
                 "response_time_median_min", "camera_uptime", "camera_coverage",
                 "crimes_under_working_camera", "sim_days"}
 

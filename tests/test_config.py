@@ -107,7 +107,10 @@ def test_every_parameter_is_documented():
     ([{"day": 365, "set": {"cameras.count": 3}}], "cameras.count cannot change during a run"),
     ([{"day": 365, "set": {"cameras.operators": -3}}], "timeline day 365: cameras.operators"),
     ([{"day": -1, "set": {"cameras.operators": 3}}], "timeline.0.day"),
-    ([{"day": 1, "set": {}}], "timeline.0.set"),
+    ([{"day": 1, "set": {}}], "timeline.0: a timeline entry needs set or news"),
+    ([{"day": 1, "news": {"cameras_broken_share": 1.5}}],
+     "timeline.0.news.cameras_broken_share"),
+    ([{"day": 1, "news": {"share": 0.5}}], "timeline.0.news.share: unknown key"),
     ([{"day": 1, "when": 3, "set": {"police.units": 2}}], "timeline.0.when: unknown key"),
 ])
 def test_bad_timelines_are_one_line_errors(timeline, fragment):

@@ -451,7 +451,7 @@ def test_hot_spots_are_the_top_places_of_the_window_as_a_full_sort_gives():
     model.run_days(120)  # longer than the 90-day window: old crimes have left it
     assert model.crimes[0].time_min < model.time - 90 * 1440.0
     recent = [c.node for c in model.crimes
-              if c.reported and model.time - c.time_min <= 90 * 1440.0]
+              if c.recorded and model.time - c.time_min <= 90 * 1440.0]
     counts = np.bincount(recent, minlength=n).astype(float)
     assert np.array_equal(model._reported_counts, counts)
     score = counts + 1e-3 * model.city.attractiveness

@@ -84,7 +84,7 @@ def test_hotspots_are_the_most_recorded_crime_of_a_pilot_period():
     pilot.cameras.count = 0
     history = SafeCityModel(pilot, city=model.city)
     history.run_days(20)
-    counts = np.bincount([c.node for c in history.crimes if c.reported], minlength=model.city.n)
+    counts = np.bincount([c.node for c in history.crimes if c.recorded], minlength=model.city.n)
     chosen = np.zeros(model.city.n, dtype=bool)
     chosen[nodes] = True
     assert counts[chosen].min() >= counts[~chosen].max()

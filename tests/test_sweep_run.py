@@ -14,7 +14,7 @@ import yaml
 from abm.experiment.sweepfile import load_sweep
 from tests.conftest import ROOT, SMOKE, abm_cli, smoke_sweep, sweep_results
 
-SUMMARY_KEYS = ["crimes_total", "crimes_reported", "arrests", "clearance_rate",
+SUMMARY_KEYS = ["crimes_total", "crimes_recorded", "arrests", "clearance_rate",
                 "response_time_median_min", "camera_uptime", "camera_coverage",
                 "cost_total_usd"]
 

@@ -40,7 +40,7 @@ def test_clearance_slope_recovers_a_known_linear_effect():
     t = np.exp(rng.uniform(np.log(2), np.log(60), 20000))
     p = 0.9 - 0.2 * np.log(t / 2)  # between 0.22 and 0.9: no clipping
     arrested = rng.random(len(t)) < p
-    c = crimes(np.zeros(len(t), int), reported=np.ones(len(t), bool), response_time_min=t,
+    c = crimes(np.zeros(len(t), int), recorded=np.ones(len(t), bool), response_time_min=t,
                arrested=arrested)
     runs = {"cameras": [{"crimes": c}], "none": []}
     expected = 0.2 * np.log(1.1) * 100
@@ -70,11 +70,39 @@ def test_every_finding_has_a_source_range_and_explanation():
         assert f.low < f.high and f.source and f.why and f.published
 
 
-def test_markdown_says_plainly_what_is_not_reproduced():
+def test_markdown_says_plainly_what_is_not_reproduced_and_keeps_kinds_apart():
     items = validate.findings(60)
+    first = next(i for i, f in enumerate(items) if f.kind is validate.Kind.EMERGENT)
     for i, f in enumerate(items):
-        f.values = [f.low - 1 if i == 0 else (f.low + f.high) / 2]
-    text = validate.markdown(items, quick=True, wall_s=1)
+        f.values = [f.low - 1 if i == first else (f.low + f.high) / 2]
+    text = validate.markdown(items, [], quick=True, wall_s=1)
     assert "NOT reproduced" in text
-    assert items[0].finding.lower() in text.split("## Plainly")[1]
-    assert text.count("| yes |") == len(items) - 1
+    assert items[first].finding.lower() in text.split("## Plainly")[1]
+    emergent, checks = text.split("## Consistency checks")[0], text.split(
+        "## Consistency checks")[1].split("## What each source")[0]
+    for f in items:
+        assert (f.finding in emergent.split("## Reproduced")[1]) == (f.kind is
+                                                                     validate.Kind.EMERGENT)
+        assert (f.finding in checks) == (f.kind is not validate.Kind.EMERGENT)
+    # Inputs read back are never called reproduced.
+    for f in items:
+        if f.kind is validate.Kind.INPUT:
+            row = next(line for line in checks.splitlines() if line.startswith(f"| {f.finding}"))
+            assert "reproduced" not in row
+
+
+def test_inputs_read_back_and_calibrations_are_labelled_so():
+    kinds = {f.key: f.kind for f in validate.findings(240)}
+    assert kinds["response-clearance"] is validate.Kind.INPUT
+    assert kinds["koper"] is validate.Kind.INPUT
+    assert kinds["concentration-50"] is validate.Kind.CALIBRATED
+    assert kinds["cctv-working"] is validate.Kind.EMERGENT
+
+
+def test_dose_is_monotone_and_significant_only_when_it_is():
+    up = validate.Dose("uptime", "", [1.0, 0.5, 0.2], [1, 0.5, 0.2],
+                       [(-30, -35, -25), (-20, -25, -15), (-10, -15, -5)], (20, 12, 28))
+    assert up.monotone and up.significant
+    bumpy = validate.Dose("uptime", "", [1.0, 0.5, 0.2], [1, 0.5, 0.2],
+                          [(-30, -35, -25), (-35, -40, -30), (-10, -15, -5)], (20, -2, 40))
+    assert not bumpy.monotone and not bumpy.significant

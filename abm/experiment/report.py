@@ -20,11 +20,11 @@ from abm.experiment.design import short_names
 from abm.experiment.store import Store, results_frame
 from abm.outputs import atomic_write, write_parquet
 
-HEADLINE = ["crimes_total", "crimes_reported", "arrests", "clearance_rate"]
+HEADLINE = ["crimes_total", "crimes_recorded", "arrests", "clearance_rate"]
 COVERAGE_KEYS = {"cameras.count", "cameras.range_m", "cameras.placement"}
 TITLES = {
     "crimes_total": "crimes (true)",
-    "crimes_reported": "crimes (recorded)",
+    "crimes_recorded": "crimes (recorded)",
     "arrests": "arrests",
     "clearance_rate": "clearance rate (arrests / recorded)",
     "response_time_median_min": "median response time (min)",
@@ -163,7 +163,7 @@ class SweepReport:
         if cov is None or cov.round(6).nunique() < 2:
             return
         plt = _pyplot()
-        metrics = [m for m in ("crimes_total", "crimes_reported") if f"{m}_mean" in points]
+        metrics = [m for m in ("crimes_total", "crimes_recorded") if f"{m}_mean" in points]
         fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 4.5),
                                  squeeze=False, layout="constrained")
         groups = self._groups(points, COVERAGE_KEYS)
@@ -219,7 +219,7 @@ class SweepReport:
 
     def plot_effects(self, effects: pd.DataFrame) -> None:
         """Paired effect of each design point against its baseline."""
-        metrics = [m for m in ("crimes_total", "crimes_reported") if m in set(effects["metric"])]
+        metrics = [m for m in ("crimes_total", "crimes_recorded") if m in set(effects["metric"])]
         plt = _pyplot()
         labels = effects[effects["metric"] == metrics[0]]
         height = max(2.5, 0.35 * len(labels) + 1.5)

@@ -162,7 +162,7 @@ def recent_crimes(model: SafeCityModel, window_min: float):
             break
         nodes.append(crime.node)
         ages.append(age)
-        recorded.append(crime.reported)
+        recorded.append(crime.recorded)
     return (np.array(nodes, dtype=np.intp), np.array(ages, dtype=float),
             np.array(recorded, dtype=bool))
 

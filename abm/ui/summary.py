@@ -11,7 +11,7 @@ import solara
 FIGURES = (
     ("sim_days", "Days simulated", "{:.2f}"),
     ("crimes_total", "Crimes (true)", "{:,}"),
-    ("crimes_reported", "Crimes recorded", "{:,}"),
+    ("crimes_recorded", "Crimes recorded", "{:,}"),
     ("arrests", "Arrests", "{:,}"),
     ("arrests_on_scene", "  on scene", "{:,}"),
     ("arrests_footage", "  from footage", "{:,}"),
