@@ -191,6 +191,7 @@ class CameraSystem:
         self.installed = False
         self.segments = self._segments(self.rng)
         self.up_count = 0
+        self._changes: list[tuple[float, int, bool]] = []  # (minute, camera, up afterwards)
         self._up_minutes = 0.0
         self._installed_minutes = 0.0
         self._last_change = 0.0
@@ -248,6 +249,7 @@ class CameraSystem:
         camera.faults |= fault
         if was_up:
             self._account()
+            self._changes.append((self.model.time, camera.index, False))
             self.up_count -= 1
             self.working[camera.watched] -= 1
 
@@ -256,6 +258,7 @@ class CameraSystem:
         camera.faults &= ~fault
         if camera.up and not was_up:
             self._account()
+            self._changes.append((self.model.time, camera.index, True))
             self.up_count += 1
             self.working[camera.watched] += 1
 
@@ -263,6 +266,10 @@ class CameraSystem:
         """Camera-minutes spent up so far."""
         self._account()
         return self._up_minutes
+
+    def changes(self) -> list[tuple[float, int, bool]]:
+        """Every time a camera went up or down so far, in order: (minute, camera, up after)."""
+        return list(self._changes)
 
     def uptime(self) -> float:
         """Realised fraction of installed camera-time that cameras were up (NaN before)."""
