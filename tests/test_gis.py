@@ -5,6 +5,7 @@ import json
 import shutil
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pyproj
@@ -266,3 +267,34 @@ def test_bad_options_exit_2(town, tmp_path):
     assert done.returncode == 2 and "invalid choice" in done.stderr
     done = abm_cli("export", str(town), "--format", "geojson", "--out", str(tmp_path / "a.gpkg"))
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "folder" in done.stderr
+
+
+def street_file(path, x0, y0, step, crs):
+    """A small grid of streets as GraphML with positions in a CRS's own units."""
+    graph = nx.grid_2d_graph(8, 8)
+    out = nx.Graph(crs=crs)
+    for i, j in graph.nodes:
+        out.add_node(f"{i}-{j}", x=x0 + i * step, y=y0 + j * step)
+    out.add_edges_from((f"{a}-{b}", f"{c}-{d}") for (a, b), (c, d) in graph.edges)
+    nx.write_graphml(out, path)
+    return {n: (d["x"], d["y"]) for n, d in out.nodes(data=True)}
+
+
+@pytest.mark.parametrize("crs, x0, y0, step, epsg", [
+    ("epsg:4326", 73.05, 33.70, 0.001, 32643),  # lon/lat in Islamabad: projected to UTM 43N
+    ("epsg:2223", 700000.0, 880000.0, 400.0, 2223),  # Arizona Central in feet: kept, in feet
+])
+def test_a_street_file_keeps_its_positions(tmp_path, crs, x0, y0, step, epsg):
+    where = street_file(tmp_path / "streets.graphml", x0, y0, step, crs)
+    run = run_folder(tmp_path / "run", ROOT / "configs/default.yaml",
+                     ["run.days=3", f"city.file={tmp_path / 'streets.graphml'}",
+                      "offenders.count=20", "police.units=2", "cameras.count=5",
+                      "city.destinations=20"])
+    places = gis.layers(run)["places"]
+    assert places.crs == pyproj.CRS.from_epsg(epsg) and len(places) == len(where)
+    # Nodes are numbered in the file's order (sorted by id); positions come back as given:
+    # lon/lat as lon/lat columns, a projected CRS's own units as the geometry.
+    given = np.array([where[n] for n in sorted(where)])
+    back = (places[["lon", "lat"]].to_numpy() if crs == "epsg:4326"
+            else places.get_coordinates().to_numpy())
+    np.testing.assert_allclose(back, given, rtol=1e-12, atol=1e-9)
