@@ -185,9 +185,12 @@ def coordinates(source: dict) -> Coordinates:
                               "which has no CRS a GIS can read; import it with pyproj "
                               f"installed ({GEO_EXTRA})")
         return Coordinates(pyproj.CRS.from_user_input(code), 1.0, True)
-    if crs is None:
-        return Coordinates(local_crs("street file without a CRS"), 1.0, False)
-    parsed = pyproj.CRS.from_user_input(crs)
+    try:
+        parsed = None if crs is None else pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:  # the import read such positions as metres, too
+        parsed = None
+    if parsed is None:
+        return Coordinates(local_crs("street file without a known CRS"), 1.0, False)
     return Coordinates(parsed, float(parsed.axis_info[0].unit_conversion_factor), True)
 
 
@@ -272,8 +275,10 @@ def _places(run: RunFolder, model: SafeCityModel, xy: np.ndarray,
 
 
 def _crimes(crimes: pd.DataFrame) -> pd.DataFrame:
+    from abm.model import MINUTES_PER_DAY
+
     out = crimes.copy()
-    out.insert(out.columns.get_loc("time_min") + 1, "day", out["time_min"] / 1440.0)
+    out.insert(out.columns.get_loc("time_min") + 1, "day", out["time_min"] / MINUTES_PER_DAY)
     return out
 
 
