@@ -32,11 +32,9 @@ def camera_frame(model: SafeCityModel, crimes: pd.DataFrame) -> pd.DataFrame:
     for g, part in enumerate(system.segments):
         for camera in part.members:
             segment[camera.index] = g
-    moments: list[list[float]] = [[] for _ in range(n)]
-    ups: list[list[bool]] = [[] for _ in range(n)]
-    for t, i, up in system.changes():
-        moments[i].append(t)
-        ups[i].append(up)
+    changes = system.changes()
+    by_camera = changes[np.argsort(changes[:, 1], kind="stable")]  # each camera's in time order
+    bounds = np.searchsorted(by_camera[:, 1], np.arange(n + 1), side="left")
     install = model.config.cameras.install_day * MINUTES_PER_DAY
     installed_min = max(0.0, now - install) if system.installed else 0.0
     times = crimes["time_min"].to_numpy(dtype=float)
@@ -48,7 +46,8 @@ def camera_frame(model: SafeCityModel, crimes: pd.DataFrame) -> pd.DataFrame:
     seen = np.zeros(n, dtype=np.int64)
     for camera in system.cameras:
         i = camera.index
-        t, up = np.array(moments[i], dtype=float), np.array(ups[i], dtype=bool)
+        mine = by_camera[bounds[i]:bounds[i + 1]]
+        t, up = mine[:, 0], mine[:, 2] > 0
         ends = np.append(t[1:], now)
         up_min[i] = float(np.sum((ends - t)[up]))
         lo = np.searchsorted(sorted_nodes, camera.watched, side="left")

@@ -50,8 +50,8 @@ def test_crimes_seen_match_the_crime_log(flaky):
     then (by the change log); crimes_seen counts those per camera."""
     model, crimes, table = flaky
     changes: dict[int, list[tuple[float, bool]]] = {}
-    for t, i, up in model.cameras.changes():
-        changes.setdefault(i, []).append((t, up))
+    for t, i, up in model.cameras.changes().tolist():
+        changes.setdefault(int(i), []).append((t, up == 1.0))
     expected_seen = np.zeros(len(table), dtype=int)
     expected_view = np.zeros(len(table), dtype=int)
     any_up = []
