@@ -38,6 +38,7 @@ class Beliefs:
         self.offset = np.zeros((offenders, cameras), dtype=np.float32)
         self.police = np.full(offenders, s.base_risk)  # arrest by police alone
         self.heard_broken = np.zeros(offenders)  # share broken in the last report heard
+        self._scratch: np.ndarray | None = None
         self.rng = rng  # for word of mouth and news
 
     @property
@@ -61,7 +62,12 @@ class Beliefs:
         """Mean belief over offenders and cameras (NaN with neither)."""
         if not self.offset.size:
             return float("nan")
-        return float(np.clip(self.general[:, None] + self.offset, 0.0, 1.0).mean())
+        if self._scratch is None:
+            self._scratch = np.empty_like(self.offset)
+        out = self._scratch  # reused: this is read every simulated day
+        np.add(self.offset, self.general.astype(np.float32)[:, None], out=out)
+        np.clip(out, 0.0, 1.0, out=out)
+        return float(out.mean(dtype=np.float64))
 
     def mean_police_risk(self) -> float:
         return float(self.police.mean()) if len(self.police) else float("nan")

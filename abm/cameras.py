@@ -326,6 +326,11 @@ class CameraSystem:
             cams = cams[~self.looks_down[cams]]
         return cams
 
+    def in_perceived_range(self) -> np.ndarray:
+        """Per place: whether offenders there believe some camera can see them (whatever its
+        state)."""
+        return np.diff(self._view_start) > 0
+
     def perceived_coverage(self) -> float:
         """Share of places within view of an installed camera that does not look broken."""
         n = self.model.city.n

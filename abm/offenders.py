@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from abm.model import SafeCityModel
 
 
-# Crimes that ended without arrest an offender keeps coming back to (the most recent).
+# Crimes that ended without arrest an offender keeps coming back to (the most recent), and
+# the lift below which they are forgotten.
 MAX_BOOSTS = 4
+FADED = 1e-4
 
 
 class State(Enum):
@@ -140,11 +142,14 @@ class Offender(CellAgent):
         self._routes: list[tuple | None] = [None] * (2 * len(self.anchors))
         self._slot = 0  # the current leg's
         self._event: list | None = None  # the next target met (or release), on the agenda
-        # Recent crimes that ended without arrest on the scene, (place, time), oldest first,
-        # and for each route slot how much each raises the chances along it (None: not yet
-        # worked out; an empty array: no place on the route is near).
+        # Recent crimes that ended without arrest on the scene, (place, time), oldest first;
+        # for each route slot and remembered crime, its weight at each place of the route
+        # (None: not yet worked out; False: no place of the route is near); and for each
+        # slot what they add to the attractiveness of its places, and its sum, as of the
+        # newest (None: to work out; False: nothing).
         self._boosts: list[tuple[int, float]] = []
-        self._boost_weights: list[np.ndarray | None] = [None] * (2 * len(self.anchors))
+        self._boost_weights: list[list] = [[] for _ in range(2 * len(self.anchors))]
+        self._boost_lift: list = [None] * (2 * len(self.anchors))
         self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
 
     @property
@@ -186,10 +191,11 @@ class Offender(CellAgent):
         self._path, self._along, self._depart = path, along, depart
         self._slot, self._dest = slot, dest
         if self._boosts:
-            boost = self._boost(slot, path, depart)
-            if boost is not None:
-                attractiveness = attractiveness * (1.0 + boost)
-                total = float(attractiveness.sum())
+            lift = self._boost(slot, depart)
+            if lift is not None:
+                extra, extra_total, fade = lift
+                attractiveness = attractiveness + extra * fade
+                total += extra_total * fade
         self._chances = model.targets_met(path, depart, attractiveness, total)
         if self._chances:
             self._schedule_next()
@@ -222,26 +228,53 @@ class Offender(CellAgent):
         if s.repeat_boost == 0 or s.near_repeat_radius_m == 0:
             return
         self._boosts.append((node, time))
-        del self._boosts[:-MAX_BOOSTS]
-        self._boost_weights = [None] * len(self._boost_weights)
+        for weights in self._boost_weights:
+            weights.append(None)
+        if len(self._boosts) > MAX_BOOSTS:
+            del self._boosts[0]
+            for weights in self._boost_weights:
+                del weights[0]
+        self._boost_lift = [None] * len(self._boost_lift)
 
-    def _boost(self, slot: int, path: np.ndarray, when: float) -> np.ndarray | None:
-        """How much this offender's chance of a target rises at each place of a route:
-        ``repeat_boost`` at a remembered place, falling linearly to nothing at the radius,
-        fading with ``near_repeat_days``; None if nothing remembered is near the route."""
+    def _boost(self, slot: int, when: float) -> tuple[np.ndarray, float, float] | None:
+        """What remembered crimes add to the attractiveness of a route's places for this
+        offender, as of the newest, its sum, and how much of it is left at ``when``: each adds
+        ``repeat_boost`` times a place's attractiveness at the remembered place, falling
+        linearly to nothing at the radius, fading with ``near_repeat_days``. None if nothing
+        remembered is near the route, or all has faded."""
         s = self.settings
-        weights = self._boost_weights[slot]
-        if weights is None:
-            xy = self.model.city.xy
-            places = np.array([node for node, _ in self._boosts])
-            d = np.linalg.norm(xy[path][None, :, :] - xy[places][:, None, :], axis=2)
-            weights = np.clip(1.0 - d / s.near_repeat_radius_m, 0.0, None)
-            self._boost_weights[slot] = weights
-        if not weights.any():
-            return None
         tau = s.near_repeat_days * 1440.0
-        fade = np.array([math.exp((t - when) / tau) for _, t in self._boosts])
-        return (s.repeat_boost * fade) @ weights
+        newest = self._boosts[-1][1]
+        fade = math.exp((newest - when) / tau)
+        if fade * s.repeat_boost < FADED:
+            self._boosts.clear()
+            for weights in self._boost_weights:
+                weights.clear()
+            return None
+        lift = self._boost_lift[slot]
+        if lift is None:
+            lift = self._boost_lift[slot] = self._lift(slot, newest, tau)
+        return None if lift is False else (lift[0], lift[1], fade)
+
+    def _lift(self, slot: int, newest: float, tau: float) -> tuple[np.ndarray, float] | bool:
+        s = self.settings
+        path, _, attractiveness, _, _ = self._routes[slot]
+        weights = self._boost_weights[slot]
+        total = None
+        for k, (node, time) in enumerate(self._boosts):
+            w = weights[k]
+            if w is None:
+                xy = self.model.city.xy
+                d = np.hypot(*(xy[path] - xy[node]).T)
+                w = weights[k] = (np.clip(1.0 - d / s.near_repeat_radius_m, 0.0, None)
+                                  if d.min() < s.near_repeat_radius_m else False)
+            if w is not False:
+                part = math.exp((time - newest) / tau) * w
+                total = part if total is None else total + part
+        if total is None:
+            return False
+        extra = s.repeat_boost * total * attractiveness
+        return extra, float(extra.sum())
 
     def routes(self) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
         """The routes worked out so far, by (from, to): places and metres on reaching each."""

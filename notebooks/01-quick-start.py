@@ -56,7 +56,7 @@ crimes = result.crimes
 crimes.head()
 
 # %%
-crimes.groupby(["kind", "reported"]).size().unstack(fill_value=0)
+crimes.groupby(["kind", "recorded"]).size().unstack(fill_value=0)
 
 # %% [markdown]
 # **The daily series**: one row per simulated day.

@@ -68,7 +68,7 @@ def check_against_run(layers, run):
     assert len(layers["crimes"]) == summary["crimes_total"] == len(crimes)
     places = layers["places"]
     assert places["crimes"].sum() == summary["crimes_total"]
-    assert places["crimes_recorded"].sum() == summary["crimes_reported"]
+    assert places["crimes_recorded"].sum() == summary["crimes_recorded"]
     by_zone = places.groupby("zone")["crimes"].sum()
     for zone in ("coverage", "buffer", "elsewhere"):
         assert by_zone.get(zone, 0) == summary[f"crimes_{zone}"]
