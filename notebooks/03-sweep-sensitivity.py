@@ -77,7 +77,7 @@ print(f"{outcome.total} runs ({outcome.failed} failed) in {outcome.wall_s:.0f} s
 
 # %%
 results = pd.read_parquet(out / "results.parquet")
-results[[*sweep.keys, "replicate", "crimes_total", "crimes_reported", "arrests"]].head()
+results[[*sweep.keys, "replicate", "crimes_total", "crimes_recorded", "arrests"]].head()
 
 # %% [markdown]
 # ## Sensitivity indices

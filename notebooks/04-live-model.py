@@ -62,7 +62,7 @@ for _ in range(FRAMES):
     state.step()
 model = state.run.model
 print(f"day {model.day:.2f}: {len(model.crimes)} crimes, "
-      f"{sum(c.reported for c in model.crimes)} recorded, {model.arrests} arrests, "
+      f"{sum(c.recorded for c in model.crimes)} recorded, {model.arrests} arrests, "
       f"{model.cameras.up_count} of {len(model.cameras.cameras)} cameras up")
 
 # %% [markdown]
