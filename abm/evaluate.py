@@ -67,6 +67,7 @@ def twin_config(config: Config, twin: str) -> Config:
                     operators=math.ceil(config.cameras.count / config.cameras.feeds_per_operator))
         for change in data["timeline"]:
             change["set"] = {k: v for k, v in change["set"].items() if not k.startswith("cameras.")}
+            change["news"] = None  # cameras that always work make no news of broken ones
         data["timeline"] = [c for c in data["timeline"] if c["set"]]
     else:
         raise ConfigError(f"unknown twin {twin!r}; choose from {', '.join(TWINS)}")
