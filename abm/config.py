@@ -532,7 +532,7 @@ MUTABLE = frozenset({
     *(f"offenders.{k}" for k in ("opportunity_rate", "risk_aversion",
                                  "learning_rate", "generalisation", "peer_learning_rate",
                                  "peer_observation_prob", "police_learning_rate",
-                                 "repeat_boost", "displacement_prob", "sentence_days",
+                                 "displacement_prob", "sentence_days",
                                  "trend_per_year", "dwell_home_h", "dwell_activity_h")),
     *(f"victims.{k}" for k in VictimSettings.model_fields),
 })
