@@ -124,6 +124,10 @@ def test_mean_ci():
     (["evaluate", "teaching-town", "--replicates", "0"], "--replicates 0"),
     (["evaluate", "teaching-town", "--twins", "perfect"], "--twins perfect"),
     (["evaluate", "teaching-town", "--set", "cameras.count=-1"], "cameras.count"),
+    (["evaluate", "teaching-town", "--decompose", "--set", "cameras.install_day=0"],
+     "--decompose needs a year before go-live"),
+    (["evaluate", "teaching-town", "--decompose", "--decompose-to", "year 9"],
+     "--decompose-to 'year 9'"),
 ])
 def test_evaluate_bad_input(argv, fragment, tmp_path):
     done = abm_cli(*argv, "--out", str(tmp_path / "out"))
