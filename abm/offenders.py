@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 
 # Crimes that ended without arrest an offender keeps coming back to (the most recent), and
-# the lift below which they are forgotten.
+# the lift below which they are forgotten (a hundredth of a place's own attractiveness).
 MAX_BOOSTS = 4
-FADED = 1e-4
+FADED = 0.01
 
 
 class State(Enum):
