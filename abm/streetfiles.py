@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from pathlib import Path
 
 import networkx as nx
@@ -153,16 +154,20 @@ def _read_pbf(path: Path) -> nx.MultiGraph:
     if path.stat().st_size == 0:
         raise ConfigError(f"{path}: empty file (no OpenStreetMap data)")
     try:
-        osm = pyrosm.OSM(str(path))
-        network = osm.get_network(network_type=PBF_NETWORK, nodes=True)
+        with warnings.catch_warnings():  # "no edges" is said below, in one line
+            warnings.simplefilter("ignore", UserWarning)
+            osm = pyrosm.OSM(str(path))
+            network = osm.get_network(network_type=PBF_NETWORK, nodes=True)
     except Exception as exc:  # pyrosm raises many types for a file it cannot parse
         raise _unreadable_pbf(path, exc) from None
     nodes, edges = network if isinstance(network, tuple) else (None, None)
     if nodes is None or edges is None or len(nodes) < 2 or len(edges) < 1:
         raise ConfigError(f"{path}: graph has no streets (the file has no highway ways)")
     try:
-        graph = osm.to_graph(nodes, edges, graph_type="networkx", network_type=PBF_NETWORK,
-                             retain_all=True, simplify=True, progress=False)
+        with warnings.catch_warnings():  # a network of paths alone has no oneway column
+            warnings.simplefilter("ignore", UserWarning)
+            graph = osm.to_graph(nodes, edges, graph_type="networkx", network_type=PBF_NETWORK,
+                                 retain_all=True, simplify=True, progress=False)
     except Exception as exc:  # noqa: BLE001 - same as above
         raise _unreadable_pbf(path, exc) from None
     # Walkable both ways: each street is one undirected segment (the largest part is chosen
