@@ -192,12 +192,12 @@ def calibrate(spec_path: Path, out: Path | None, backend, echo=print) -> dict:
     dists = _distributions(spec)
     targets = list(spec.targets)
     rows = []
-    seeds = None
+    sweeps = []
     for index in range(math.ceil(spec.trials / spec.batch)):
         count = min(spec.batch, spec.trials - index * spec.batch)
         trials = [study.ask(dists) for _ in range(count)]
         sweep = load_sweep(_sweep_file(spec, spec_path, batches, index, trials))
-        seeds = sweep.seeds
+        sweeps.append(sweep)
         outcome = run_sweep(sweep, batches / f"batch-{index:03d}", backend,
                             echo=lambda *a, **k: None, measures=tuple(targets))
         results = pd.read_parquet(outcome.out / "results.parquet")
@@ -220,7 +220,11 @@ def calibrate(spec_path: Path, out: Path | None, backend, echo=print) -> dict:
     table = pd.DataFrame(rows)
     if table["loss"].isna().all():
         raise ConfigError(f"{spec_path}: every trial failed (see {batches})")
-    return _write(spec, spec_path, name, out, table, seeds or [], study.best_trial)
+    best = study.best_trial
+    sweep = sweeps[best.number // spec.batch]
+    first = next(r for r in sweep.runs
+                 if r.point.index == best.number % spec.batch and r.replicate == 0)
+    return _write(spec, spec_path, name, out, table, sweep.seeds, best, first.config)
 
 
 def _fit(spec: CalibrationSpec, out: Path, best) -> pd.DataFrame:
@@ -242,19 +246,16 @@ def _fit(spec: CalibrationSpec, out: Path, best) -> pd.DataFrame:
 
 
 def _write(spec, spec_path: Path, name: str, out: Path, table: pd.DataFrame, seeds: list[int],
-           best) -> dict:
+           best, config) -> dict:
+    """Trials, fit, plot, manifest, and ``config`` (the best trial's first run) as best.yaml."""
     from abm.outputs import atomic_write, manifest, write_json, write_parquet, write_text
-    from abm.experiment.sweepfile import override
 
     fit = _fit(spec, out, best)
     write_parquet(out / "trials.parquet", table)
     atomic_write(out / "trials.csv", lambda p: table.to_csv(p, index=False))
     atomic_write(out / "fit.csv", lambda p: fit.to_csv(p, index=False))
     base = cfg.load(spec_path.parent / spec.base)
-    settings = [override(k, v) for k, v in {**spec.set, **best.params}.items()]
-    config = cfg.validate(cfg.apply_overrides(base.model_dump(mode="json"),
-                                              [*settings, f"run.seed={seeds[0]}"]),
-                          origin="best")
+    config = config.model_copy(deep=True)
     config.run.name = f"{name}-best"
     write_text(out / "best.yaml",
                f"# Best fit of {spec_path.name} (trial {best.number}, loss {best.value:.6g}): "

@@ -9,6 +9,7 @@ break ties by attractiveness, then by node id, so they are deterministic.
 from __future__ import annotations
 
 import heapq
+import warnings
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -18,9 +19,9 @@ import numpy as np
 
 from abm.config import CameraSettings, ConfigError
 
-# Most places mclp siting solves for: spopt needs a dense site-by-place distance matrix (8 bytes
-# a cell: 4,000 places take 128 MB) and the integer programme grows with it.
-MCLP_MAX_PLACES = 4000
+# Most places mclp siting solves for: spopt builds a dense site-by-place matrix (8 bytes a cell)
+# and its integer programme cell by cell, which takes minutes beyond about 2,000 places.
+MCLP_MAX_PLACES = 2000
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel
@@ -157,10 +158,12 @@ def mclp_places(model: SafeCityModel, settings: CameraSettings, rng) -> np.ndarr
     if k == city.n:
         return np.arange(settings.count) % city.n
     cost = cdist(city.xy, city.xy)  # clients (rows) by candidate sites (columns)
-    problem = MCLP.from_cost_matrix(cost, city.attractiveness, service_radius=settings.range_m,
-                                    p_facilities=k)
-    # One thread: CBC's answer then does not depend on how its threads are scheduled.
-    problem.solve(pulp.PULP_CBC_CMD(msg=False, threads=1), results=False)
+    with warnings.catch_warnings():  # spopt builds its model with PuLP 3's deprecated calls
+        warnings.simplefilter("ignore", DeprecationWarning)
+        problem = MCLP.from_cost_matrix(cost, city.attractiveness,
+                                        service_radius=settings.range_m, p_facilities=k)
+        # One thread: CBC's answer then does not depend on how its threads are scheduled.
+        problem.solve(pulp.PULP_CBC_CMD(msg=False, threads=1), results=False)
     status = pulp.LpStatus[problem.problem.status]
     chosen = np.array([j for j, var in enumerate(problem.fac_vars) if var.varValue > 0.5])
     if status != "Optimal" or len(chosen) != k:

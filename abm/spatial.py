@@ -96,8 +96,9 @@ def hot_spots(xy: np.ndarray, values: np.ndarray, distance_m: float,
     if len(y) < 3 or np.ptp(y) == 0:
         return frame  # no variation: no hot or cold spot
     w = DistanceBand(xy, threshold=distance_m, binary=True, silence_warnings=True)
+    # Two-sided pseudo p-values: a hot spot and a cold spot are both departures from chance.
     g = G_Local(y, w, transform="B", permutations=permutations, star=True, seed=seed,
-                n_jobs=1, keep_simulations=False)
+                n_jobs=1, keep_simulations=False, alternative="two-sided")
     frame["z"] = np.asarray(g.Zs, dtype=float)
     frame["p"] = np.asarray(g.p_sim, dtype=float)
     significant = frame["p"] < alpha

@@ -15,7 +15,7 @@ from tests.conftest import abm_cli, small
 
 ROOT = Path(__file__).resolve().parent.parent
 MESA = str(ROOT / "abm" / "data" / "mesa_az.graphml")
-STRATEGY_NAMES = ["random", "attractive", "busiest", "hotspots", "max_coverage"]
+STRATEGY_NAMES = ["random", "attractive", "busiest", "hotspots", "max_coverage", "mclp"]
 
 
 def mesa(*overrides: str):
@@ -178,3 +178,36 @@ def test_cities_can_be_shared_between_models():
     xy = city.xy.copy()
     SafeCityModel(mesa("cameras.placement=hotspots", "cameras.burn_in_days=2"), city=city)
     assert np.array_equal(city.xy, xy)
+
+
+def test_mclp_is_optimal_and_at_least_as_good_as_greedy():
+    """On a town small enough to try every set of sites, mclp's cameras watch the most."""
+    from itertools import combinations
+
+    config = small("city.nodes=25", "cameras.count=3", "cameras.range_m=130",
+                   "cameras.placement=mclp", "city.attractiveness_sigma=1.5")
+    model = SafeCityModel(config)
+    city = model.city
+    best = max(covered_value(city, list(c), 130) for c in combinations(range(city.n), 3))
+    assert covered_value(city, model.cameras.nodes, 130) == pytest.approx(best)
+    greedy = max_coverage_places(model, config.cameras, None)
+    assert covered_value(city, greedy, 130) <= best + 1e-9
+    again = SafeCityModel(config)
+    assert np.array_equal(again.cameras.nodes, model.cameras.nodes)
+
+
+def test_mclp_refuses_cities_too_large_to_solve_exactly(monkeypatch):
+    import abm.placement
+
+    monkeypatch.setattr(abm.placement, "MCLP_MAX_PLACES", 50)
+    with pytest.raises(ConfigError, match="mclp solves cities of up to 50 places"):
+        SafeCityModel(small("cameras.placement=mclp"))
+
+
+def test_placement_choices_match_the_settings_schema():
+    from typing import get_args
+
+    from abm.config import CameraSettings
+
+    assert set(get_args(CameraSettings.model_fields["placement"].annotation)) == \
+        {p.value for p in Placement}
