@@ -156,7 +156,7 @@ def _read_pbf(path: Path) -> nx.MultiGraph:
     try:
         with warnings.catch_warnings():  # "no edges" is said below, in one line
             warnings.simplefilter("ignore", UserWarning)
-            osm = pyrosm.OSM(str(path))
+            osm = pyrosm.OSM(str(path), progress=False)
             network = osm.get_network(network_type=PBF_NETWORK, nodes=True)
     except Exception as exc:  # pyrosm raises many types for a file it cannot parse
         raise _unreadable_pbf(path, exc) from None
@@ -190,7 +190,7 @@ def read_map_features(path: str | Path, tags: dict[str, bool | list[str]],
     if kind == "pbf":
         pyrosm = _pyrosm(path)
         try:
-            frame = pyrosm.OSM(str(path)).get_data_by_custom_criteria(
+            frame = pyrosm.OSM(str(path), progress=False).get_data_by_custom_criteria(
                 custom_filter=tags, filter_type="keep", keep_nodes=True, keep_ways=True,
                 keep_relations=True, tags_as_columns=[*tags, *columns])
         except Exception as exc:  # noqa: BLE001 - a file pyrosm cannot parse

@@ -66,3 +66,23 @@ def test_hit_rate_and_pai_by_hand():
     assert spatial.hit_rate(score, observed, 0.3) == pytest.approx(0.75)
     assert spatial.concentration(observed, 0.1) == pytest.approx(0.5)
     assert list(spatial.top_places(np.zeros(4), 0.5)) == [0, 1]  # ties: lower id
+
+
+def test_run_report_adds_hot_spots_and_a_knox_test(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from tests.conftest import abm_cli
+
+    run = tmp_path / "run"
+    assert abm_cli("run", "configs/default.yaml", "--set", "run.days=20", "--out", str(run),
+                   "--quiet").returncode == 0
+    done = abm_cli("report", str(run))
+    assert done.returncode == 0, done.stderr
+    spots = pd.read_csv(run / "report" / "hotspots.csv")
+    crimes = pd.read_parquet(run / "crimes.parquet")
+    assert spots["value"].sum() == len(crimes)
+    assert (spots["spot"].fillna("") == "hot").any()  # the town's crime concentrates
+    knox = json.loads((run / "report" / "knox.json").read_text())
+    assert knox["events"] == len(crimes) and knox["distance_m"] == 400.0
