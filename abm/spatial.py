@@ -88,8 +88,9 @@ def hot_spots(xy: np.ndarray, values: np.ndarray, distance_m: float = HOT_SPOT_R
     (n, 2) metres, with places within ``distance_m`` as neighbours (binary weights).
 
     Returns one row per place: ``value``, ``z`` (Gi* z-score), ``p`` (conditional
-    permutation pseudo p-value, one-sided in the direction of ``z``) and ``spot`` ("hot" where z > 0 and p < alpha, "cold" where z < 0 and p < alpha,
-    "" elsewhere). Called with crime counts per place, as the app's hot-spot layer does.
+    permutation pseudo p-value, one-sided in the direction of ``z``) and ``spot`` ("hot"
+    where z > 0 and p < alpha, "cold" where z < 0 and p < alpha, "" elsewhere). Called with
+    crime counts per place, as the app's hot-spot layer does.
     """
     from esda.getisord import G_Local
     from libpysal.weights import DistanceBand
