@@ -222,3 +222,16 @@ def test_lonlat_points_need_a_city_with_a_crs(tmp_path):
     path = mesa_points(tmp_path, [(-111.8, 33.4)], ("lon", "lat"))
     with pytest.raises(ConfigError, match="the city has none"):
         build_city(from_overrides([f"city.attractiveness_points={path}"]).city, 1)
+
+
+def test_the_documented_mapping_is_the_one_in_the_code(root):
+    from abm.landuse import RESIDENT_WEIGHT, RULES, TARGET_WEIGHT
+
+    doc = (root / "docs" / "real-data.md").read_text()
+    for key, values, _ in RULES:
+        for value in sorted(values or {"*"}):
+            assert f"{key}={value}" in doc or f", {value}" in doc or f"{key}=*" in doc, \
+                (key, value)
+    for feature, weight in {**TARGET_WEIGHT}.items():
+        assert f"{weight}" in doc, feature
+    assert set(RESIDENT_WEIGHT) <= set(TARGET_WEIGHT)
