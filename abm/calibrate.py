@@ -46,6 +46,8 @@ from abm import config as cfg
 from abm.config import ConfigError
 from abm.experiment.design import Spec
 
+# Settings naming files: relative to the spec, as the batch sweeps live elsewhere.
+PATH_KEYS = ("city.file", "city.graph_file", "city.attractiveness_points")
 # The summary figures a target may name beyond abm.measures: those of a tiny run.
 PROBE = ["run.days=0.05", "city.nodes=16", "offenders.count=1", "police.units=0",
          "cameras.count=0", "city.destinations=2"]
@@ -158,8 +160,10 @@ def _sweep_file(spec: CalibrationSpec, spec_path: Path, folder: Path, index: int
     """A list-design sweep of one batch of trials, written beside its results."""
     from abm.outputs import write_text
 
+    fixed = {k: str((spec_path.parent / v).resolve()) if k in PATH_KEYS and isinstance(v, str)
+             and not Path(v).is_absolute() else v for k, v in spec.set.items()}
     doc = {"name": f"batch-{index:03d}",
-           "base": str((spec_path.parent / spec.base).resolve()), "set": dict(spec.set),
+           "base": str((spec_path.parent / spec.base).resolve()), "set": fixed,
            "design": {"kind": "list", "points": [{"label": f"trial {t.number}",
                                                   "set": dict(t.params)} for t in trials]},
            "replicates": spec.replicates, "seed": spec.seed}
