@@ -50,7 +50,7 @@ def measure(name: str, result) -> float:
         start, end = float(m.group(2)) * 1440.0, float(m.group(3)) * 1440.0
         inside = (crimes["time_min"] >= start) & (crimes["time_min"] < end)
         if m.group(1) == "recorded_days":
-            inside &= crimes["reported"]
+            inside &= crimes["recorded"]
         return float(inside.sum())
     if len(crimes) == 0:
         return 0.0

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SET = {"run.days": 30, "city.nodes": 400, "offenders.count": 200, "police.units": 4,
        "cameras.count": 10}
 TRUTH = {"offenders.opportunity_rate": 6e-4, "victims.report_prob_theft": 0.6}
-TARGETS = ["crimes_total", "crimes_reported", "crimes_days:0-7"]
+TARGETS = ["crimes_total", "crimes_recorded", "crimes_days:0-7"]
 SEED, REPLICATES = 11, 2
 
 
