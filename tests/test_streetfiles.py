@@ -114,10 +114,10 @@ def test_shipped_mesa_network_matches_its_source():
 
 
 def test_real_city_preset_runs_and_reports_its_city(tmp_path):
-    config = load(ROOT / "configs/real-city.yaml", ["run.days=3"])
+    config = load(ROOT / "abm/configs/real-city.yaml", ["run.days=3"])
     assert config.city.source == "file" and Path(config.city.file) == MESA
     out = tmp_path / "out"
-    done = abm_cli("run", str(ROOT / "configs/real-city.yaml"), "--set", "run.days=3",
+    done = abm_cli("run", str(ROOT / "abm/configs/real-city.yaml"), "--set", "run.days=3",
                    "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "mesa_az.graphml: 220 intersections, 293 street segments" in done.stdout

@@ -28,7 +28,7 @@ def grid(**parameters):
 
 
 def test_smoke_sweep_runs_every_point_with_the_same_seeds(root):
-    sweep = load_sweep(root / "configs/sweeps/smoke.yaml")
+    sweep = load_sweep(root / "abm/configs/sweeps/smoke.yaml")
     spec = sweep.spec
     assert sweep.name == "smoke"
     assert len(sweep.points) == 4 and len(sweep.runs) == 4 * spec.replicates
@@ -216,7 +216,7 @@ def test_malformed_and_missing_sweep_files(tmp_path):
         load_sweep(bad)
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "configs/sweeps").glob("*.yaml")),
+@pytest.mark.parametrize("path", sorted((ROOT / "abm/configs/sweeps").glob("*.yaml")),
                          ids=lambda p: p.stem)
 def test_shipped_sweeps_are_valid(path):
     sweep = load_sweep(path)
