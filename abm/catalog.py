@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from abm.config import Config, ConfigError, read_yaml
+from abm.config import Config, ConfigError, read_yaml, shown
 
 PACKAGE = Path(__file__).resolve().parent
 CONFIG_DIR = PACKAGE / "configs"
@@ -98,11 +98,15 @@ def _stem(name: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
-def find(name: str, kind: Kind = Kind.SCENARIO, root: Path = CONFIG_DIR) -> Path:
-    """The file of ``kind`` called ``name`` under ``root``: a listed relative path, or the stem
-    of exactly one listed file. Anything else, however it is spelled, is a one-line error."""
+def find(name: str, kind: Kind = Kind.SCENARIO, root: Path = CONFIG_DIR,
+         exact: bool = False) -> Path:
+    """The file of ``kind`` called ``name`` under ``root``: a listed relative path, or (unless
+    ``exact``) the stem of exactly one listed file. Anything else, however it is spelled, is a
+    one-line error, and no other file is opened."""
     files = listing(kind, root)
-    path = files.get(name)
+    path = files.get(name) if isinstance(name, str) else None
+    if path is None and exact:
+        raise ConfigError(f"{shown(name)}: not a listed {kind}; choose one from the list")
     if path is None:
         matches = [p for rel, p in files.items() if name in (rel.rsplit(".", 1)[0], _stem(rel))]
         if len(matches) == 1:
@@ -111,15 +115,11 @@ def find(name: str, kind: Kind = Kind.SCENARIO, root: Path = CONFIG_DIR) -> Path
             raise ConfigError(f"{name}: more than one {kind} has this name; give its path "
                               f"({', '.join(r for r, p in files.items() if p in matches)})")
     if path is None:
-        shown = ", ".join(sorted({_stem(r) for r in files})) or "none"
-        raise ConfigError(f"{_printable(name)}: no such file, and no {kind} of that name "
-                          f"({shown}; `abm scenarios` lists them)")
+        names = ", ".join(sorted({_stem(r) for r in files})) or "none"
+        raise ConfigError(f"{shown(name) if not name.isprintable() else name[:80]}: no such "
+                          f"file, and no {kind} of that name ({names}; `abm scenarios` lists "
+                          "them)")
     return path
-
-
-def _printable(name: str) -> str:
-    text = name if name.isprintable() and len(name) <= 80 else repr(name[:80])
-    return text
 
 
 def resolve(arg: str | Path, kind: Kind = Kind.SCENARIO, base: Path | None = None) -> Path:

@@ -83,12 +83,13 @@ def naming(path: Path):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    path, config = load_config(args.config, args.overrides)  # bad input fails before imports
+
     from abm.config import ConfigError
     from abm.limits import warn_if_long
     from abm.outputs import check_folder, default_out_dir, write_run
     from abm.simulate import simulate
 
-    path, config = load_config(args.config, args.overrides)
     out = check_folder(Path(args.out) if args.out else default_out_dir(config), "run")
     warn_if_long([config])
     progress = None
@@ -194,23 +195,30 @@ def register_params(sub) -> None:
 
 
 # Each module adds its subcommands through a `register(subparsers)` function; heavy imports
-# stay inside the handlers so `abm --help` is fast.
-COMMAND_MODULES = ("abm.cli", "abm.experiment.cli", "abm.evaluation_report", "abm.validate",
-                   "abm.lessons", "abm.bench")
+# stay inside the handlers so `abm --help` is fast. Modules are imported in this order only
+# until the command asked for is registered (see build_parser): keep the heavy ones last.
+COMMAND_MODULES = ("abm.cli", "abm.experiment.cli", "abm.lessons", "abm.bench",
+                   "abm.evaluation_report", "abm.validate")
 
 
-def build_parser() -> Parser:
+def build_parser(argv: list[str] | None = None) -> Parser:
+    """The parser; given the arguments, only the modules up to the one that registers the
+    command named in them are imported (all of them for `abm --help` or an unknown command)."""
     parser = Parser(prog="abm", description="Safe City ABM: crime, police and CCTV on streets.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    wanted = argv[0] if argv and not argv[0].startswith("-") else None
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+        if wanted is not None and wanted in sub.choices:
+            break
     return parser
 
 
 def _run(argv: list[str] | None) -> int:
     from abm.config import ConfigError
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.handler(args)
     except ConfigError as exc:

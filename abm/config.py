@@ -576,7 +576,10 @@ class Config(Section):
 def shown(value: Any, limit: int = 60) -> str:
     """A value as an error message quotes it: one short line, however long the input."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
-        return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+        try:
+            return f"a number of {len(str(abs(value))):,} digits"
+        except ValueError:  # more digits than Python writes out
+            return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -621,7 +624,7 @@ def read_yaml(path: str | Path, max_bytes: int = MAX_YAML_BYTES) -> Any:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.__class__.__name__})") from None
     if len(raw) > max_bytes:
-        raise ConfigError(f"{path}: larger than {max_bytes // 2**20} MB; not a settings file")
+        raise ConfigError(f"{path}: larger than {max_bytes:,} bytes; not a settings file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

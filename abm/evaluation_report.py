@@ -221,6 +221,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from abm.limits import warn_if_long
 
     path, config = load_config(args.scenario, args.overrides)
+    install, days = config.cameras.install_day, config.run.days
+    if install <= 0 or not [p for p in periods(config) if p.label != "before"]:
+        # The comparisons need time before go-live and at least 30 days after it.
+        raise ConfigError(f"{path}: run.days: {days:g} days do not cover a stretch before the "
+                          f"cameras go live (cameras.install_day {install:g}) and 30 days "
+                          f"after; an evaluation needs cameras.install_day above 0 and "
+                          f"run.days of at least {max(install, 0) + 30:g}")
     twins = tuple(t.strip() for t in args.twins.split(",") if t.strip())
     for t in twins:
         if t not in TWINS:

@@ -81,7 +81,7 @@ def load(path: str | Path) -> Lesson:
         except ConfigError as exc:
             if str(path) in str(exc):
                 raise
-            raise ConfigError(f"{path}: steps.{i}.scenario: {exc}") from None
+            raise ConfigError(f"{path}: steps.{i}: {exc}") from None
     return lesson
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from abm.config import Config, ConfigError
-from abm.streets import City
+
+if TYPE_CHECKING:
+    from abm.streets import City
 
 # Several cameras may watch one intersection (one per approach, say); more than this many per
 # place only repeats the same view and costs run time (assumption).

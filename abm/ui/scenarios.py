@@ -34,14 +34,11 @@ def list_scenarios(root: Path = CONFIG_DIR) -> list[str]:
 
 def load_scenario(name: str, root: Path = CONFIG_DIR) -> Config:
     """Load one listed scenario; anything else is a ConfigError with a one-line message."""
-    if not isinstance(name, str):
-        raise ConfigError("choose a scenario from the list")
-    path = catalog.find(name, catalog.Kind.SCENARIO, Path(root))
+    path = catalog.find(name, catalog.Kind.SCENARIO, Path(root), exact=True)
     try:
         return load(path)
     except ConfigError as exc:
-        listed = path.relative_to(Path(root)).as_posix()
-        raise ConfigError(str(exc).replace(str(path), listed)) from None
+        raise ConfigError(str(exc).replace(str(path), name)) from None
 
 
 @solara.component
