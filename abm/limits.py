@@ -66,11 +66,11 @@ def warn_if_long(configs: Iterable[Config], workers: int = 1, what: str = "this 
     """Print one warning line on stderr when ``configs`` will take long on ``workers``;
     returns the estimate (seconds of wall time)."""
     configs = list(configs)
-    total = sum(estimate_s(c) for c in configs)
-    wall = total / max(1, min(workers, len(configs)))
+    used = max(1, min(workers, len(configs)))
+    wall = sum(estimate_s(c) for c in configs) / used
     if wall > threshold_s:
         print(f"abm: warning: {what} will take long: about {duration(wall)} "
               f"({len(configs):,} run{'s' * (len(configs) != 1)}"
-              f"{f' on {workers} workers' if workers > 1 else ''}); Ctrl-C stops it",
+              f"{f' on {used} workers' if used > 1 else ''}); Ctrl-C stops it",
               file=sys.stderr)
     return wall

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from abm.config import Config
+from abm.config import Config, ConfigError
 from abm.limits import check_city
 from abm.metrics import crime_frame, summarise
 from abm.model import MINUTES_PER_DAY, SafeCityModel, city_seed
@@ -44,7 +44,12 @@ def simulate(config: Config, city: City | None = None,
     on the city are refused (``abm.limits``) before any agent is built.
     """
     started = time.perf_counter()
-    city = city or build_city(config.city, city_seed(config))  # as the model would build it
+    if city is None:
+        try:
+            city = build_city(config.city, city_seed(config))  # as the model would build it
+        except ConfigError as exc:  # a street file that cannot be used: say which key
+            raise ConfigError(f"city.file: {exc}" if config.city.source == "file" else str(exc)) \
+                from None
     check_city(config, city)
     model = SafeCityModel(config, city=city)
     run_to_end(model, progress)

@@ -79,3 +79,19 @@ def test_ctrl_c_stops_parallel_work_at_once(tmp_path):
     assert err.strip().splitlines()[-1] == "abm: interrupted" and "Traceback" not in err, err
     assert not (tmp_path / "e").exists() and not list(tmp_path.glob(".*"))
     assert took < 45
+
+
+@pytest.mark.parametrize("after", [1, 3])
+def test_ctrl_c_mid_sweep_on_a_local_dask_cluster(tmp_path, after):
+    """The cluster's processes leave Ctrl-C to the sweep, and what Dask would log about the
+    work it drops stays quiet: one line, and the finished runs are kept."""
+    pytest.importorskip("distributed")
+    out = tmp_path / "s"
+    proc = start("sweep", str(SMOKE), "--out", str(out), "--backend", "dask", "--workers", "2")
+    while len(list(out.glob("runs/p*.json"))) < after:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    err, _ = ctrl_c(proc, timeout=60)
+    assert proc.returncode in INTERRUPTED, err
+    assert err.strip().splitlines() == ["abm: interrupted"], err
+    assert after <= len(list(out.glob("runs/p*.json"))) < 12

@@ -72,6 +72,19 @@ def sigint_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+@contextmanager
+def sigint_left_to_us() -> Iterator[None]:
+    """Processes started now ignore Ctrl-C for good (they inherit SIGINT ignored, so Python
+    in them never turns it into KeyboardInterrupt), for children whose start we cannot hook,
+    such as Dask's workers. A Ctrl-C meanwhile waits, held, for this process."""
+    with sigint_held():
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
 def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.5)
@@ -186,11 +199,22 @@ def local_cluster(workers: int):
     except ImportError:
         raise ConfigError("--backend dask needs the cluster extra (cryptography for TLS): "
                           "pip install 'safecity-abm[cluster]'") from None
-    with sigint_held():  # worker processes start here: no Ctrl-C traceback from them
+    with sigint_left_to_us():  # the cluster's processes start here and leave Ctrl-C to us
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                             host=LOOPBACK, protocol="tls://", security=security,
                             dashboard_address=None, worker_dashboard_address=None,
                             silence_logs=logging.ERROR)
+
+
+def _interrupt_quietly(signum, frame) -> None:
+    """Ctrl-C during a Dask sweep: what Dask logs while it drops the work under way (keys
+    forgotten, streams closed, callbacks of interrupted calls) is not news to the user who
+    pressed it, so it is silenced before the interruption reaches Dask's code."""
+    import logging
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    raise KeyboardInterrupt
 
 
 class DaskBackend:
@@ -239,13 +263,15 @@ class DaskBackend:
 
         if not tasks:
             return
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, _interrupt_quietly) if main else None
         cluster = None
         client = self.client
-        if client is None:  # no scheduler given: a local cluster for this sweep
-            cluster = local_cluster(min(self.workers, len(tasks)))
-            client = Client(cluster, security=cluster.security)
         futures: dict = {}
         try:
+            if client is None:  # no scheduler given: a local cluster for this sweep
+                cluster = local_cluster(min(self.workers, len(tasks)))
+                client = Client(cluster, security=cluster.security)
             futures = {client.submit(execute, task, pure=False): task for task in tasks}
             for future in as_completed(futures):
                 try:
@@ -257,8 +283,11 @@ class DaskBackend:
             for future in futures:
                 future.cancel()
             if cluster is not None:
-                client.close()
+                if client is not None:
+                    client.close()
                 cluster.close()
+            if main:
+                signal.signal(signal.SIGINT, previous)
 
 
 def backend(kind: str, workers: int | None, scheduler: str | None):
