@@ -46,7 +46,7 @@ def positive_float(text: str) -> float:
     """An argparse type: a finite number above 0."""
     value = _number(text, float)
     if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
     return value
 
 

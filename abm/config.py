@@ -641,9 +641,11 @@ def parse_yaml(text: str, origin: str) -> Any:
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
         raise ConfigError(f"{origin}:{where} malformed YAML: {problem}") from None
-    except ValueError:  # Python refuses to read integers of more than 4,300 digits
-        raise ConfigError(f"{origin}: a number of more than {sys.get_int_max_str_digits():,} "
-                          "digits") from None
+    except ValueError as exc:  # a value YAML recognises but Python cannot make
+        if "integer string conversion" in str(exc):  # more than 4,300 digits
+            raise ConfigError(f"{origin}: a number of more than "
+                              f"{sys.get_int_max_str_digits():,} digits") from None
+        raise ConfigError(f"{origin}: malformed YAML: {shown(str(exc))}") from None
     except RecursionError:
         raise ConfigError(f"{origin}: nested too deeply") from None
     count_values(data, origin)

@@ -89,8 +89,9 @@ def check_folder(out: str | Path, kind: str, flag: str = "--out") -> Path:
         if not out.is_dir():
             raise ConfigError(f"{flag} {out}: exists and is not a folder")
         if any(out.iterdir()) and output_kind(out) not in (kind, ""):
-            raise ConfigError(f"{flag} {out}: not empty and not a {kind} folder; choose "
-                              "another folder")
+            article = "an" if kind[:1] in "aeiou" else "a"
+            raise ConfigError(f"{flag} {out}: not empty and not {article} {kind} folder; "
+                              "choose another folder")
     else:
         _check_parent(out, flag)
     return out

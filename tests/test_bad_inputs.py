@@ -68,6 +68,8 @@ CASES = [
     ("parent-run-name", {"town.yaml": TOWN}, ["run", "town.yaml", "--set", "run.name=../up"],
      ["town.yaml", "run.name"]),
     ("bad-name", {}, ["run", "no-such-scenario"], ["no-such-scenario", "abm scenarios"]),
+    ("impossible-date", {"s.yaml": "run:\n  name: 2020-13-45\n"}, ["run", "s.yaml"],
+     ["s.yaml", "malformed YAML"]),
     ("not-utf8", {"s.yaml": b"run: {days: \xff}\n"}, ["run", "s.yaml"], ["s.yaml", "UTF-8"]),
     ("deep-nesting", {"s.yaml": "cameras:\n  nodes: " + "[" * 5000 + "]" * 5000 + "\n"},
      ["run", "s.yaml"], ["s.yaml"]),
@@ -103,7 +105,8 @@ CASES = [
      ["run", "town.yaml", "--set", "cameras.nodes=[1,999999]"],
      ["town.yaml", "cameras.nodes: 999999 is not a place in this city"]),
     ("evaluate-camera-place", {"town.yaml": TOWN},
-     ["evaluate", "town.yaml", "--replicates", "1", "--set", "cameras.nodes=[999999]"],
+     ["evaluate", "town.yaml", "--replicates", "1", "--set", "cameras.nodes=[999999]",
+      "--set", "run.days=40", "--set", "cameras.install_day=5"],
      ["town.yaml", "cameras.nodes: 999999"]),
     ("lesson-step-bad-value", {"town.yaml": TOWN, "l.yaml": "title: L\nsummary: S\nsteps:\n"
                                "  - {title: A, scenario: town.yaml, set: {cameras.count: -1},"

@@ -29,15 +29,15 @@ def test_a_rerun_replaces_only_an_output_of_its_kind(tmp_path):
     with whole_folder(out, "run") as tmp:
         write_json(tmp / "manifest.json", {"package": "safecity-abm", "kind": "run"})
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
-    with pytest.raises(ConfigError, match="not a evaluation folder"):
-        with whole_folder(out, "evaluation"):
-            pass
+    with pytest.raises(ConfigError, match="not an evaluation folder"), \
+            whole_folder(out, "evaluation"):
+        pass
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "thesis.tex").write_text("years of work")
-    with pytest.raises(ConfigError, match="not empty and not a run folder"):
-        with whole_folder(mine, "run"):
-            pass
+    with pytest.raises(ConfigError, match="not empty and not a run folder"), \
+            whole_folder(mine, "run"):
+        pass
     assert (mine / "thesis.tex").exists()
     (tmp_path / "old").mkdir()  # an output from before manifests said their kind
     (tmp_path / "old" / "manifest.json").write_text(json.dumps({"package": "safecity-abm"}))
