@@ -197,7 +197,7 @@ def register_params(sub) -> None:
 # Each module adds its subcommands through a `register(subparsers)` function; heavy imports
 # stay inside the handlers so `abm --help` is fast. Modules are imported in this order only
 # until the command asked for is registered (see build_parser): keep the heavy ones last.
-COMMAND_MODULES = ("abm.cli", "abm.experiment.cli", "abm.lessons", "abm.bench",
+COMMAND_MODULES = ("abm.cli", "abm.experiment.cli", "abm.lessons", "abm.bench", "abm.gis",
                    "abm.evaluation_report", "abm.validate")
 
 

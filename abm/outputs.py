@@ -185,6 +185,8 @@ def write_run(result, out_dir: str | Path) -> Path:
         write_parquet(tmp / "crimes.parquet", result.crimes)
         write_parquet(tmp / "metrics.parquet", result.metrics)
         write_json(tmp / "summary.json", result.summary)
+        if getattr(result, "cameras", None) is not None:
+            write_parquet(tmp / "cameras.parquet", result.cameras)
         write_json(tmp / "manifest.json", {
             "kind": "run", **manifest(result.config, result.wall_s, getattr(result, "city", None))})
     return out
