@@ -87,6 +87,20 @@ def test_unreachable_scheduler_is_a_one_line_error(tmp_path, monkeypatch):
     assert not (tmp_path / "x").exists()
 
 
+def _http_status(port: int, page: str) -> int | None:
+    """The HTTP status of a page on a loopback port; None if it does not speak plain HTTP."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{page}", timeout=5) as reply:
+            return reply.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (OSError, ValueError):
+        return None
+
+
 def _listening(pids: set[int]) -> list:
     import psutil
 
@@ -114,6 +128,10 @@ def test_local_cluster_listens_on_loopback_only_and_speaks_tls():
         sockets = _listening(pids)
         assert len(sockets) >= 5  # scheduler, two nannies, two workers; no dashboard
         assert {c.laddr.ip for c in sockets} == {"127.0.0.1"}, sockets
+        for socket in sockets:  # Dask's plain HTTP servers answer nothing (no dashboard)
+            for page in ("/info/main/workers.html", "/json/identity.json", "/metrics",
+                         "/health"):
+                assert _http_status(socket.laddr.port, page) in (None, 404), (socket, page)
         port = cluster.scheduler_address.rsplit(":", 1)[1]
         # Without the cluster's certificate nobody gets in: not in plain TCP, not with TLS.
         for address, security in ((f"tcp://127.0.0.1:{port}", None),

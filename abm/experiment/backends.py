@@ -187,10 +187,12 @@ def local_cluster(workers: int):
     Every listener (scheduler, nannies, workers) is on the loopback interface and speaks TLS
     with a key and certificate made for this cluster alone (``Security.temporary``, kept in
     memory), so neither another machine nor another user of this one can reach it or submit
-    work to it. No dashboards are started.
+    work to it. Dask also gives the scheduler and each worker a plain HTTP server (dashboard,
+    cluster state, metrics); here it has no dashboard and no routes, on a free loopback port.
     """
     import logging
 
+    import dask
     from distributed import LocalCluster
     from distributed.security import Security
 
@@ -199,10 +201,14 @@ def local_cluster(workers: int):
     except ImportError:
         raise ConfigError("--backend dask needs the cluster extra (cryptography for TLS): "
                           "pip install 'safecity-abm[cluster]'") from None
-    with sigint_left_to_us():  # the cluster's processes start here and leave Ctrl-C to us
+    no_http = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
+    # The cluster's processes start here, leave Ctrl-C to us, and take the settings above.
+    with sigint_left_to_us(), dask.config.set(no_http):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                             host=LOOPBACK, protocol="tls://", security=security,
                             dashboard_address=None, worker_dashboard_address=None,
+                            scheduler_kwargs={"dashboard": False,
+                                              "dashboard_address": f"{LOOPBACK}:0"},
                             silence_logs=logging.ERROR)
 
 
@@ -212,8 +218,7 @@ def _interrupt_quietly(signum, frame) -> None:
     pressed it, so it is silenced before the interruption reaches Dask's code."""
     import logging
 
-    for name in ("distributed", "tornado", "asyncio"):
-        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    logging.disable(logging.CRITICAL)  # (Dask sets levels of its own loggers one by one)
     raise KeyboardInterrupt
 
 
