@@ -11,7 +11,7 @@ from abm.config import ConfigError, load
 from abm.experiment.sweepfile import load_sweep
 from tests.conftest import ROOT, abm_cli
 
-SCENARIOS = {"default", "real-city", "city-scale", "islamabad", "islamabad-staff-moved",
+SCENARIOS = {"default", "real-city", "helsinki", "city-scale", "islamabad", "islamabad-staff-moved",
              "mombasa", "nairobi", "no-repairs", "teaching-town"}
 
 

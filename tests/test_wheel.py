@@ -60,7 +60,7 @@ def test_the_wheel_carries_every_shipped_file(installed):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in catalog.CONFIG_DIR.rglob("*.yaml"):
         assert f"abm/{path.relative_to(catalog.PACKAGE).as_posix()}" in names
-    assert "abm/data/mesa_az.graphml" in names and "abm/data/README.md" in names
+    assert {"abm/data/mesa_az.graphml", "abm/data/helsinki.osm.pbf", "abm/data/README.md"} <= names
 
 
 def test_run_and_evaluate_by_name_outside_the_checkout(installed, tmp_path):
