@@ -29,7 +29,17 @@ from pydantic import (
 
 
 class ConfigError(ValueError):
-    """A problem with user input; its message is one line naming the file and the key."""
+    """A problem with user input; its message is one line naming the file and the key.
+
+    Control characters that came in with the input (a file name holding a line break, say)
+    are written as escapes, so the message stays one line whatever it quotes.
+    """
+
+    def __init__(self, message: object = "") -> None:
+        text = str(message)
+        if not text.isprintable():
+            text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+        super().__init__(text)
 
 
 # Input is bounded before it expands: a YAML file larger than this, or one whose aliases

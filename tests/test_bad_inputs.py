@@ -70,6 +70,7 @@ CASES = [
     ("bad-name", {}, ["run", "no-such-scenario"], ["no-such-scenario", "abm scenarios"]),
     ("impossible-date", {"s.yaml": "run:\n  name: 2020-13-45\n"}, ["run", "s.yaml"],
      ["s.yaml", "malformed YAML"]),
+    ("line-break-in-name", {}, ["run", "a\nb.yaml"], ["a\\nb.yaml"]),
     ("not-utf8", {"s.yaml": b"run: {days: \xff}\n"}, ["run", "s.yaml"], ["s.yaml", "UTF-8"]),
     ("deep-nesting", {"s.yaml": "cameras:\n  nodes: " + "[" * 5000 + "]" * 5000 + "\n"},
      ["run", "s.yaml"], ["s.yaml"]),
