@@ -35,8 +35,6 @@ from pathlib import Path
 
 from abm.config import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @dataclass(frozen=True)
 class Workload:
@@ -47,12 +45,11 @@ class Workload:
 
 
 WORKLOADS = {w.name: w for w in (
-    Workload("default", "model", "teaching town (configs/default.yaml), 30 days",
-             "configs/default.yaml"),
+    Workload("default", "model", "teaching town (the default scenario), 30 days", "default"),
     Workload("city", "model", "city scale: ~10,000 nodes, 1,950 failing cameras, "
-             "1,000 offenders, 100 units, 365 days", "configs/bench/city-scale.yaml"),
+             "1,000 offenders, 100 units, 365 days", "city-scale"),
     Workload("frame", "frame", "app frame: one step and redraw of the teaching town",
-             "configs/default.yaml"),
+             "default"),
     Workload("wolfsheep", "wolfsheep", "Mesa's WolfSheep example on NetLogo's 51x51 world"),
     Workload("floor", "floor", "Mesa's event list alone, callbacks that only reschedule "
              "themselves: the most events/s any Mesa model gets here"),
@@ -398,15 +395,6 @@ def _load() -> list[float] | None:
         return None
 
 
-def resolve_config(relative: str) -> Path:
-    """A shipped config, from the working folder or the source tree."""
-    for base in (Path.cwd(), ROOT):
-        path = base / relative
-        if path.exists():
-            return path
-    raise ConfigError(f"{relative}: not found (run from the project folder)")
-
-
 def run_child(spec: dict) -> dict:
     # One core: keep numeric libraries from starting thread pools.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -420,6 +408,7 @@ def run_child(spec: dict) -> dict:
 
 
 def specs(args: argparse.Namespace) -> list[dict]:
+    from abm import catalog
     from abm.config import load
 
     out = []
@@ -430,7 +419,7 @@ def specs(args: argparse.Namespace) -> list[dict]:
             overrides = list(args.overrides)
             if args.days is not None and w.kind == "model":
                 overrides.append(f"run.days={args.days}")
-            path = resolve_config(w.config)
+            path = catalog.find(w.config)  # a shipped scenario (abm/configs/)
             load(path, overrides)  # bad overrides fail here, before anything runs
             spec.update(config=str(path), overrides=overrides)
         spec.update(frames=args.frames, steps=args.steps, seed=42)
@@ -623,27 +612,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
 def register(sub) -> None:
+    from abm.cli import positive_float, positive_int
+
     names = ", ".join(f"{w.name} ({w.description})" for w in WORKLOADS.values())
     bench = sub.add_parser("bench", help="measure speed and memory against Mesa's WolfSheep",
                            description=f"Workloads: {names}.")

@@ -14,7 +14,7 @@ abm.measures (crimes by period, recorded crimes by period, concentration).
 Spec::
 
     name: recover-rate              # output folder runs/<name>/ (default: the file's stem)
-    base: ../configs/default.yaml   # scenario, relative to the spec
+    base: default                   # a shipped scenario, or a file relative to the spec
     set: {run.days: 30}             # fixed for every run
     parameters:                     # key -> range; log: sample on a log scale
       offenders.opportunity_rate: {min: 1.0e-4, max: 2.0e-3, log: true}
@@ -42,6 +42,7 @@ import pandas as pd
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from abm import catalog
 from abm import config as cfg
 from abm.config import ConfigError
 from abm.experiment.design import Spec
@@ -114,7 +115,8 @@ def load_spec(path: Path) -> tuple[CalibrationSpec, str]:
     if not NAME.match(name):
         raise ConfigError(f"{path}: name: use letters, digits, '.', '_' or '-' (got {name!r})")
     try:
-        base = cfg.load(path.parent / spec.base).model_dump(mode="json")
+        base = cfg.load(catalog.resolve(spec.base, catalog.Kind.SCENARIO, path.parent)
+                        ).model_dump(mode="json")
     except ConfigError as exc:
         raise ConfigError(f"{path}: base: {exc}") from None
     fixed = [override(k, v) for k, v in spec.set.items()]
@@ -163,7 +165,8 @@ def _sweep_file(spec: CalibrationSpec, spec_path: Path, folder: Path, index: int
     fixed = {k: str((spec_path.parent / v).resolve()) if k in PATH_KEYS and isinstance(v, str)
              and not Path(v).is_absolute() else v for k, v in spec.set.items()}
     doc = {"name": f"batch-{index:03d}",
-           "base": str((spec_path.parent / spec.base).resolve()), "set": fixed,
+           "base": str(catalog.resolve(spec.base, catalog.Kind.SCENARIO, spec_path.parent)
+                       .resolve()), "set": fixed,
            "design": {"kind": "list", "points": [{"label": f"trial {t.number}",
                                                   "set": dict(t.params)} for t in trials]},
            "replicates": spec.replicates, "seed": spec.seed}
@@ -258,7 +261,7 @@ def _write(spec, spec_path: Path, name: str, out: Path, table: pd.DataFrame, see
     write_parquet(out / "trials.parquet", table)
     atomic_write(out / "trials.csv", lambda p: table.to_csv(p, index=False))
     atomic_write(out / "fit.csv", lambda p: fit.to_csv(p, index=False))
-    base = cfg.load(spec_path.parent / spec.base)
+    base = cfg.load(catalog.resolve(spec.base, catalog.Kind.SCENARIO, spec_path.parent))
     config = config.model_copy(deep=True)
     config.run.name = f"{name}-best"
     write_text(out / "best.yaml",

@@ -1,38 +1,97 @@
-"""The `abm` command line. Bad input exits with status 2 and one line naming the problem."""
+"""The `abm` command line. Bad input exits with status 2 and one line naming the file and key.
+
+Heavy imports stay inside the handlers (and ``main``), so `abm --help` is fast and a Ctrl-C
+while the program starts is an ordinary interruption, not a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
-from abm.config import ConfigError
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class Parser(argparse.ArgumentParser):
     """argparse that reports a usage problem in one line (exit status 2)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _number(text: str, kind: type):
+    from abm.config import shown
+
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {shown(text)}") from None
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = _number(text, int)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    value = _number(text, float)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", help="scenario YAML file (see configs/)")
+    parser.add_argument("config", help="scenario file, or a shipped scenario's name "
+                        "(islamabad, teaching-town, ...; `abm scenarios` lists them)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="SECTION.KEY=VALUE",
                         help="override one setting; repeatable (e.g. --set cameras.count=0)")
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def load_config(arg: str, overrides: list[str]):
+    """The validated settings of a scenario file or a shipped scenario named on the command
+    line."""
+    from abm import catalog
     from abm import config as cfg
-    from abm.outputs import default_out_dir, write_run
+
+    path = catalog.resolve(arg, catalog.Kind.SCENARIO)
+    return path, cfg.load(path, overrides)
+
+
+@contextmanager
+def naming(path: Path):
+    """Errors found while a scenario runs (a camera place not in the city, say) name its
+    file, as errors found while reading it do."""
+    from abm.config import ConfigError
+
+    try:
+        yield
+    except ConfigError as exc:
+        if str(path) in str(exc):
+            raise
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    path, config = load_config(args.config, args.overrides)  # bad input fails before imports
+
+    from abm.config import ConfigError
+    from abm.limits import warn_if_long
+    from abm.outputs import check_folder, default_out_dir, write_run
     from abm.simulate import simulate
 
-    config = cfg.load(args.config, args.overrides)
-    out = Path(args.out) if args.out else default_out_dir(config)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a folder")
+    out = check_folder(Path(args.out) if args.out else default_out_dir(config), "run")
+    warn_if_long([config])
     progress = None
     bar = None
     if sys.stderr.isatty() and not args.quiet:
@@ -42,7 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                    desc=config.run.name)
         progress = lambda day: bar.update(round(day, 2) - bar.n)  # noqa: E731
     try:
-        result = simulate(config, progress=progress)
+        with naming(path):
+            result = simulate(config, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -63,6 +123,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    import shutil
+
+    from abm import catalog
+
+    print(catalog.catalogue(width=max(60, shutil.get_terminal_size().columns)))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from abm import catalog
+
+    made = catalog.init(Path(args.folder))
+    for folder in made:
+        print(f"wrote {folder}")
+    print(f"edit them and run one, e.g. abm run {made[0] / 'scenarios' / 'islamabad.yaml'}; "
+          f"ABM_CONFIG_DIR={made[0]} make run shows them in the app")
+    return 0
+
+
 def register(sub) -> None:
     register_params(sub)
     run = sub.add_parser("run", help="run one scenario and write its output folder")
@@ -70,10 +150,17 @@ def register(sub) -> None:
     run.add_argument("--out", help="output folder (default runs/<name>-<config hash>)")
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
     run.set_defaults(handler=cmd_run)
+    listing = sub.add_parser("scenarios", help="list the shipped scenarios, sweeps and lessons")
+    listing.set_defaults(handler=cmd_scenarios)
+    init = sub.add_parser("init", help="copy the shipped scenarios, sweeps and lessons into a "
+                          "folder to edit")
+    init.add_argument("folder", help="where to put configs/ and data/ (created if missing)")
+    init.set_defaults(handler=cmd_init)
 
 
 def cmd_params(args: argparse.Namespace) -> int:
     from abm import config as cfg
+    from abm.config import ConfigError
     from abm.outputs import write_text
 
     if args.write is None and args.check is None:
@@ -82,8 +169,9 @@ def cmd_params(args: argparse.Namespace) -> int:
     path = Path(args.write or args.check)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") \
+            from None
     updated = cfg.with_parameter_table(text)
     if args.check is not None:
         if updated != text:
@@ -91,7 +179,10 @@ def cmd_params(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         return 0
-    write_text(path, updated)
+    try:
+        write_text(path, updated)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return 0
 
 
@@ -104,33 +195,47 @@ def register_params(sub) -> None:
 
 
 # Each module adds its subcommands through a `register(subparsers)` function; heavy imports
-# stay inside the handlers so `abm --help` is fast.
-COMMAND_MODULES = ("abm.cli", "abm.experiment.cli", "abm.evaluation_report", "abm.validate",
-                   "abm.lessons", "abm.bench", "abm.gis", "abm.predictive", "abm.calibrate")
+# stay inside the handlers so `abm --help` is fast. Modules are imported in this order only
+# until the command asked for is registered (see build_parser): keep the heavy ones last.
+COMMAND_MODULES = ("abm.cli", "abm.experiment.cli", "abm.lessons", "abm.bench", "abm.gis",
+                   "abm.predictive", "abm.calibrate", "abm.evaluation_report", "abm.validate")
 
 
-def build_parser() -> Parser:
+def build_parser(argv: list[str] | None = None) -> Parser:
+    """The parser; given the arguments, only the modules up to the one that registers the
+    command named in them are imported (all of them for `abm --help` or an unknown command)."""
     parser = Parser(prog="abm", description="Safe City ABM: crime, police and CCTV on streets.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    wanted = argv[0] if argv and not argv[0].startswith("-") else None
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+        if wanted is not None and wanted in sub.choices:
+            break
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _run(argv: list[str] | None) -> int:
+    from abm.config import ConfigError
+
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.handler(args)
     except ConfigError as exc:
         print(f"abm: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("abm: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_USAGE
     except BrokenPipeError:  # output piped into a pager or head that closed early
         sys.stderr.close()
         return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while we say so
+        print("abm: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

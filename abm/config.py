@@ -10,15 +10,46 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
+import sys
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 
 class ConfigError(ValueError):
-    """A problem with user input; its message is one line naming the file and the key."""
+    """A problem with user input; its message is one line naming the file and the key.
+
+    Control characters that came in with the input (a file name holding a line break, say)
+    are written as escapes, so the message stays one line whatever it quotes.
+    """
+
+    def __init__(self, message: object = "") -> None:
+        text = str(message)
+        if not text.isprintable():
+            text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+        super().__init__(text)
+
+
+# Input is bounded before it expands: a YAML file larger than this, or one whose aliases
+# expand to more values than this, is refused (a scenario is a few kilobytes; a list of
+# 100,000 camera places is about 700 kB and 100,000 values).
+MAX_YAML_BYTES = 8 * 2**20
+MAX_YAML_VALUES = 1_000_000
+# Names that become folder names (run.name, a sweep's name): no path separators, no "..".
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+NAME_RULE = "use up to 100 letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 
 def param(default: Any, unit: str, description: str, source: str, **bounds: Any) -> Any:
@@ -34,10 +65,32 @@ def param(default: Any, unit: str, description: str, source: str, **bounds: Any)
 ASSUMPTION = "assumption"
 
 
+def _holds_numbers(annotation: Any) -> bool:
+    """Whether a field holds numbers: int or float, optional or in a list."""
+    if annotation in (int, float):
+        return True
+    return any(_holds_numbers(arg) for arg in typing.get_args(annotation))
+
+
 class Section(BaseModel):
-    """Strict section: unknown keys are errors, assignments are validated."""
+    """Strict section: unknown keys are errors, assignments are validated, and a number is
+    never read from a boolean nor a boolean from a number (``count: true`` is an error, not 1).
+    """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _booleans_are_not_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        annotation = cls.model_fields[info.field_name].annotation
+        if annotation is bool and not isinstance(value, bool):
+            raise ValueError("expected true or false")
+        if _holds_numbers(annotation):
+            if isinstance(value, bool):
+                raise ValueError("expected a number, not true or false")
+            if isinstance(value, list) and any(isinstance(item, bool) for item in value):
+                raise ValueError("expected numbers, not true or false")
+        return value
 
 
 class RunSettings(Section):
@@ -51,6 +104,13 @@ class RunSettings(Section):
     name: str | None = param(
         None, "-", "Scenario name for outputs; defaults to the config file's stem.", ASSUMPTION
     )
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str | None) -> str | None:
+        if name is not None and not NAME.match(name):
+            raise ValueError(NAME_RULE)
+        return name
 
 
 class CitySettings(Section):
@@ -660,13 +720,24 @@ class Config(Section):
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """A value as an error message quotes it: one short line, however long the input."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        try:
+            return f"a number of {len(str(abs(value))):,} digits"
+        except ValueError:  # more digits than Python writes out
+            return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _describe(err: dict) -> str:
     key = ".".join(str(p) for p in err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
     elif "input" in err and not isinstance(err["input"], dict | list):
-        msg = f"{msg} (got {err['input']!r})"
+        msg = f"{msg} (got {shown(err['input'])})"
     return f"{key}: {msg}" if key else msg
 
 
@@ -685,22 +756,77 @@ def validate(data: Any, origin: str = "config") -> Config:
         raise ConfigError(f"{origin}: {_describe(first)}{tail}") from None
 
 
-def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file, turning every failure into a one-line ConfigError."""
+def read_yaml(path: str | Path, max_bytes: int = MAX_YAML_BYTES) -> Any:
+    """Parse a YAML file, turning every failure into a one-line ConfigError.
+
+    Reads at most ``max_bytes`` (a device of endless data is refused, not read), and refuses
+    a document whose aliases expand to more than MAX_YAML_VALUES values.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(max_bytes + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    if len(raw) > max_bytes:
+        raise ConfigError(f"{path}: larger than {max_bytes:,} bytes; not a settings file")
     try:
-        return yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: cannot read (not UTF-8 text)") from None
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, origin: str) -> Any:
+    """YAML text to data, bounded: one-line ConfigError for anything malformed or too big."""
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
-        raise ConfigError(f"{path}:{where} malformed YAML: {problem}") from None
+        raise ConfigError(f"{origin}:{where} malformed YAML: {problem}") from None
+    except ValueError as exc:  # a value YAML recognises but Python cannot make
+        if "integer string conversion" in str(exc):  # more than 4,300 digits
+            raise ConfigError(f"{origin}: a number of more than "
+                              f"{sys.get_int_max_str_digits():,} digits") from None
+        raise ConfigError(f"{origin}: malformed YAML: {shown(str(exc))}") from None
+    except RecursionError:
+        raise ConfigError(f"{origin}: nested too deeply") from None
+    count_values(data, origin)
+    return data
+
+
+def count_values(data: Any, origin: str, limit: int = MAX_YAML_VALUES) -> int:
+    """How many values ``data`` holds with every alias expanded (each shared part counted
+    once per use, in time linear in the distinct parts); more than ``limit`` is an error, and
+    so is a part that contains itself."""
+    sizes: dict[int, int | None] = {}
+
+    def size(node: Any) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        known = sizes.get(id(node), 0)
+        if known is None:
+            raise ConfigError(f"{origin}: a value contains itself (a recursive YAML alias)")
+        if known:
+            return known
+        sizes[id(node)] = None
+        total = 1
+        for item in (node.values() if isinstance(node, dict) else node):
+            total += size(item)
+            if total > limit:
+                raise ConfigError(f"{origin}: more than {limit:,} values once its aliases are "
+                                  "expanded; refused")
+        sizes[id(node)] = total
+        return total
+
+    try:
+        return size(data)
+    except RecursionError:
+        raise ConfigError(f"{origin}: nested too deeply") from None
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -710,9 +836,11 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not sep or not key or any(not part for part in key.split(".")):
         raise ConfigError(f"--set {text!r}: expected section.key=value")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        raise ConfigError(f"--set {key}: cannot parse value {raw!r}") from None
+        value = parse_yaml(raw, f"--set {key}") if raw.strip() else None
+    except ConfigError as exc:
+        if "malformed YAML" in str(exc):
+            raise ConfigError(f"--set {key}: cannot parse value {shown(raw)}") from None
+        raise
     return key.split("."), value
 
 
@@ -753,7 +881,9 @@ def load(path: str | Path, overrides: list[str] | None = None) -> Config:
     """Read, override and validate a scenario file. A relative city.file resolves to the file."""
     path = Path(path)
     data = read_yaml(path)
-    if data is not None and not isinstance(data, dict):
+    if data is None:
+        raise ConfigError(f"{path}: empty file, no settings (write {{}} to run every default)")
+    if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
     try:
         data = apply_overrides(data or {}, overrides or [])
@@ -761,7 +891,7 @@ def load(path: str | Path, overrides: list[str] | None = None) -> Config:
         raise ConfigError(f"{path}: {exc}") from None
     config = validate(data, origin=str(path))
     if config.run.name is None:
-        config.run.name = path.stem
+        config.run.name = folder_name(path.stem)
     for key in ("file", "attractiveness_points"):
         given = getattr(config.city, key)
         if given and not Path(given).is_absolute():
@@ -770,6 +900,12 @@ def load(path: str | Path, overrides: list[str] | None = None) -> Config:
             setattr(config.city, key,
                     str(((Path() if overridden else path.parent) / given).resolve()))
     return config
+
+
+def folder_name(text: str) -> str:
+    """``text`` made a valid run name: other characters become '-' (``my town`` -> ``my-town``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")[:100]
+    return name if NAME.match(name) else "run"
 
 
 def from_overrides(overrides: list[str], base: dict | None = None) -> Config:

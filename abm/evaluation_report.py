@@ -9,7 +9,15 @@ from pathlib import Path
 
 from abm.config import ConfigError
 from abm.evaluate import TWINS, Evaluation, evaluate, periods
-from abm.outputs import atomic_write, manifest, write_json, write_parquet, write_text
+from abm.outputs import (
+    atomic_write,
+    check_folder,
+    manifest,
+    whole_folder,
+    write_json,
+    write_parquet,
+    write_text,
+)
 
 
 def _fmt(x: float, unit: str = "%") -> str:
@@ -203,30 +211,36 @@ def _save(fig, path: Path) -> Path:
 
 
 def write_evaluation(ev: Evaluation, out: Path, replicates: int, wall_s: float) -> str:
-    out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "config.yaml", ev.config.to_yaml())
-    for name in ("counts", "summaries", "effects", "naive", "did", "zones", "costs",
-                 "decomposition"):
-        if getattr(ev, name) is not None:
-            write_parquet(out / f"{name}.parquet", getattr(ev, name))
-    plot(ev, out)
-    text = report_text(ev, replicates)
-    write_text(out / "report.md", text)
-    info = manifest(ev.config, wall_s)
-    info["replicates"] = replicates
-    write_json(out / "manifest.json", info)
+    """Write the evaluation folder whole (under a temporary name, renamed at the end)."""
+    with whole_folder(out, "evaluation") as tmp:
+        write_text(tmp / "config.yaml", ev.config.to_yaml())
+        for name in ("counts", "summaries", "effects", "naive", "did", "zones", "costs",
+                     "decomposition"):
+            if getattr(ev, name) is not None:
+                write_parquet(tmp / f"{name}.parquet", getattr(ev, name))
+        plot(ev, tmp)
+        text = report_text(ev, replicates)
+        write_text(tmp / "report.md", text)
+        info = {"kind": "evaluation", **manifest(ev.config, wall_s)}
+        info["replicates"] = replicates
+        write_json(tmp / "manifest.json", info)
     return text
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import time
 
-    from abm import config as cfg
+    from abm.cli import load_config, naming
+    from abm.limits import warn_if_long
 
-    path = Path(args.scenario)
-    if not path.exists() and not path.suffix:
-        path = Path("configs/scenarios") / f"{args.scenario}.yaml"
-    config = cfg.load(path, args.overrides)
+    path, config = load_config(args.scenario, args.overrides)
+    install, days = config.cameras.install_day, config.run.days
+    if install <= 0 or not [p for p in periods(config) if p.label != "before"]:
+        # The comparisons need time before go-live and at least 30 days after it.
+        raise ConfigError(f"{path}: run.days: {days:g} days do not cover a stretch before the "
+                          f"cameras go live (cameras.install_day {install:g}) and 30 days "
+                          f"after; an evaluation needs cameras.install_day above 0 and "
+                          f"run.days of at least {max(install, 0) + 30:g}")
     twins = tuple(t.strip() for t in args.twins.split(",") if t.strip())
     for t in twins:
         if t not in TWINS:
@@ -239,6 +253,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError(f"--workers {args.workers}: must be at least 1")
     out = (Path(args.out) if args.out
            else Path("runs") / f"evaluate-{config.run.name}-{config.hash()}")
+    check_folder(out, "evaluation")
+    warn_if_long([config] * args.replicates * (1 + len(twins)), args.workers or 1,
+                 "this evaluation")
     bar = None
     progress = None
     if sys.stderr.isatty():
@@ -254,8 +271,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         progress = lambda: bar.update(1)  # noqa: E731
     started = time.perf_counter()
     try:
-        ev = evaluate(config, args.replicates, twins, args.workers, progress,
-                      decompose=args.decompose, decompose_to=args.decompose_to)
+        with naming(path):
+            ev = evaluate(config, args.replicates, twins, args.workers, progress,
+                          decompose=args.decompose, decompose_to=args.decompose_to)
     finally:
         if bar is not None:
             bar.close()
@@ -270,8 +288,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("evaluate", help="causal effect of a camera scenario against its twins")
-    p.add_argument("scenario", help="scenario YAML, or a name in configs/scenarios/ "
-                   "(islamabad, nairobi, mombasa, teaching-town)")
+    p.add_argument("scenario", help="scenario file, or a shipped scenario's name (islamabad, "
+                   "nairobi, mombasa, teaching-town; `abm scenarios` lists them)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="SECTION.KEY=VALUE", help="override one setting; repeatable")
     p.add_argument("--replicates", type=int, default=5, help="replicate seeds (default 5)")

@@ -1,7 +1,7 @@
 """Guided lessons: a sequence of preset scenarios, each with a text and a question.
 
-A lesson file (configs/lessons/*.yaml) names, for each step, a scenario and the settings that
-change. The app's lesson mode shows the steps beside the map; `abm lesson` runs them over a few
+A lesson file (abm/configs/lessons/*.yaml) names, for each step, a scenario and the settings
+that change. The app's lesson mode shows the steps beside the map; `abm lesson` runs them over a few
 seeds and writes the lesson's page in docs/lessons/ with the figures the runs gave.
 """
 
@@ -15,18 +15,18 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from abm import catalog
 from abm import config as cfg
 from abm.config import Config, ConfigError
 from abm.experiment.backends import process_pool
-
-LESSON_DIR = Path(__file__).resolve().parent.parent / "configs" / "lessons"
 
 
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str
-    scenario: str = Field(description="Scenario file, relative to the lesson file.")
+    scenario: str = Field(description="Scenario file, relative to the lesson file, or the "
+                          "name of a shipped scenario (teaching-town).")
     set: dict[str, Any] = Field(default_factory=dict, description="Settings changed.")
     text: str
     question: str
@@ -47,10 +47,11 @@ class Lesson(BaseModel):
     def config(self, index: int) -> Config:
         """The validated settings of one step."""
         step = self.steps[index]
-        base = (self.path.parent if self.path else Path.cwd()) / step.scenario
+        base = catalog.resolve(step.scenario, catalog.Kind.SCENARIO,
+                               self.path.parent if self.path else Path.cwd())
         overrides = [f"{k}={_yaml_scalar(v)}" for k, v in step.set.items()]
         config = cfg.load(base, overrides)
-        config.run.name = f"{self.name}-{index + 1}"
+        config.run.name = cfg.folder_name(f"{self.name}-{index + 1}")
         return config
 
 
@@ -61,22 +62,32 @@ def _yaml_scalar(value: Any) -> str:
 
 
 def load(path: str | Path) -> Lesson:
-    path = Path(path)
-    if not path.exists() and not path.suffix:
-        path = LESSON_DIR / f"{path}.yaml"
+    """A lesson file, or a shipped lesson by name, with every step checked."""
+    path = catalog.resolve(path, catalog.Kind.LESSON)
     data = cfg.read_yaml(path)
+    if not isinstance(data, dict):
+        kind = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(f"{path}: expected a lesson (title, summary, steps), got {kind}")
     try:
-        lesson = Lesson.model_validate({**(data or {}), "path": path.resolve()})
+        lesson = Lesson.model_validate({**data, "path": path.resolve()})
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise ConfigError(f"{path}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+        where = ".".join(map(str, err["loc"]))
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}") from None
     for i in range(len(lesson.steps)):
-        lesson.config(i)  # every step must be a valid scenario
+        try:
+            lesson.config(i)  # every step must be a valid scenario
+        except ConfigError as exc:
+            if str(path) in str(exc):
+                raise
+            raise ConfigError(f"{path}: steps.{i}: {exc}") from None
     return lesson
 
 
 def available() -> list[Path]:
-    return sorted(LESSON_DIR.glob("*.yaml"))
+    """The shipped lesson files."""
+    return list(catalog.listing(catalog.Kind.LESSON).values())
 
 
 FIGURES = (("crimes_total", "true crimes", "{:,.0f}"),
@@ -142,19 +153,23 @@ def markdown(lesson: Lesson, means: list[dict[str, float]], seeds: int) -> str:
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
-    from abm.outputs import write_text
+    from abm.outputs import check_writable, write_text
 
     if args.name is None:
         for path in available():
             print(f"{path.stem}: {load(path).title}")
         return 0
-    if args.seeds < 1:
-        raise ConfigError(f"--seeds {args.seeds}: must be at least 1")
     lesson = load(args.name)
+    if args.write:
+        check_writable(args.write, "--write")  # before running every step, not after
     means = run(lesson, args.seeds, args.workers)
     text = markdown(lesson, means, args.seeds)
     if args.write:
-        write_text(args.write, text)
+        try:
+            write_text(args.write, text)
+        except OSError as exc:
+            raise ConfigError(f"--write {args.write}: cannot write ({exc.strerror or exc})") \
+                from None
         print(f"wrote {args.write}")
     else:
         print(text)
@@ -163,8 +178,12 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("lesson", help="list lessons, or run one and write its page")
-    p.add_argument("name", nargs="?", help="lesson name in configs/lessons/ or a path")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per step (default 3)")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    from abm.cli import positive_int
+
+    p.add_argument("name", nargs="?", help="a shipped lesson's name (abm scenarios lists "
+                   "them) or a lesson file")
+    p.add_argument("--seeds", type=positive_int, default=3, help="seeds per step (default 3)")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="processes (default: all cores)")
     p.add_argument("--write", type=Path, metavar="FILE", help="write the markdown page here")
     p.set_defaults(handler=cmd_lesson)

@@ -1,21 +1,28 @@
-"""Writing results: atomic files, the run folder, and the provenance manifest."""
+"""Writing results: atomic files, whole folders, the run folder, and the provenance manifest.
+
+A file is written under a temporary name and renamed into place; a run folder is written whole
+under a temporary name beside it and renamed at the end. Either is complete or absent, however
+the writing stops (a full disk, Ctrl-C, a kill).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
 import abm
-from abm.config import Config
+from abm.config import Config, ConfigError
 
 KEY_PACKAGES = ("mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow", "pydantic")
 
@@ -40,6 +47,85 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def check_writable(path: str | Path, flag: str) -> Path:
+    """Refuse a file target that cannot be written, before any work is done for it."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{flag} {path}: is a folder, not a file")
+    return _check_parent(path, flag)
+
+
+def _check_parent(path: Path, flag: str) -> Path:
+    """The nearest existing folder above ``path`` must be a folder we can write in."""
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ConfigError(f"{flag} {path}: {ancestor} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path}: cannot write in {ancestor}")
+    return path
+
+
+def output_kind(folder: Path) -> str | None:
+    """What an output folder holds by its manifest: "run", "sweep", "evaluation", "" for one of
+    ours from before manifests said, None for anything else."""
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("package") != "safecity-abm":
+        return None
+    kind = data.get("kind", "")
+    return kind if isinstance(kind, str) else None
+
+
+def check_folder(out: str | Path, kind: str, flag: str = "--out") -> Path:
+    """Refuse an output folder that ``whole_folder`` would not replace, before any work."""
+    out = Path(out)
+    if out.exists():
+        if not out.is_dir():
+            raise ConfigError(f"{flag} {out}: exists and is not a folder")
+        if any(out.iterdir()) and output_kind(out) not in (kind, ""):
+            article = "an" if kind[:1] in "aeiou" else "a"
+            raise ConfigError(f"{flag} {out}: not empty and not {article} {kind} folder; "
+                              "choose another folder")
+    else:
+        _check_parent(out, flag)
+    return out
+
+
+@contextmanager
+def whole_folder(out: str | Path, kind: str, flag: str = "--out") -> Iterator[Path]:
+    """Yield a temporary folder beside ``out`` to write into; at the end it is renamed to
+    ``out``, so ``out`` is complete or does not exist. An existing ``out`` is replaced only when
+    it is empty or an earlier output of the same ``kind`` (never a folder of other files)."""
+    given = check_folder(out, kind, flag)
+    out = given.resolve()  # "." has no name to put a temporary one beside
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as exc:
+        raise ConfigError(f"{flag} {given}: cannot write ({exc.strerror or exc})") from None
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual mode
+        if out.exists():
+            old = tmp.with_name(tmp.name.removesuffix(".tmp") + ".old")
+            os.rename(out, old)
+            try:
+                os.rename(tmp, out)
+            except BaseException:
+                os.rename(old, out)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -92,15 +178,15 @@ def default_out_dir(config: Config, root: str | Path = "runs") -> Path:
 
 
 def write_run(result, out_dir: str | Path) -> Path:
-    """Write a run folder; files appear whole or not at all, and a rerun replaces them."""
+    """Write a run folder whole (or not at all); a rerun replaces an earlier run folder."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "config.yaml", result.config.to_yaml())
-    write_parquet(out / "crimes.parquet", result.crimes)
-    write_parquet(out / "metrics.parquet", result.metrics)
-    write_json(out / "summary.json", result.summary)
-    if getattr(result, "cameras", None) is not None:
-        write_parquet(out / "cameras.parquet", result.cameras)
-    write_json(out / "manifest.json",
-               manifest(result.config, result.wall_s, getattr(result, "city", None)))
+    with whole_folder(out, "run") as tmp:
+        write_text(tmp / "config.yaml", result.config.to_yaml())
+        write_parquet(tmp / "crimes.parquet", result.crimes)
+        write_parquet(tmp / "metrics.parquet", result.metrics)
+        write_json(tmp / "summary.json", result.summary)
+        if getattr(result, "cameras", None) is not None:
+            write_parquet(tmp / "cameras.parquet", result.cameras)
+        write_json(tmp / "manifest.json", {
+            "kind": "run", **manifest(result.config, result.wall_s, getattr(result, "city", None))})
     return out

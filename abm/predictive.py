@@ -29,8 +29,7 @@ import pandas as pd
 
 from abm.config import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
-BASE = ROOT / "configs" / "real-city.yaml"
+BASE = "real-city"  # the shipped scenario on the Mesa streets
 CRIME_CRS = "EPSG:26949"  # the shipped Mesa streets' CRS; the crimes are reprojected to it
 FRACTIONS = (0.05, 0.10, 0.20)
 PAI_FRACTIONS = (0.05, 0.10)
@@ -202,7 +201,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise ConfigError(f"--days {args.days}: must be above 0 and at most 3650")
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: must be at least 1")
-    base = Path(args.base)
+    from abm.catalog import resolve
+
+    base = resolve(args.base)
     config = load(base, [*FIXED, *args.overrides])  # bad settings: one line, before any run
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -233,8 +234,8 @@ def register(sub) -> None:
         description="Train the model on random halves of Mesa's real crimes (libpysal "
         "geodanet), score its crime map against the other halves: Spearman per intersection, "
         "hit rates and PAI against a kernel-density baseline.")
-    p.add_argument("--base", default=str(BASE), help="scenario on the Mesa streets "
-                   "(default configs/real-city.yaml)")
+    p.add_argument("--base", default=BASE, help="scenario on the Mesa streets: a file or a "
+                   f"shipped scenario's name (default {BASE})")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="SECTION.KEY=VALUE", help="override a setting; repeatable")
     p.add_argument("--splits", type=int, default=20, help="random halves (default 20)")

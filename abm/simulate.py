@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from abm.camera_records import camera_frame
-from abm.config import Config
+from abm.config import Config, ConfigError
+from abm.limits import check_city
 from abm.metrics import crime_frame, summarise
-from abm.model import MINUTES_PER_DAY, SafeCityModel
-from abm.streets import City
+from abm.model import MINUTES_PER_DAY, SafeCityModel, city_seed
+from abm.streets import City, build_city
 
 
 @dataclass
@@ -41,9 +42,17 @@ def simulate(config: Config, city: City | None = None,
              progress: Callable[[float], None] | None = None) -> RunResult:
     """Build the model, run ``run.days`` simulated days, return crimes, metrics and summary.
 
-    ``progress`` is called with the simulated day after each day.
+    ``progress`` is called with the simulated day after each day. Settings that make no sense
+    on the city are refused (``abm.limits``) before any agent is built.
     """
     started = time.perf_counter()
+    if city is None:
+        try:
+            city = build_city(config.city, city_seed(config))  # as the model would build it
+        except ConfigError as exc:  # a street file that cannot be used: say which key
+            raise ConfigError(f"city.file: {exc}" if config.city.source == "file" else str(exc)) \
+                from None
+    check_city(config, city)
     model = SafeCityModel(config, city=city)
     run_to_end(model, progress)
     return finish(model, started)

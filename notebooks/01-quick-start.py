@@ -20,7 +20,7 @@
 # Open this file in Jupyter with jupytext (`pip install jupytext`), or run it as a script.
 
 # %% tags=["parameters"]
-SCENARIO = "../configs/scenarios/teaching-town.yaml"  # any scenario file
+SCENARIO = "teaching-town"  # a shipped scenario (`abm scenarios` lists them) or any file
 SETTINGS: list[str] = []  # overrides, as with `abm run --set`, e.g. ["cameras.count=60"]
 OUT = "../runs/notebooks/quick-start"  # where the run folder goes
 
@@ -30,10 +30,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from abm.catalog import resolve
 from abm.config import load
 from abm.simulate import simulate
 
-config = load(SCENARIO, SETTINGS)
+config = load(resolve(SCENARIO), SETTINGS)
 print(f"{config.run.name}: {config.run.days:g} days, {config.city.nodes} intersections, "
       f"{config.offenders.count} offenders, {config.police.units} police units, "
       f"{config.cameras.count} cameras live on day {config.cameras.install_day:g}, "

@@ -28,7 +28,7 @@
 # The full five-year scenario takes a few minutes of one core per replicate (three runs).
 
 # %% tags=["parameters"]
-SCENARIO = "../configs/scenarios/islamabad.yaml"
+SCENARIO = "islamabad"  # a shipped scenario (`abm scenarios` lists them) or any file
 SETTINGS: list[str] = []  # overrides, as with `abm evaluate --set`
 REPLICATES = 5
 WORKERS = None  # processes; None: every core
@@ -41,10 +41,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
+from abm.catalog import resolve
 from abm.config import load
 from abm.evaluate import evaluate
 
-config = load(SCENARIO, SETTINGS)
+config = load(resolve(SCENARIO), SETTINGS)
 started = time.perf_counter()
 ev = evaluate(config, replicates=REPLICATES, workers=WORKERS)
 wall_s = time.perf_counter() - started

@@ -15,7 +15,7 @@
 #
 # A sweep runs one scenario at many design points, each with the same replicate seeds (common
 # random numbers), on all cores or a Dask cluster, and collects one table. Here we take the
-# shipped Morris screening design `configs/sweeps/camera-sensitivity.yaml` (five camera-system
+# shipped Morris screening design `camera-sensitivity` (`abm/configs/sweeps/`; five camera-system
 # settings) and ask which of them move crime and arrests: Morris `mu*` is the mean absolute
 # elementary effect of a setting, `sigma` how much that effect depends on the others.
 #
@@ -23,7 +23,7 @@
 # total shares of the variance of an outcome.
 
 # %% tags=["parameters"]
-SWEEP = "../configs/sweeps/camera-sensitivity.yaml"
+SWEEP = "camera-sensitivity"  # a shipped sweep (`abm scenarios` lists them) or any file
 SAMPLES = None  # Morris trajectories (None: the file's)
 REPLICATES = None  # seeds per design point (None: the file's)
 SETTINGS: dict = {}  # extra fixed settings for every run, e.g. {"run.days": 30}
@@ -41,7 +41,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import yaml
 
-source = Path(SWEEP).resolve()
+from abm.catalog import Kind, resolve
+
+source = resolve(SWEEP, Kind.SWEEP).resolve()
 spec = yaml.safe_load(source.read_text())
 spec["base"] = str((source.parent / spec["base"]).resolve())
 spec["set"] = {**spec.get("set", {}), **SETTINGS}

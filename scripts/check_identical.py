@@ -31,28 +31,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# (name, config file relative to the source root, overrides)
+# (name, config file relative to the configs folder, overrides)
 SMALL_CITY = ["city.nodes=2500", "offenders.count=250", "police.units=25", "cameras.count=500",
               "cameras.groups=15", "police.hotspots=60", "city.destinations=300"]
 SCENARIOS = [
-    ("default-30d-seed42", "configs/default.yaml", []),
-    ("default-30d-seed7", "configs/default.yaml", ["run.seed=7"]),
-    ("default-30d-seed2024", "configs/default.yaml", ["run.seed=2024"]),
-    ("city-60d-seed1", "configs/default.yaml",
+    ("default-30d-seed42", "default.yaml", []),
+    ("default-30d-seed7", "default.yaml", ["run.seed=7"]),
+    ("default-30d-seed2024", "default.yaml", ["run.seed=2024"]),
+    ("city-60d-seed1", "default.yaml",
      [*SMALL_CITY, "run.days=60", "run.seed=1", "cameras.obstruction_mtbf_days=200"]),
-    ("city-60d-seed2", "configs/default.yaml",
+    ("city-60d-seed2", "default.yaml",
      [*SMALL_CITY, "run.days=60", "run.seed=2", "cameras.repair=false",
       "cameras.mtbf_days=60"]),
-    ("beat-organic-seed3", "configs/default.yaml",
+    ("beat-organic-seed3", "default.yaml",
      ["run.days=40", "run.seed=3", "city.generator=organic", "police.patrol=beat",
       "police.units=3", "cameras.install_day=10"]),
-    ("random-patrol-seed4", "configs/default.yaml",
+    ("random-patrol-seed4", "default.yaml",
      ["run.days=40", "run.seed=4", "police.patrol=random", "offenders.count=400",
       "police.units=2", "cameras.operators=10"]),
-    ("wide-presence-seed5", "configs/default.yaml",
+    ("wide-presence-seed5", "default.yaml",
      ["run.days=30", "run.seed=5", "police.presence_radius_m=900", "police.units=20",
       "city.jitter=0", "police.dwell_min=0"]),
-    ("city-scale-45d", "configs/bench/city-scale.yaml", ["run.days=45"]),
+    ("city-scale-45d", "bench/city-scale.yaml", ["run.days=45"]),
 ]
 DIGESTS = ("crimes", "metrics", "summary", "positions")
 QUICK = {"default-30d-seed42", "city-60d-seed1", "beat-organic-seed3"}
@@ -71,6 +71,12 @@ def frame_digest(frame) -> str:
     return h.hexdigest()
 
 
+def configs_of(root: Path) -> Path:
+    """A source tree's configs: inside the package, or at the top in older revisions."""
+    inside = root / "abm" / "configs"
+    return inside if inside.is_dir() else root / "configs"
+
+
 def digest(root: Path, names: set[str] | None) -> dict:
     """Run the scenarios with the `abm` package importable here; digests by scenario."""
     import time
@@ -84,10 +90,11 @@ def digest(root: Path, names: set[str] | None) -> dict:
     for name, path, overrides in SCENARIOS:
         if names is not None and name not in names:
             continue
-        if not (root / path).exists():  # a scenario newer than the revision
+        path = configs_of(root) / path
+        if not path.exists():  # a scenario newer than the revision
             out[name] = None
             continue
-        config = load(root / path, overrides)
+        config = load(path, overrides)
         started = time.perf_counter()
         model = SafeCityModel(config)
         places = hashlib.sha256()
@@ -125,11 +132,14 @@ def run_side(source: Path, names: set[str] | None) -> dict:
 
 
 def export(rev: str, into: Path) -> Path:
-    """The abm package and configs of a git revision, unpacked into a folder."""
+    """The abm package and configs of a git revision, unpacked into a folder (configs/ sat
+    beside the package in older revisions, and is inside it now)."""
+    top = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{rev}:configs"],
+                         capture_output=True, check=False).returncode == 0
     archive = into / "src.tar"
     with archive.open("wb") as f:
-        subprocess.run(["git", "-C", str(ROOT), "archive", rev, "abm", "configs"], stdout=f,
-                       check=True)
+        subprocess.run(["git", "-C", str(ROOT), "archive", rev, "abm",
+                        *(["configs"] if top else [])], stdout=f, check=True)
     with tarfile.open(archive) as tar:
         tar.extractall(into / "src", filter="data")
     return into / "src"

@@ -18,7 +18,7 @@ from abm.model import SafeCityModel
 from abm.placement import max_coverage_places, mclp_places
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = ROOT / "configs" / "real-city.yaml"
+BASE = ROOT / "abm" / "configs" / "real-city.yaml"
 
 
 def watched(city, nodes, range_m: float) -> tuple[float, float]:

@@ -1,13 +1,13 @@
 """Compare camera placement strategies with paired seeds; the figures in docs/placement.md.
 
-Runs the design of configs/sweeps/placement.yaml (every strategy on the same replicate seeds)
+Runs the design of abm/configs/sweeps/placement.yaml (every strategy on the same replicate seeds)
 through abm.simulate.simulate, then reports per strategy the mean and 95% interval of each
-measure, and the paired difference from random siting. `abm sweep configs/sweeps/placement.yaml`
+measure, and the paired difference from random siting. `abm sweep abm/configs/sweeps/placement.yaml`
 runs the same design through the sweep runner.
 
     python scripts/placement_compare.py                       # the sweep file as it is
-    python scripts/placement_compare.py --base configs/real-city.yaml --days 60 --tag real-city
-    python scripts/placement_compare.py --base configs/helsinki.yaml --tag helsinki \
+    python scripts/placement_compare.py --base abm/configs/real-city.yaml --days 60 --tag real-city
+    python scripts/placement_compare.py --base abm/configs/helsinki.yaml --tag helsinki \
         --strategies random,attractive,busiest,hotspots,max_coverage,mapped,none
 """
 
@@ -27,7 +27,7 @@ from abm.outputs import atomic_write, write_text
 from abm.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
-SWEEP = ROOT / "configs" / "sweeps" / "placement.yaml"
+SWEEP = ROOT / "abm" / "configs" / "sweeps" / "placement.yaml"
 NONE = "none"  # the same city and people without cameras
 MEASURES = {
     "crimes_coverage": "crimes in camera coverage",

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from abm import config as cfg  # noqa: E402
+from abm.catalog import find  # noqa: E402
 from abm.evaluate import evaluate  # noqa: E402
 from abm.evaluation_report import write_evaluation  # noqa: E402
 
@@ -32,7 +33,7 @@ REPORTED_RISE = 0.33  # Islamabad, context brief: crime about 33% higher by the 
 
 
 def scenario(name: str, overrides: list[str] | None = None):
-    return cfg.load(ROOT / "configs" / "scenarios" / f"{name}.yaml", overrides or [])
+    return cfg.load(find(name), overrides or [])
 
 
 def run(config, replicates: int, workers: int | None, decompose: bool = False):

@@ -8,7 +8,7 @@ import pytest
 from abm.config import from_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
-SMOKE = ROOT / "configs/sweeps/smoke.yaml"
+SMOKE = ROOT / "abm/configs/sweeps/smoke.yaml"
 
 
 def small(*overrides: str):

@@ -225,7 +225,7 @@ def test_play_to_the_end_shows_the_figures_abm_run_writes(page):
     page.wait_for_function(
         "() => [...document.querySelectorAll('.abm-figures tr')].some("
         "r => r.innerText.includes('Days simulated') && r.innerText.includes('30.00'))")
-    expected = simulate(load(ROOT / "configs/default.yaml")).summary
+    expected = simulate(load(ROOT / "abm/configs/default.yaml")).summary
     assert int(figure(page, "Crimes (true)").replace(",", "")) == expected["crimes_total"]
     assert int(figure(page, "Crimes recorded").replace(",", "")) == expected["crimes_recorded"]
     assert int(figure(page, "Arrests").replace(",", "")) == expected["arrests"]

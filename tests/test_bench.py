@@ -93,7 +93,7 @@ def counted_calls(method, calls: Counter, key: str):
 
 
 def test_counting_changes_nothing_and_counts_what_ran(root, monkeypatch):
-    config = load(root / "configs/default.yaml", ["run.days=8", "city.nodes=300",
+    config = load(root / "abm/configs/default.yaml", ["run.days=8", "city.nodes=300",
                                                   "offenders.count=150", "police.units=4"])
     counted = bench.counting_model(config)
     counted.run_days(8)

@@ -26,7 +26,7 @@ SEED, REPLICATES = 11, 2
 def synthetic_targets() -> dict[str, float]:
     """The targets as the truth produces them, on the replicate seeds calibration uses (the
     city fixed by the base's run seed, as in a sweep)."""
-    base = cfg.load(ROOT / "configs/default.yaml")
+    base = cfg.load(ROOT / "abm/configs/default.yaml")
     values = {k: [] for k in TARGETS}
     for seed in replicate_seeds(SEED, REPLICATES):
         sets = [f"{k}={v}" for k, v in {**SET, **TRUTH}.items()]
@@ -41,7 +41,7 @@ def synthetic_targets() -> dict[str, float]:
 
 def spec_file(tmp_path: Path, **changes) -> Path:
     targets = synthetic_targets()
-    spec = {"name": "recover", "base": str(ROOT / "configs/default.yaml"), "set": SET,
+    spec = {"name": "recover", "base": str(ROOT / "abm/configs/default.yaml"), "set": SET,
             "parameters": {"offenders.opportunity_rate": {"min": 1e-4, "max": 2e-3,
                                                           "log": True},
                            "victims.report_prob_theft": {"min": 0.05, "max": 0.95}},
@@ -94,7 +94,7 @@ BAD = [
 
 @pytest.mark.parametrize("change, fragment", BAD)
 def test_bad_specs_exit_2_with_one_line(tmp_path, change, fragment):
-    spec = {"base": str(ROOT / "configs/default.yaml"), "seed": 1,
+    spec = {"base": str(ROOT / "abm/configs/default.yaml"), "seed": 1,
             "parameters": {"offenders.opportunity_rate": {"min": 1e-4, "max": 1e-3}},
             "targets": {"crimes_total": {"value": 100}}, **change}
     path = tmp_path / "bad.yaml"

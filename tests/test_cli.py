@@ -20,7 +20,7 @@ SUMMARY_KEYS = {"crimes_total", "crimes_recorded", "arrests", "clearance_rate",
 
 def test_run_writes_a_complete_folder(tmp_path, root):
     out = tmp_path / "out"
-    done = abm_cli("run", str(root / "configs/default.yaml"), "--out", str(out), *SMALL)
+    done = abm_cli("run", str(root / "abm/configs/default.yaml"), "--out", str(out), *SMALL)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "cameras.parquet", "config.yaml", "crimes.parquet", "manifest.json", "metrics.parquet",
@@ -52,7 +52,7 @@ def test_two_processes_give_identical_outputs(tmp_path, root):
     outs = []
     for name in ("a", "b"):
         out = tmp_path / name
-        done = abm_cli("run", str(root / "configs/default.yaml"), "--out", str(out), *SMALL,
+        done = abm_cli("run", str(root / "abm/configs/default.yaml"), "--out", str(out), *SMALL,
                        "--set", "run.seed=11")
         assert done.returncode == 0, done.stderr
         outs.append(out)
@@ -64,7 +64,7 @@ def test_two_processes_give_identical_outputs(tmp_path, root):
 
 def test_default_out_dir_is_named_by_config_and_hash(tmp_path, root):
     (tmp_path / "runs").mkdir()
-    done = abm_cli("run", str(root / "configs/default.yaml"), *SMALL, "--quiet", cwd=tmp_path)
+    done = abm_cli("run", str(root / "abm/configs/default.yaml"), *SMALL, "--quiet", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     [folder] = list((tmp_path / "runs").iterdir())
@@ -90,7 +90,7 @@ BAD_INPUTS = [
 @pytest.mark.parametrize("argv, fragment", BAD_INPUTS)
 def test_bad_input_exits_2_with_one_line(tmp_path, root, argv, fragment):
     files = {
-        "cfg": root / "configs/default.yaml",
+        "cfg": root / "abm/configs/default.yaml",
         "bad_yaml": tmp_path / "bad.yaml",
         "unknown": tmp_path / "unknown.yaml",
         "out_of_range": tmp_path / "range.yaml",

@@ -7,7 +7,7 @@ from abm import decompose as dec
 from abm.config import load
 from tests.conftest import ROOT
 
-ISLAMABAD = ROOT / "configs/scenarios/islamabad-staff-moved.yaml"
+ISLAMABAD = ROOT / "abm/configs/scenarios/islamabad-staff-moved.yaml"
 
 
 def test_each_mechanism_switches_off_only_itself():
@@ -37,7 +37,7 @@ def test_each_mechanism_switches_off_only_itself():
 
 
 def test_a_scenario_without_a_mechanism_says_so():
-    config = load(ROOT / "configs/scenarios/teaching-town.yaml")
+    config = load(ROOT / "abm/configs/scenarios/teaching-town.yaml")
     _, present = dec.variants(config)
     assert "trend" not in present and "staffing" not in present
     assert "background trend" in dec.absent(present)

@@ -33,13 +33,13 @@ def run_folder(out, config, overrides):
 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory):
-    return run_folder(tmp_path_factory.mktemp("town") / "run", ROOT / "configs/default.yaml",
+    return run_folder(tmp_path_factory.mktemp("town") / "run", ROOT / "abm/configs/default.yaml",
                       TOWN)
 
 
 @pytest.fixture(scope="module")
 def mesa(tmp_path_factory):
-    return run_folder(tmp_path_factory.mktemp("mesa") / "run", ROOT / "configs/real-city.yaml",
+    return run_folder(tmp_path_factory.mktemp("mesa") / "run", ROOT / "abm/configs/real-city.yaml",
                       REAL)
 
 
@@ -286,7 +286,7 @@ def street_file(path, x0, y0, step, crs):
 ])
 def test_a_street_file_keeps_its_positions(tmp_path, crs, x0, y0, step, epsg):
     where = street_file(tmp_path / "streets.graphml", x0, y0, step, crs)
-    run = run_folder(tmp_path / "run", ROOT / "configs/default.yaml",
+    run = run_folder(tmp_path / "run", ROOT / "abm/configs/default.yaml",
                      ["run.days=3", f"city.file={tmp_path / 'streets.graphml'}",
                       "offenders.count=20", "police.units=2", "cameras.count=5",
                       "city.destinations=20"])

@@ -211,7 +211,7 @@ BAD_POINTS = [
 def test_bad_points_files_exit_2_with_one_line(tmp_path, name, content, fragment):
     path = tmp_path / name
     path.write_text(content)
-    done = abm_cli("run", str(ROOT / "configs/real-city.yaml"), "--set",
+    done = abm_cli("run", str(ROOT / "abm/configs/real-city.yaml"), "--set",
                    f"city.attractiveness_points={path}", "--out", str(tmp_path / "out"))
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()

@@ -151,7 +151,7 @@ def test_listed_places_are_used_and_checked_against_the_graph():
 
 def test_bad_camera_list_exits_2_from_the_cli(tmp_path):
     out = tmp_path / "out"
-    done = abm_cli("run", str(ROOT / "configs/real-city.yaml"), "--set", "cameras.nodes=[1,999]",
+    done = abm_cli("run", "real-city", "--set", "cameras.nodes=[1,999]",
                    "--set", "cameras.placement=list", "--out", str(out))
     assert done.returncode == 2
     assert "cameras.nodes: 999 is not a place in this city" in done.stderr
@@ -160,10 +160,10 @@ def test_bad_camera_list_exits_2_from_the_cli(tmp_path):
 
 
 def test_placement_sweep_file_names_valid_settings():
-    path = ROOT / "configs" / "sweeps" / "placement.yaml"
+    path = ROOT / "abm" / "configs" / "sweeps" / "placement.yaml"
     sweep = yaml.safe_load(path.read_text())
     base = (path.parent / sweep["base"]).resolve()
-    assert base == ROOT / "configs" / "default.yaml"
+    assert base == ROOT / "abm" / "configs" / "default.yaml"
     assert sweep["design"]["parameters"]["cameras.placement"] == STRATEGY_NAMES
     assert sweep["baseline"] == {"cameras.placement": "random"}
     sets = [f"{k}={v}" for k, v in sweep["set"].items()]

@@ -10,7 +10,7 @@ import yaml
 from abm.experiment import stats
 from tests.conftest import ROOT, abm_cli
 
-SMOKE = ROOT / "configs/sweeps/smoke.yaml"
+SMOKE = ROOT / "abm/configs/sweeps/smoke.yaml"
 TINY = {"run.days": 2, "city.nodes": 100, "offenders.count": 30, "police.units": 2}
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -110,7 +110,7 @@ def test_sweep_report_writes_tables_and_charts(smoke):
 def test_report_on_a_run_folder_draws_its_daily_charts(tmp_path):
     run = tmp_path / "run"
     sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
-    done = abm_cli("run", str(ROOT / "configs/default.yaml"), "--out", str(run), "--quiet",
+    done = abm_cli("run", str(ROOT / "abm/configs/default.yaml"), "--out", str(run), "--quiet",
                    *sets)
     assert done.returncode == 0, done.stderr
     done = abm_cli("report", str(run), "--out", str(tmp_path / "rep"))
@@ -126,7 +126,7 @@ def test_report_on_a_run_folder_draws_its_daily_charts(tmp_path):
 def test_sensitivity_indices_for_sobol_and_morris(tmp_path, kind, extra, columns):
     sweep = tmp_path / f"{kind}.yaml"
     sweep.write_text(yaml.safe_dump({
-        "base": str(ROOT / "configs/default.yaml"), "seed": 5,
+        "base": str(ROOT / "abm/configs/default.yaml"), "seed": 5,
         "set": {**TINY, "run.days": 20},  # long enough for crime at every point
         "design": {"kind": kind, **extra, "parameters": {
             "offenders.count": {"min": 10, "max": 60, "type": "int"},

@@ -76,7 +76,7 @@ def test_run_report_adds_hot_spots_and_a_knox_test(tmp_path):
     from tests.conftest import abm_cli
 
     run = tmp_path / "run"
-    assert abm_cli("run", "configs/default.yaml", "--set", "run.days=20", "--out", str(run),
+    assert abm_cli("run", "default", "--set", "run.days=20", "--out", str(run),
                    "--quiet").returncode == 0
     done = abm_cli("report", str(run))
     assert done.returncode == 0, done.stderr

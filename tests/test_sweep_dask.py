@@ -85,3 +85,59 @@ def test_unreachable_scheduler_is_a_one_line_error(tmp_path, monkeypatch):
     assert "--scheduler tcp://127.0.0.1:9: cannot connect" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (tmp_path / "x").exists()
+
+
+def _http_status(port: int, page: str) -> int | None:
+    """The HTTP status of a page on a loopback port; None if it does not speak plain HTTP."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{page}", timeout=5) as reply:
+            return reply.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (OSError, ValueError):
+        return None
+
+
+def _listening(pids: set[int]) -> list:
+    import psutil
+
+    return [c for c in psutil.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN and c.pid in pids]
+
+
+def test_local_cluster_listens_on_loopback_only_and_speaks_tls():
+    import psutil
+    from distributed import Client
+    from distributed.security import Security
+
+    from abm.experiment.backends import local_cluster
+
+    cluster = local_cluster(2)
+    try:
+        client = Client(cluster, security=cluster.security)
+        info = client.scheduler_info()
+        addresses = [cluster.scheduler_address, *info["workers"],
+                     *(w["nanny"] for w in info["workers"].values())]
+        assert len(addresses) == 5
+        assert all(a.startswith("tls://127.0.0.1:") for a in addresses), addresses
+        me = psutil.Process()
+        pids = {me.pid, *(p.pid for p in me.children(recursive=True))}
+        sockets = _listening(pids)
+        assert len(sockets) >= 5  # scheduler, two nannies, two workers; no dashboard
+        assert {c.laddr.ip for c in sockets} == {"127.0.0.1"}, sockets
+        for socket in sockets:  # Dask's plain HTTP servers answer nothing (no dashboard)
+            for page in ("/info/main/workers.html", "/json/identity.json", "/metrics",
+                         "/health"):
+                assert _http_status(socket.laddr.port, page) in (None, 404), (socket, page)
+        port = cluster.scheduler_address.rsplit(":", 1)[1]
+        # Without the cluster's certificate nobody gets in: not in plain TCP, not with TLS.
+        for address, security in ((f"tcp://127.0.0.1:{port}", None),
+                                  (cluster.scheduler_address, Security.temporary())):
+            with pytest.raises((OSError, TimeoutError)):
+                Client(address, security=security, timeout="3s")
+        client.close()
+    finally:
+        cluster.close()

@@ -80,7 +80,7 @@ def test_a_sweep_run_equals_abm_run_with_its_settings(reference, tmp_path):
     sets = {**smoke["set"], **record["parameters"], "run.seed": record["seed"],
             "city.seed": 42}
     args = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
-    done = abm_cli("run", str(ROOT / "configs/default.yaml"), "--out", str(tmp_path / "one"),
+    done = abm_cli("run", str(ROOT / "abm/configs/default.yaml"), "--out", str(tmp_path / "one"),
                    "--quiet", *args)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "one/summary.json").read_text()) == record["summary"]
@@ -208,7 +208,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     (tmp_path / "broken.graphml").write_text("<graphml><node")
     sweep = tmp_path / "failing.yaml"
     sweep.write_text(yaml.safe_dump({
-        "base": str(ROOT / "configs/default.yaml"), "seed": 1, "replicates": 2,
+        "base": str(ROOT / "abm/configs/default.yaml"), "seed": 1, "replicates": 2,
         "set": {"run.days": 2, "city.nodes": 100, "offenders.count": 20},
         "design": {"kind": "list", "points": [
             {"label": "fine"}, {"label": "broken", "set": {"city.file": "broken.graphml"}},
@@ -238,7 +238,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
 def test_more_replicates_reuse_finished_runs_but_another_sweep_is_refused(tmp_path):
     small = tmp_path / "small.yaml"
     body = yaml.safe_load(SMOKE.read_text())
-    body.update(base=str(ROOT / "configs/default.yaml"), replicates=1)
+    body.update(base=str(ROOT / "abm/configs/default.yaml"), replicates=1)
     small.write_text(yaml.safe_dump(body))
     out = tmp_path / "out"
     assert abm_cli("sweep", str(small), "--out", str(out), "--workers", "1").returncode == 0
@@ -281,7 +281,7 @@ def test_bad_sweep_command_lines_exit_2(tmp_path, args, fragment):
 
 def test_bad_sweep_file_exits_2_before_any_run(tmp_path):
     sweep = tmp_path / "bad.yaml"
-    sweep.write_text(f"base: {ROOT / 'configs/default.yaml'}\nseed: 1\ndesign:\n"
+    sweep.write_text(f"base: {ROOT / 'abm/configs/default.yaml'}\nseed: 1\ndesign:\n"
                      "  kind: grid\n  parameters:\n    cameras.count: [0, 10]\n"
                      "    police.dispatch_delay_min: [2, -3]\n")
     done = abm_cli("sweep", str(sweep), "--out", str(tmp_path / "out"))

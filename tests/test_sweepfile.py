@@ -28,7 +28,7 @@ def grid(**parameters):
 
 
 def test_smoke_sweep_runs_every_point_with_the_same_seeds(root):
-    sweep = load_sweep(root / "configs/sweeps/smoke.yaml")
+    sweep = load_sweep(root / "abm/configs/sweeps/smoke.yaml")
     spec = sweep.spec
     assert sweep.name == "smoke"
     assert len(sweep.points) == 4 and len(sweep.runs) == 4 * spec.replicates
@@ -216,10 +216,31 @@ def test_malformed_and_missing_sweep_files(tmp_path):
         load_sweep(bad)
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "configs/sweeps").glob("*.yaml")),
+@pytest.mark.parametrize("path", sorted((ROOT / "abm/configs/sweeps").glob("*.yaml")),
                          ids=lambda p: p.stem)
 def test_shipped_sweeps_are_valid(path):
     sweep = load_sweep(path)
     assert sweep.runs and sweep.name
     if sweep.spec.baseline is not None:
         assert None not in sweep.references
+
+
+@pytest.mark.parametrize("design", [
+    {"kind": "grid", "parameters": {"cameras.count": [0, 5, 9], "police.units": [1, 2]}},
+    {"kind": "list", "points": [{"set": {"cameras.count": 1}}, {"set": {}}]},
+    {"kind": "lhs", "samples": 7, "parameters": {"cameras.count": {"min": 0, "max": 9}}},
+    {"kind": "sobol", "samples": 8, "parameters": {"cameras.count": {"min": 0, "max": 9},
+                                                   "police.units": {"min": 1, "max": 4}}},
+    {"kind": "sobol", "samples": 4, "second_order": False,
+     "parameters": {"cameras.count": {"min": 0, "max": 9}, "police.units": {"min": 1, "max": 4},
+                    "cameras.operators": {"min": 0, "max": 3}}},
+    {"kind": "morris", "samples": 3, "parameters": {"cameras.count": {"min": 0, "max": 9},
+                                                    "police.units": {"min": 1, "max": 4}}},
+], ids=lambda d: d["kind"])
+def test_a_design_is_counted_exactly_before_it_is_built(design):
+    from pydantic import TypeAdapter
+
+    from abm.experiment.design import Design
+
+    spec = TypeAdapter(Design).validate_python(design)
+    assert spec.size() == len(spec.expand(seed=3))

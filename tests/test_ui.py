@@ -76,7 +76,7 @@ def slider(rc, key: str, tag: str = "abm"):
 
 
 def test_typed_seed_is_parsed_like_a_cli_override():
-    config = load(ROOT / "configs/default.yaml")
+    config = load(ROOT / "abm/configs/default.yaml")
     assert edit(config, {"run.seed": "7"}).run.seed == 7
     assert edit(config, {"run.seed": " 11 "}).run.seed == 11
     with pytest.raises(ConfigError, match="run.seed"):
@@ -88,7 +88,7 @@ def test_typed_seed_is_parsed_like_a_cli_override():
 
 def test_uptime_target_sets_the_repair_time():
     assert mttr_for_uptime(365, 0.5) == pytest.approx(365)
-    config = load(ROOT / "configs/default.yaml")
+    config = load(ROOT / "abm/configs/default.yaml")
     for target in (0.3, 0.75, 0.95):
         edited = edit(config, {"cameras.mttr_days": mttr_for_uptime(100, target),
                                "cameras.mtbf_days": 100})

@@ -15,6 +15,8 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from abm.config import ConfigError
@@ -62,13 +64,31 @@ def default_workers() -> int:
 
 # --- local processes ------------------------------------------------------------------------
 
-def process_pool(workers: int | None = None):
-    """A pool of fresh worker processes (spawned: safe from threaded parents such as the app
-    or a Dask client, where fork can deadlock)."""
-    from concurrent.futures import ProcessPoolExecutor
+@contextmanager
+def sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back while worker processes start: a process started now begins with
+    SIGINT blocked (so its start-up cannot be interrupted into a traceback) until
+    ``_init_worker`` ignores it, and a Ctrl-C pressed meanwhile reaches this process when
+    the block ends."""
+    held = {signal.SIGINT}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
-    return ProcessPoolExecutor(max_workers=workers or default_workers(),
-                               mp_context=multiprocessing.get_context("spawn"))
+
+@contextmanager
+def sigint_left_to_us() -> Iterator[None]:
+    """Processes started now ignore Ctrl-C for good (they inherit SIGINT ignored, so Python
+    in them never turns it into KeyboardInterrupt), for children whose start we cannot hook,
+    such as Dask's workers. A Ctrl-C meanwhile waits, held, for this process."""
+    with sigint_held():
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _watch_parent(parent: int) -> None:
@@ -78,9 +98,46 @@ def _watch_parent(parent: int) -> None:
 
 
 def _init_worker(parent: int) -> None:
-    """Workers leave Ctrl-C to the sweep, and end when the sweep process dies."""
+    """Workers leave Ctrl-C to the parent, and end when the parent process dies."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held while it started
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """Fresh worker processes ("spawn": no state or threads inherited, safe from threaded
+    parents such as the app or a Dask client, where fork can deadlock) that leave Ctrl-C to
+    the parent and end with it. Processes start as tasks are submitted, so Ctrl-C is held
+    back while the pool is made and while tasks are submitted."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        with sigint_held():
+            super().__init__(max_workers=workers or default_workers(),
+                             mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=(os.getpid(),))
+
+    def submit(self, fn, /, *args, **kwargs):
+        with sigint_held():
+            return super().submit(fn, *args, **kwargs)
+
+    def stop(self) -> None:
+        """End now: cancel what has not started and end the workers (an interruption)."""
+        processes = list((getattr(self, "_processes", None) or {}).values())
+        self.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        self.shutdown(wait=True)
+
+    def __exit__(self, kind, value, tb):
+        if kind is not None:  # interrupted or failed: do not wait for the rest
+            self.stop()
+            return False
+        return super().__exit__(kind, value, tb)
+
+
+def process_pool(workers: int | None = None) -> WorkerPool:
+    """A pool of fresh worker processes (see ``WorkerPool``)."""
+    return WorkerPool(workers)
 
 
 class LocalBackend:
@@ -103,13 +160,10 @@ class LocalBackend:
             for task in tasks:
                 yield task, execute(task)
             return
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
 
-        # Fresh interpreters ("spawn"): no state or threads inherited from this process.
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)),
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(os.getpid(),))
+        pool = WorkerPool(min(self.workers, len(tasks)))
         finished = False
         try:
             futures = {pool.submit(execute, task): task for task in tasks}
@@ -124,20 +178,62 @@ class LocalBackend:
             finished = True
         finally:
             if not finished:  # interrupted or a worker died: stop the rest now
-                processes = list((getattr(pool, "_processes", None) or {}).values())
-                pool.shutdown(wait=False, cancel_futures=True)
-                for process in processes:
-                    process.terminate()
+                pool.stop()
             pool.shutdown(wait=True)
 
 
 # --- Dask -----------------------------------------------------------------------------------
 
+LOOPBACK = "127.0.0.1"
+
+
+def local_cluster(workers: int):
+    """A Dask cluster of ``workers`` processes on this machine, for one sweep.
+
+    Every listener (scheduler, nannies, workers) is on the loopback interface and speaks TLS
+    with a key and certificate made for this cluster alone (``Security.temporary``, kept in
+    memory), so neither another machine nor another user of this one can reach it or submit
+    work to it. Dask also gives the scheduler and each worker a plain HTTP server (dashboard,
+    cluster state, metrics); here it has no dashboard and no routes, on a free loopback port.
+    """
+    import logging
+
+    import dask
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    try:
+        security = Security.temporary()
+    except ImportError:
+        raise ConfigError("--backend dask needs the cluster extra (cryptography for TLS): "
+                          "pip install 'safecity-abm[cluster]'") from None
+    no_http = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
+    # The cluster's processes start here, leave Ctrl-C to us, and take the settings above.
+    with sigint_left_to_us(), dask.config.set(no_http):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            host=LOOPBACK, protocol="tls://", security=security,
+                            dashboard_address=None, worker_dashboard_address=None,
+                            scheduler_kwargs={"dashboard": False,
+                                              "dashboard_address": f"{LOOPBACK}:0"},
+                            silence_logs=logging.ERROR)
+
+
+def _interrupt_quietly(signum, frame) -> None:
+    """Ctrl-C during a Dask sweep: what Dask logs while it drops the work under way (keys
+    forgotten, streams closed, callbacks of interrupted calls) is not news to the user who
+    pressed it, so it is silenced before the interruption reaches Dask's code."""
+    import logging
+
+    logging.disable(logging.CRITICAL)  # (Dask sets levels of its own loggers one by one)
+    raise KeyboardInterrupt
+
+
 class DaskBackend:
     """Runs on a Dask cluster: an existing scheduler, or a local cluster of processes.
 
     Use it as a context manager: a given scheduler is connected to on entry, so a wrong
-    address is reported before anything is written.
+    address is reported before anything is written. A ``tls://`` scheduler is reached with
+    the certificates of Dask's configuration (``distributed.comm.tls``; see the README).
     """
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
@@ -161,7 +257,7 @@ class DaskBackend:
             timeout = dask.config.get("distributed.comm.timeouts.connect")
             try:
                 self.client = Client(self.scheduler, timeout=timeout)
-            except (OSError, TimeoutError, ValueError) as exc:
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
                 raise ConfigError(f"--scheduler {self.scheduler}: cannot connect "
                                   f"({type(exc).__name__})") from None
         return self
@@ -172,25 +268,21 @@ class DaskBackend:
             self.client = None
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[Task, dict]]:
-        from distributed import as_completed
+        from distributed import Client, as_completed
 
         from abm.experiment.store import Status
 
         if not tasks:
             return
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, _interrupt_quietly) if main else None
         cluster = None
         client = self.client
-        if client is None:  # no scheduler given: a local cluster for this sweep
-            import logging
-
-            from distributed import Client, LocalCluster
-
-            cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                   processes=True, dashboard_address=None,
-                                   silence_logs=logging.ERROR)
-            client = Client(cluster)
         futures: dict = {}
         try:
+            if client is None:  # no scheduler given: a local cluster for this sweep
+                cluster = local_cluster(min(self.workers, len(tasks)))
+                client = Client(cluster, security=cluster.security)
             futures = {client.submit(execute, task, pure=False): task for task in tasks}
             for future in as_completed(futures):
                 try:
@@ -202,8 +294,11 @@ class DaskBackend:
             for future in futures:
                 future.cancel()
             if cluster is not None:
-                client.close()
+                if client is not None:
+                    client.close()
                 cluster.close()
+            if main:
+                signal.signal(signal.SIGINT, previous)
 
 
 def backend(kind: str, workers: int | None, scheduler: str | None):

@@ -16,12 +16,13 @@ EXIT_FAILED_RUNS = 1
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from abm.config import ConfigError
     from abm.experiment.backends import WorkerLostError, backend
     from abm.experiment.runner import run_sweep
     from abm.experiment.sweepfile import load_sweep
 
     engine = backend(args.backend, args.workers, args.scheduler)
-    sweep = load_sweep(args.sweep)
+    sweep = load_sweep(args.sweep, max_runs=args.max_runs)
     out = Path(args.out) if args.out else Path("runs") / sweep.name
     echo = (lambda *a, **k: None) if args.quiet else print
     progress = sys.stderr.isatty() and not args.quiet
@@ -32,6 +33,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except WorkerLostError as exc:
         print(f"abm: error: {exc}", file=sys.stderr)
         return EXIT_FAILED_RUNS
+    except OSError as exc:  # a full disk, say: every finished run is kept
+        where = f" {exc.filename}" if exc.filename else ""
+        raise ConfigError(f"--out {out}: cannot write{where} ({exc.strerror or exc}); "
+                          "finished runs are kept: run the sweep again to go on") from None
     echo(f"{outcome.out}: {outcome.total} runs, {outcome.total - outcome.failed} ok, "
          f"{outcome.failed} failed ({outcome.ran} run now in {outcome.wall_s:.1f} s) -> "
          f"{outcome.out / 'results.parquet'}")
@@ -47,13 +52,20 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    from abm.cli import positive_int
+    from abm.experiment.sweepfile import MAX_RUNS
+
     sweep = sub.add_parser(
-        "sweep", help="run a batch of simulations from a sweep file (configs/sweeps/)",
+        "sweep", help="run a batch of simulations from a sweep file",
         description="Run every design point x replicate of a sweep file; finished runs are "
         "kept, so the same command resumes a stopped sweep. Exit status 1 if some runs failed.")
-    sweep.add_argument("sweep", help="sweep YAML file")
-    sweep.add_argument("--workers", type=int, default=None,
+    sweep.add_argument("sweep", help="sweep file, or a shipped sweep's name (`abm scenarios` "
+                       "lists them)")
+    sweep.add_argument("--workers", type=positive_int, default=None,
                        help="parallel runs (default: the number of cores)")
+    sweep.add_argument("--max-runs", type=positive_int, default=MAX_RUNS, metavar="N",
+                       help=f"refuse a sweep of more runs (points x replicates) than this, "
+                       f"before building any (default {MAX_RUNS:,})")
     sweep.add_argument("--backend", choices=("local", "dask"), default="local",
                        help="local processes (default) or a Dask cluster")
     sweep.add_argument("--scheduler", metavar="ADDRESS",

@@ -46,9 +46,28 @@ def _show(value: Any) -> str:
     return format(value, "g") if isinstance(value, float) else str(value)
 
 
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
 class GridDesign(Spec):
     kind: Literal["grid"]
     parameters: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(min_length=1)
+
+    @field_validator("parameters")
+    @classmethod
+    def _scalars(cls, parameters: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in parameters.items():
+            for i, value in enumerate(values):
+                if not _is_scalar(value):
+                    raise ValueError(f"{key}[{i}]: grid values are single numbers, words, true "
+                                     f"or false (got a {type(value).__name__}); use a list "
+                                     "design for settings such as cameras.nodes")
+        return parameters
+
+    def size(self) -> int:
+        """The number of points, counted before any is built."""
+        return math.prod(len(values) for values in self.parameters.values())
 
     def expand(self, seed: int) -> list[Point]:
         keys = list(self.parameters)
@@ -77,6 +96,9 @@ class ListDesign(Spec):
         if twice:
             raise ValueError(f"point labels must be unique ({twice[0]!r} repeats)")
         return self
+
+    def size(self) -> int:
+        return len(self.points)
 
     def expand(self, seed: int) -> list[Point]:
         return [Point(i, p.label if p.label is not None else f"point {i}", dict(p.set))
@@ -119,6 +141,10 @@ class SampledDesign(Spec):
     def matrix(self, seed: int) -> np.ndarray:
         raise NotImplementedError
 
+    def size(self) -> int:
+        """Rows of the sampled matrix, counted before sampling."""
+        return self.samples
+
     def expand(self, seed: int) -> list[Point]:
         keys = list(self.parameters)
         points = []
@@ -151,6 +177,10 @@ class SobolDesign(SampledDesign):
             raise ValueError("must be a power of 2 for Sobol designs")
         return samples
 
+    def size(self) -> int:
+        d = len(self.parameters)
+        return self.samples * (2 * d + 2 if self.second_order else d + 2)
+
     def matrix(self, seed: int) -> np.ndarray:
         from SALib.sample import sobol
 
@@ -170,6 +200,9 @@ class MorrisDesign(SampledDesign):
         if levels % 2:
             raise ValueError("must be even")
         return levels
+
+    def size(self) -> int:
+        return self.samples * (len(self.parameters) + 1)
 
     def matrix(self, seed: int) -> np.ndarray:
         from SALib.sample import morris

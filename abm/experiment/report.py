@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from abm.config import ConfigError
+from abm.config import ConfigError, shown
 from abm.experiment import stats
 from abm.experiment.design import short_names
 from abm.experiment.store import Store, results_frame
@@ -66,6 +67,52 @@ def _with_interval(mean: float, lo: float, hi: float) -> str:
     return f"{_fmt(mean)} [{_fmt(lo)}, {_fmt(hi)}]"
 
 
+# --- reading a folder's files --------------------------------------------------------------
+
+def read_table(path: Path, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A Parquet table of a folder; a damaged or incomplete file is a one-line error."""
+    try:
+        frame = pd.read_parquet(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for damaged files
+        raise ConfigError(f"{path}: not a readable Parquet file ({type(exc).__name__})") \
+            from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"{path}: {missing[0]}: column missing (the file is damaged or not "
+                          "written by abm)")
+    return frame
+
+
+class SweepManifest(BaseModel):
+    """The fields of a sweep's manifest.json that a report reads."""
+
+    model_config = ConfigDict(extra="allow")
+
+    parameters: list[str] = []
+    design: dict = {}
+    seed: int = 0
+    replicates: int | None = None
+    sweep: str | None = None
+
+
+def read_manifest(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not readable JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping, got {type(data).__name__}")
+    try:
+        SweepManifest.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(map(str, err["loc"]))
+        raise ConfigError(f"{path}: {key}: {err['msg']} (got {shown(err['input'])})") from None
+    return data
+
+
 # --- a sweep folder -----------------------------------------------------------------------
 
 class SweepReport:
@@ -74,10 +121,11 @@ class SweepReport:
     def __init__(self, folder: Path, out: Path, metrics: list[str] | None,
                  echo: Callable[..., None]) -> None:
         self.folder, self.out, self.echo = folder, out, echo
-        self.manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        self.manifest = read_manifest(folder / "manifest.json")
         self.keys: list[str] = list(self.manifest.get("parameters", []))
         self.results = self._results()
-        self.design = pd.read_parquet(folder / "design.parquet")
+        self.design = read_table(folder / "design.parquet",
+                                 ("point", *(f"sample:{k}" for k in self._sampled())))
         all_metrics = stats.numeric_metrics(self.results, self.keys)
         self.metrics = all_metrics
         wanted = metrics or [m for m in HEADLINE if m in all_metrics]
@@ -87,17 +135,33 @@ class SweepReport:
                               f"(one of: {', '.join(all_metrics)})")
         self.headline = wanted
 
+    def _sampled(self) -> list[str]:
+        """The parameters a sampled design drew (their unrounded samples are in the design)."""
+        design = self.manifest.get("design", {})
+        if design.get("kind") in ("sobol", "morris") and isinstance(design.get("parameters"),
+                                                                     dict):
+            return list(design["parameters"])
+        return []
+
     def _results(self) -> pd.DataFrame:
         """Every finished run, from the run files (so a running or stopped sweep works too)."""
-        records = Store(self.folder).load()
+        store = Store(self.folder)
+        records = store.load()
+        if store.unreadable:
+            more = len(store.unreadable) - 1
+            raise ConfigError(f"{store.unreadable[0]}: not a readable run file"
+                              f"{f' (and {more} more)' if more else ''}; run the sweep again "
+                              "(abm sweep ... --resume) to redo it, or remove it")
         if records:
             return results_frame(list(records.values()))
         if (self.folder / "results.parquet").exists():
-            return pd.read_parquet(self.folder / "results.parquet")
+            return read_table(self.folder / "results.parquet",
+                              ("run", "point", "label", "status", "baseline_point",
+                               *self.keys))
         raise ConfigError(f"{self.folder}: no finished runs yet")
 
     def write(self) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
+        make_folder(self.out)
         points = stats.point_table(self.results, self.keys, self.metrics)
         save_table(points, self.out / "points")
         self._print_points(points)
@@ -291,13 +355,25 @@ def _yerr(points: pd.DataFrame, m: str) -> np.ndarray:
 
 # --- a run folder -------------------------------------------------------------------------
 
+RUN_METRICS = ("day", "crimes_true", "crimes_recorded", "arrests", "cameras_up_mean",
+               "cameras_installed", "perceived_camera_risk_mean")
+
+
 def run_report(folder: Path, out: Path, echo: Callable[..., None]) -> None:
     """Daily charts of one run: crimes true and recorded, arrests, cameras up, risk."""
-    metrics = pd.read_parquet(folder / "metrics.parquet")
+    metrics = read_table(folder / "metrics.parquet", RUN_METRICS)
     summary_file = folder / "summary.json"
-    summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.exists() \
-        else {}
-    out.mkdir(parents=True, exist_ok=True)
+    summary = {}
+    if summary_file.exists():
+        try:
+            summary = json.loads(summary_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{summary_file}: not readable JSON ({type(exc).__name__})") \
+                from None
+        if not isinstance(summary, dict):
+            raise ConfigError(f"{summary_file}: expected a mapping, got "
+                              f"{type(summary).__name__}")
+    make_folder(out)
     plt = _pyplot()
     day = np.ceil(metrics["day"].to_numpy() - 1e-9)  # the day each row closes
     fig, axes = plt.subplots(4, 1, figsize=(8, 10), sharex=True, layout="constrained")
@@ -357,12 +433,24 @@ def _spatial(folder: Path, out: Path, echo: Callable[..., None]) -> None:
          f"{out / 'knox.json'}")
 
 
+def make_folder(out: Path) -> None:
+    """The report's folder; a file in its way or an unwritable place is a one-line error."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"--out {out}: exists and is not a folder") from None
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
+
+
 def report(folder: Path, out: Path | None = None, metrics: list[str] | None = None,
            echo: Callable[..., None] = print) -> Path:
     """Report on a sweep folder or a run folder; returns where the files went."""
     if not folder.is_dir():
         raise ConfigError(f"{folder}: no such folder")
     out = out or folder / "report"
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
     if Store(folder).is_sweep():
         if not (folder / "design.parquet").exists():
             raise ConfigError(f"{folder}: sweep folder without design.parquet")

@@ -11,6 +11,7 @@ from pathlib import Path
 from abm.experiment import store as st
 from abm.experiment.backends import Task
 from abm.experiment.sweepfile import Sweep
+from abm.limits import warn_if_long
 from abm.outputs import manifest, write_json, write_text
 
 
@@ -57,6 +58,10 @@ def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
     store = st.Store(out)
     store.open(resume)
     records = store.load()
+    if store.unreadable:
+        more = len(store.unreadable) - 1
+        print(f"abm: warning: {store.unreadable[0]}{f' and {more} more' if more else ''}: not "
+              "a readable run file; running again", file=sys.stderr)
     store.check(sweep, records)
     total = len(sweep.runs)
     counts = {"runs": total, "runs_ok": None, "runs_failed": None}
@@ -84,6 +89,7 @@ def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
               file=sys.stderr)
     echo(f"{store.root}: {total} runs ({total - len(todo)} done, {len(todo)} to run) on "
          f"{backend.describe() if todo else 'no workers'}")
+    warn_if_long([run.config for run in todo], getattr(backend, "workers", 1), "this sweep")
 
     bar = None
     if progress and todo:

@@ -45,6 +45,7 @@ class Store:
         self.root = Path(root)
         self.runs = self.root / "runs"
         self._lock = None
+        self.unreadable: list[Path] = []  # run files the last load() could not use
 
     # --- the folder ------------------------------------------------------------------------
 
@@ -100,15 +101,20 @@ class Store:
         return self.runs / f"{run_id}.json"
 
     def load(self) -> dict[str, dict]:
-        """Every finished run's record, by run id."""
+        """Every finished run's record, by run id. Files that cannot be read or do not hold a
+        run record are left out and listed in ``unreadable`` (a sweep runs them again; a
+        report refuses to leave them out silently)."""
         records = {}
+        self.unreadable = []
         for file in sorted(self.runs.glob("p*-r*.json")):
             try:
                 record = json.loads(file.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                continue  # unreadable: run it again
-            if isinstance(record, dict) and record.get("run") == file.stem:
+                record = None
+            if is_record(record) and record["run"] == file.stem:
                 records[file.stem] = record
+            else:
+                self.unreadable.append(file)
         return records
 
     def check(self, sweep: Sweep, records: dict[str, dict]) -> None:
@@ -123,6 +129,23 @@ class Store:
 
     def save(self, record: dict) -> None:
         write_json(self.path(record["run"]), record)
+
+
+# The fields of a run file that reports and resumes read, and their types.
+RECORD_FIELDS = {"run": str, "point": int, "label": str, "replicate": int, "seed": int,
+                 "parameters": dict, "baseline_point": (int, type(None)), "config_hash": str,
+                 "status": str, "summary": (dict, type(None))}
+
+
+def is_record(data: Any) -> bool:
+    """Whether ``data`` is a run record as ``record`` writes it."""
+    if not isinstance(data, dict):
+        return False
+    for key, kind in RECORD_FIELDS.items():
+        value = data.get(key)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+            return False
+    return data["status"] in set(Status)
 
 
 def record(sweep: Sweep, run: Run, outcome: dict, code: str) -> dict:

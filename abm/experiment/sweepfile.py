@@ -14,7 +14,6 @@ each replicate is the same city with other people and events. A sweep may vary o
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,13 +22,16 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError
 
+from abm import catalog
 from abm import config as cfg
-from abm.config import Config, ConfigError
+from abm.config import NAME, NAME_RULE, Config, ConfigError, shown
 from abm.experiment import design as designs
 from abm.experiment.design import Design, Point, Spec
 from abm.experiment.seeds import design_seed, replicate_seeds
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# A sweep of more runs than this is refused before anything is built (points x replicates);
+# `abm sweep --max-runs N` (or ``load_sweep(..., max_runs=N)``) raises the limit.
+MAX_RUNS = 20_000
 RESERVED = {"run.seed": "replicate seeds come from the sweep's `seed`; remove this key"}
 
 
@@ -123,12 +125,22 @@ def parse(data: Any, path: Path) -> SweepSpec:
         msg = msg.removeprefix("Value error, ")
         if "input" in err and not isinstance(err["input"], dict | list) and \
                 err["type"] not in ("missing", "extra_forbidden"):
-            msg = f"{msg} (got {err['input']!r})"
+            msg = f"{msg} (got {shown(err['input'])})"
         raise ConfigError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}") from None
     if spec.name is not None and not NAME.match(spec.name):
-        raise ConfigError(f"{path}: name: use letters, digits, '.', '_' or '-' "
-                          f"(got {spec.name!r})")
+        raise ConfigError(f"{path}: name: {NAME_RULE} (got {shown(spec.name)})")
     return spec
+
+
+def check_size(spec: SweepSpec, path: Path, max_runs: int) -> int:
+    """Count the runs (points x replicates) before building any; refuse above ``max_runs``."""
+    points = spec.design.size()
+    runs = points * spec.replicates
+    if runs > max_runs:
+        raise ConfigError(f"{path}: design: {points:,} points x {spec.replicates:,} replicates "
+                          f"= {runs:,} runs, above the limit of {max_runs:,} (--max-runs "
+                          f"{runs} runs them anyway)")
+    return runs
 
 
 class Builder:
@@ -209,15 +221,16 @@ def _baseline_references(spec: SweepSpec, builder: Builder, fixed: dict, keys: l
     return refs
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep file and every run it makes."""
-    path = Path(path)
+def load_sweep(path: str | Path, max_runs: int = MAX_RUNS) -> Sweep:
+    """Read and validate a sweep file (or a shipped sweep by name) and every run it makes."""
+    path = catalog.resolve(path, catalog.Kind.SWEEP)
     spec = parse(cfg.read_yaml(path), path)
+    check_size(spec, path, max_runs)
     name = spec.name or path.stem
     if not NAME.match(name):
-        raise ConfigError(f"{path}: name: use letters, digits, '.', '_' or '-' (got {name!r})")
+        raise ConfigError(f"{path}: name: {NAME_RULE} (got {shown(name)})")
     try:
-        base = cfg.load(path.parent / spec.base)
+        base = cfg.load(catalog.resolve(spec.base, catalog.Kind.SCENARIO, path.parent))
     except ConfigError as exc:
         raise ConfigError(f"{path}: base: {exc}") from None
     base_data = base.model_dump(mode="json")

@@ -1,4 +1,10 @@
-"""The scenario picker: every config under configs/ (recursively), the files `abm run` runs."""
+"""The scenario picker: the scenario files under the scenario folder, the files `abm run` runs.
+
+The browser can send any value as the picker's choice, so a choice is only ever looked up
+among the listed files (``abm.catalog.find``): a path of its own is never opened, nothing
+outside the folder is read, and messages name the file by its listed name, not the server's
+path.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +14,18 @@ from pathlib import Path
 
 import solara
 
-from abm.config import Config, ConfigError, load, read_yaml
+from abm import catalog
+from abm.config import Config, ConfigError, load
 
-# The project's configs/ folder; ABM_CONFIG_DIR points the picker at another folder.
-CONFIG_DIR = Path(os.environ.get("ABM_CONFIG_DIR")
-                  or Path(__file__).resolve().parent.parent.parent / "configs")
+# The package's scenario folder; ABM_CONFIG_DIR points the picker at another folder (the
+# copy `abm init DIR` makes, say).
+CONFIG_DIR = Path(os.environ.get("ABM_CONFIG_DIR") or catalog.CONFIG_DIR)
 DEFAULT_SCENARIO = "default.yaml"
-
-
-def is_scenario(path: Path) -> bool:
-    """Whether a YAML file is a scenario (what `abm run` takes), not e.g. a sweep file.
-
-    A file naming no config section at all is another kind of file and is left out; a file that
-    does not parse, or names a section with bad values, is a broken scenario and is kept, so
-    choosing it shows what is wrong.
-    """
-    try:
-        data = read_yaml(path)
-    except ConfigError:
-        return True
-    if not isinstance(data, dict) or not data:
-        return True
-    return any(key in Config.model_fields for key in data)
 
 
 def list_scenarios(root: Path = CONFIG_DIR) -> list[str]:
     """Scenario files under ``root`` as sorted relative paths (``default.yaml`` first)."""
-    if not root.is_dir():
-        return []
-    found = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                   if p.suffix in (".yaml", ".yml") and p.is_file() and is_scenario(p))
+    found = list(catalog.listing(catalog.Kind.SCENARIO, Path(root)))
     if DEFAULT_SCENARIO in found:
         found.remove(DEFAULT_SCENARIO)
         found.insert(0, DEFAULT_SCENARIO)
@@ -45,8 +33,12 @@ def list_scenarios(root: Path = CONFIG_DIR) -> list[str]:
 
 
 def load_scenario(name: str, root: Path = CONFIG_DIR) -> Config:
-    """Load one scenario by its relative path; raises ConfigError with a one-line message."""
-    return load(root / name)
+    """Load one listed scenario; anything else is a ConfigError with a one-line message."""
+    path = catalog.find(name, catalog.Kind.SCENARIO, Path(root), exact=True)
+    try:
+        return load(path)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(str(path), name)) from None
 
 
 @solara.component
