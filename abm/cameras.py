@@ -191,6 +191,7 @@ class CameraSystem:
         self.installed = False
         self.segments = self._segments(self.rng)
         self.up_count = 0
+        self._viewers: list[list[int]] | None = None  # per place, the cameras watching it
         self._up_minutes = 0.0
         self._installed_minutes = 0.0
         self._last_change = 0.0
@@ -287,6 +288,15 @@ class CameraSystem:
             return False
         p_one = self.watch_probability() * detection_accuracy(self.settings.feeds_per_operator)
         return self.random.random() < 1.0 - (1.0 - p_one) ** k
+
+    def watching(self, node: int) -> list[int]:
+        """Indices of the cameras working now whose view includes ``node``."""
+        if self._viewers is None:
+            self._viewers = [[] for _ in range(self.model.city.n)]
+            for camera in self.cameras:
+                for place in camera.watched:
+                    self._viewers[int(place)].append(camera.index)
+        return [i for i in self._viewers[node] if self.cameras[i].up]
 
     def coverage(self) -> float:
         """Fraction of street places watched by at least one installed camera."""
