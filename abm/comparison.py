@@ -207,13 +207,81 @@ class _Watched:
             runs.close()  # stops the workers' remaining runs
 
 
+class WarmBackend:
+    """Sweep runs on worker processes kept from one pair to the next.
+
+    The app runs many small pairs, one after another; starting fresh interpreters for each
+    costs more than its runs. The workers are spawned (safe from the app's threads) on first
+    use and live as long as this process.
+    """
+
+    _pool = None
+    _guard = threading.Lock()
+
+    def __init__(self, workers: int | None = None) -> None:
+        from abm.experiment.backends import default_workers
+
+        self.workers = workers or default_workers()
+
+    def describe(self) -> str:
+        return f"{self.workers} warm local worker{'s' * (self.workers > 1)}"
+
+    def __enter__(self) -> WarmBackend:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    @classmethod
+    def _executor(cls, workers: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with cls._guard:
+            if cls._pool is None:
+                cls._pool = ProcessPoolExecutor(
+                    max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_quiet_worker)
+            return cls._pool
+
+    def run(self, tasks):
+        from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        from abm.experiment.backends import WorkerLostError, execute
+
+        pool = self._executor(self.workers)
+        futures = {pool.submit(execute, task): task for task in tasks}
+        try:
+            for future in as_completed(futures):
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    with self._guard:
+                        type(self)._pool = None  # a fresh pool next time
+                    raise WorkerLostError("a worker process died; finished runs are kept") \
+                        from None
+                yield futures[future], outcome
+        finally:
+            for future in futures:
+                future.cancel()  # runs not started yet
+
+
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C to the process that started them."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_pair(pair: Pair, root: str | Path, workers: int | None = None,
              on_run: Callable[[int, int], None] | None = None,
-             stop: threading.Event | None = None) -> PairResult:
+             stop: threading.Event | None = None, backend=None) -> PairResult:
     """Run (or read back) every replicate of A and B; ``on_run(done, total)`` after each run.
 
-    Raises CancelledError when ``stop`` is set before the end, ConfigError for a pair that is not
-    a valid sweep (e.g. B changes the seed).
+    ``backend`` runs the sweep (default: a fresh pool of local workers). Raises
+    CancelledError when ``stop`` is set before the end, ConfigError for a pair that is not a
+    valid sweep (e.g. B changes the seed).
     """
     from abm.experiment.backends import LocalBackend, default_workers
     from abm.experiment.runner import run_sweep
@@ -238,9 +306,9 @@ def run_pair(pair: Pair, root: str | Path, workers: int | None = None,
         if on_run is not None:
             on_run(done, total)
         count = workers or min(default_workers(), max(1, total - done))
-        backend = _Watched(LocalBackend(count), on_run, stop, done, total)
-        with backend:
-            outcome = run_sweep(sweep, out, backend, echo=lambda *_: None)
+        watched = _Watched(backend or LocalBackend(count), on_run, stop, done, total)
+        with watched:
+            outcome = run_sweep(sweep, out, watched, echo=lambda *_: None)
     frame = pd.read_parquet(outcome.out / "results.parquet")
     ok = frame[frame["status"] == Status.OK].reset_index(drop=True)
     return PairResult(pair, ok, outcome.out, failed=int(len(frame) - len(ok)))
