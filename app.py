@@ -45,8 +45,8 @@ html, body { overflow-x: hidden; }
               gap: 14px; align-items: start; }
 .abm-pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px;
             align-items: start; margin-bottom: 8px; }
-.abm-map-frame { position: relative; width: 100%; max-width: calc(100vh - 150px);
-                 line-height: 0; }
+.abm-map-frame { position: relative; width: 100%; max-width: calc(100vh - 250px);
+                 min-width: min(100%, 320px); line-height: 0; }
 .abm-map-frame img { width: 100%; display: block; user-select: none; }
 .abm-map-overlay { position: absolute; inset: 0; cursor: grab; }
 .abm-tooltip { position: absolute; z-index: 5; max-width: 70%; padding: 4px 7px;
@@ -74,6 +74,7 @@ html, body { overflow-x: hidden; }
 @media (max-width: 1279px) {
   .abm-body { grid-template-columns: 250px minmax(0, 1fr); }
   .abm-beside { grid-template-columns: minmax(0, 1fr); }
+  .abm-transport .v-btn:not(.v-btn--icon) { height: 30px !important; padding: 0 10px !important; }
 }
 @media (max-width: 760px) {
   .abm-body { grid-template-columns: minmax(0, 1fr); }

@@ -72,18 +72,19 @@ def _chart(title: str, series_: list[dict], y_axes: list[dict], x_name: str = "d
         "animation": False,
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 13}},
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 22, "textStyle": {"fontSize": 10}},
-        "grid": {"left": 50, "right": 50 if len(y_axes) > 1 else 18, "top": 62, "bottom": 34},
+        "legend": {"top": 20, "textStyle": {"fontSize": 10}},
+        "grid": {"left": 50, "right": 50 if len(y_axes) > 1 else 18, "top": 68, "bottom": 34},
         "xAxis": {"type": "value", "name": x_name, "nameLocation": "middle", "nameGap": 22,
-                  "minInterval": 1, "min": 0, "max": x_max},
+                  "minInterval": 1, "min": 0, "max": x_max,
+                  "axisLabel": {"showMaxLabel": x_max is None}},
         "yAxis": y_axes,
         "series": series_,
     }
 
 
 def _bar_room(x: list[float]) -> float | None:
-    """The x axis runs half a day past the last bar, so no bar sits on the axis's end."""
-    return (math.ceil(max(x)) + 0.5) if x else None
+    """The x axis runs a day past the last bar, so no bar sits on the axis's end."""
+    return (math.ceil(max(x)) + 1) if x else None
 
 
 def chart_options(rows: list[dict], response_times: list[float]) -> dict[str, dict]:

@@ -188,14 +188,16 @@ def Reveal(state: AppState, lesson: Lesson, index: int, result: PairResult,
     right = lessons.answer(step, result)
     with solara.Card("What the runs gave", margin=0, classes=["abm-lesson-reveal"]):
         if step.predict is not None:
-            solara.Text(answer_text(lesson, index, result), classes=["abm-lesson-answer"],
-                        style={"font-weight": "bold"})
+            with solara.Div():
+                solara.Text(answer_text(lesson, index, result), classes=["abm-lesson-answer"],
+                            style={"font-weight": "bold"})
             if chosen is not None:
                 mine = step.predict.choices[chosen].label
                 verdict = ("the runs bear it out." if chosen == right
                            else "the runs say otherwise.")
-                solara.Text(f"You predicted: {mine.lower()} - {verdict}",
-                            classes=["abm-lesson-verdict"])
+                with solara.Div():
+                    solara.Text(f"You predicted: {mine.lower()} - {verdict}",
+                                classes=["abm-lesson-verdict"])
         if step.reveal.strip():
             solara.Markdown(step.reveal.strip(), classes=["abm-lesson-explanation"])
         keys = list(dict.fromkeys(

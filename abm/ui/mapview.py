@@ -42,10 +42,13 @@ def CityMap(state: AppState, index: int = 0, label: str = "") -> None:
     view = state.view.value
     caption = clock_text(run.model.time, run.config.run.start_date)
     with solara.Column(gap="4px", classes=["abm-map", f"abm-map-{index}"]):
-        with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap", "gap": "8px"}):
+        # One line, whatever the label: both maps of a compare start at the same height.
+        with solara.Row(style={"align-items": "baseline", "flex-wrap": "nowrap", "gap": "8px",
+                               "min-width": "0"}, classes=["abm-map-head"]):
             solara.Text(caption, style={"font-weight": "bold"}, classes=["abm-map-caption"])
             if label:
-                solara.Text(label, classes=["abm-map-label"], style={"font-size": "0.9em"})
+                solara.Text(label, classes=["abm-map-label"],
+                            style={"font-size": "0.9em", "min-width": "0", "flex": "1"})
         with solara.Div(classes=["abm-map-frame"]):
             solara.Image(run.image, width="100%", classes=["abm-map-image"])
             MapOverlay(tip={"text": text, "x": x, "y": y},

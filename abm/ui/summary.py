@@ -38,6 +38,9 @@ FORMATS = {key: pattern for key, _, pattern in FIGURES}
 # Figures about cameras mean nothing while none is installed (summary.json still has them).
 CAMERA_FIGURES = {"camera_uptime", "camera_coverage", "crimes_under_working_camera",
                   "crimes_buffer", "crimes_detected_live", "perceived_camera_risk_final"}
+# Counts by zone: in a pair whose control has no cameras they count crimes at the places the
+# other run's cameras watch (or surround), which is how displacement is measured.
+ZONE_FIGURES = {"crimes_coverage", "crimes_buffer", "crimes_elsewhere"}
 NO_CAMERAS = "no cameras"
 # Labels of further figures a lesson or a compare may show.
 LABELS.update({"crimes_coverage": "Crimes inside camera coverage",
@@ -150,7 +153,7 @@ def interval_rows(result: PairResult, keys: list[str]) -> list[tuple[str, list[s
     for key in keys:
         figure = result.figure(key)
         pattern = _number_pattern(key)
-        camera = key in CAMERA_FIGURES
+        camera = key in CAMERA_FIGURES and not (paired and key in ZONE_FIGURES)
         if camera and bare["B"] and (not paired or bare["A"]):
             continue
         cells = []

@@ -14,7 +14,14 @@ import solara
 from abm.comparison import PairResult
 from abm.ui.charts import Chart, interval_option
 from abm.ui.replicates import Replicates
-from abm.ui.summary import CAMERA_FIGURES, available, interval_html, label_of, without_cameras
+from abm.ui.summary import (
+    CAMERA_FIGURES,
+    ZONE_FIGURES,
+    available,
+    interval_html,
+    label_of,
+    without_cameras,
+)
 
 # Figures shown for a compare, in reading order.
 COMPARE_FIGURES = ["crimes_total", "crimes_reported", "crimes_coverage", "crimes_buffer",
@@ -29,7 +36,7 @@ def relative_rows(result: PairResult, keys: list[str]) -> list[tuple[str, float,
     rows = []
     bare = without_cameras(result, "A") or without_cameras(result, "B")
     for key in keys:
-        if bare and key in CAMERA_FIGURES:
+        if bare and key in CAMERA_FIGURES and key not in ZONE_FIGURES:
             continue
         figure = result.figure(key)
         base = figure.a[1]
@@ -65,6 +72,10 @@ def IntervalFigures(result: PairResult, keys: list[str], names: tuple[str, str],
                     + (f"; {result.failed} runs failed" if result.failed else ""),
                     style={"font-size": "0.85em"}, classes=["abm-interval-note"])
         solara.HTML(tag="div", unsafe_innerHTML=interval_html(result, shown, names))
+        if paired and without_cameras(result, "A") and not without_cameras(result, "B"):
+            solara.Text("A has no cameras: its figures by zone count crimes at the places B's "
+                        "cameras watch, around them and elsewhere, so the two can be compared.",
+                        style={"font-size": "0.8em", "color": "#555"})
         if chart and paired:
             rows = relative_rows(result, shown)
             if rows:
