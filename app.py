@@ -40,7 +40,7 @@ html, body { overflow-x: hidden; }
 .abm-figures td, .abm-figures th { padding: 1px 8px; text-align: left; vertical-align: top; }
 .abm-figures td.num, .abm-figures th { text-align: right; }
 .abm-figures tbody tr:nth-child(odd) { background: #f4f5f7; }
-.abm-debrief td { text-align: left !important; }
+.abm-debrief td, .abm-debrief th { text-align: left !important; }
 .abm-beside { display: grid; grid-template-columns: minmax(0, 3fr) minmax(300px, 2fr);
               gap: 14px; align-items: start; }
 .abm-pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px;

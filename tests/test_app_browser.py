@@ -187,6 +187,16 @@ def test_page_renders_offline_and_steps(page, server):
     for name in ("crimes", "arrests", "cameras", "risk", "response"):
         page.wait_for_selector(f".abm-chart-{name} canvas")  # drawn by the local ECharts
     page.screenshot(path=str(SHOTS / "app-explore.png"), full_page=True)
+    # The info panel: the model, its assumptions, the scenario's sources, what is synthetic.
+    page.click(".abm-about")
+    page.wait_for_selector(".abm-info")
+    assert "Main assumptions" in page.inner_text(".abm-info")
+    assert "The streets are synthetic" in page.inner_text(".abm-info-synthetic")
+    assert "Teaching town" in page.inner_text(".abm-info-sources")  # default.yaml's notes
+    page.click(".abm-doc-ODD")
+    page.wait_for_selector(".abm-doc:has-text('ODD protocol')")
+    page.click(".abm-doc-scenarios")
+    page.wait_for_selector(".abm-doc:has-text('Islamabad')")
     outside = [u for u in page.requests
                if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
     assert outside == []
@@ -295,11 +305,13 @@ def test_a_lesson_from_start_to_debrief(sized):
     page = sized(1024, 768, "?mode=Lessons&lesson=cameras-or-police&step=1")
     page.wait_for_selector(".abm-lesson-title")
     for i, step in enumerate(lesson.steps):
+        # The page updates widget by widget: wait for each part of the new step.
         page.wait_for_selector(f".abm-lesson-title:has-text({step.title!r})")
-        assert page.inner_text(".abm-lesson-step") == f"Step {i + 1} of {len(lesson.steps)}"
-        assert page.inner_text(".abm-lesson-question") == step.question.strip()
+        page.wait_for_selector(f".abm-lesson-step:has-text('Step {i + 1} of "
+                               f"{len(lesson.steps)}')")
+        page.wait_for_selector(f".abm-lesson-question:has-text({step.question.strip()!r})")
+        page.wait_for_function("() => !document.querySelector('.abm-lesson-reveal')")
         assert page.locator(".abm-lesson-commit").is_disabled()  # a prediction first
-        assert page.locator(".abm-lesson-reveal").count() == 0  # nothing revealed yet
         page.locator(f".abm-lesson-choice-{i % 2}").click()
         page.click(".abm-lesson-commit")
         page.wait_for_selector(".abm-lesson-run")
@@ -310,7 +322,7 @@ def test_a_lesson_from_start_to_debrief(sized):
         assert answer.startswith(f"Over {lesson.replicates} seeds")
         assert page.locator(".abm-intervals").count() == 1
         mine = step.predict.choices[i % 2].label.lower()
-        assert page.inner_text(".abm-lesson-verdict").startswith(f"You predicted: {mine}")
+        page.wait_for_selector(f".abm-lesson-verdict:has-text('You predicted: {mine}')")
         if i == 1:
             time.sleep(1.0)
             shoot(page, "app-lesson-1024.png")

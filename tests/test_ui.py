@@ -181,12 +181,13 @@ def test_legend_has_an_entry_for_every_layer_drawn():
                   "police unit on patrol", "police unit on a call", "offender",
                   "recorded by the police", "never recorded", "all crimes so far", "street"):
         assert words in labels
-    drawn = {a for a in renderer.movers()}
-    assert renderer.hotspots in drawn and renderer.offenders in drawn
+    with_hotspots = renderer.draw(model).copy()
+    assert renderer.offenders in renderer.movers()
     renderer.set_layers({"hotspots": False, "offenders": False})
     labels = " | ".join(label for _, label in entries(renderer, model, renderer.layers))
     assert "offender" not in labels and "all crimes so far" not in labels
-    assert renderer.hotspots not in renderer.movers()
+    assert renderer.offenders not in renderer.movers()
+    assert (renderer.draw(model) != with_hotspots).any()
 
 
 def test_recent_crimes_fade_with_age():
@@ -843,14 +844,22 @@ def test_hot_spot_layer_is_a_density_of_every_crime_so_far():
     assert grid.sum() == pytest.approx(4.0, rel=1e-3)
     assert cell_km2 == pytest.approx(0.0001)
     assert grid[10, 10] > grid[90, 90] > 0  # rows south to north, columns west to east
-    model = SafeCityModel(small("offenders.count=300"))
+    model = SafeCityModel(small("offenders.count=300", "cameras.count=0", "police.units=0"))
     model.run_days(5)
     renderer = renderer_for(model)
-    renderer.set_layers({"hotspots": True})
-    renderer.draw(model)
+    renderer.set_layers({"offenders": False, "recent": False})  # nothing drawn over the layer
+    plain = renderer.draw(model).copy()
+    renderer.set_layers({"hotspots": True, "offenders": False, "recent": False})
+    hot = renderer.draw(model).copy()
     assert renderer.density_max > 0
     counts, recorded = renderer.crime_counts(model)
     assert counts.sum() == len(model.crimes) and (recorded <= counts).all()
+    # The layer colours the map where crime has been: most at the place with most crimes.
+    changed = np.abs(hot[..., :3].astype(int) - plain[..., :3]).sum(axis=2)
+    px, py = renderer.share(*model.city.xy[int(np.argmax(counts))])
+    h, w = changed.shape
+    near = changed[int(py * h) - 3:int(py * h) + 4, int(px * w) - 3:int(px * w) + 4]
+    assert near.mean() > changed.mean()
 
 
 def test_map_has_the_city_name_a_scale_bar_and_dates():

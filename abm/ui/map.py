@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import EllipseCollection, LineCollection
 from matplotlib.colors import to_rgba
@@ -52,7 +53,7 @@ LAYERS = {"recent": True, "hotspots": False, "coverage": True, "offenders": True
 HIT_PX = 9.0
 # Zoom limits: the view is never wider than the whole city nor narrower than this share of it.
 MIN_VIEW = 0.04
-# Cells across the hot-spot layer's grid.
+# Cells across the view in the hot-spot layer's grid (the image smooths between them).
 HOTSPOT_CELLS = 160
 
 
@@ -149,16 +150,13 @@ class MapRenderer:
         self.streets = LineCollection(xy[edges], colors=COLOURS["street"], linewidths=0.8,
                                       zorder=1)
         ax.add_collection(self.streets)
-        x0, x1, y0, y1 = self.extent
-        self.hotspots = ax.imshow(np.zeros((2, 2)), extent=self.extent, origin="lower",
-                                  cmap=HOTSPOT_CMAP, alpha=_HOTSPOT_ALPHA, zorder=1.5,
-                                  interpolation="bilinear", animated=True, vmin=0, vmax=1)
         seg = xy[edges]
         lengths = np.hypot(*(seg[:, 0] - seg[:, 1]).T) if len(seg) else np.array([100.0])
         # Smoothing of the hot-spot layer: about two street segments (a block and its
         # neighbours), the scale at which crime concentrates (Weisburd 2015).
         self.bandwidth_m = 2.0 * float(np.median(lengths))
         self._density_at = -1
+        self._overlay = None  # the hot-spot layer in this view's pixels (RGBA image)
         self.density_max = 0.0  # crimes per km2 at the hottest cell, for the legend
         self._counts_at = -1
         self._counts = np.zeros(city.n, dtype=np.int64)
@@ -184,8 +182,9 @@ class MapRenderer:
                                 edgecolors="white", zorder=6, animated=True)
         # No text among the movers: laying out text costs more than all the markers together;
         # the time is shown beside the map instead.
-        self.layer_artists = {"hotspots": (self.hotspots,), "coverage": (self.coverage,),
-                              "recent": (self.crimes,), "offenders": (self.offenders,)}
+        self.layer_artists = {"coverage": (self.coverage,), "recent": (self.crimes,),
+                              "offenders": (self.offenders,)}
+        self._lut = (colormaps[HOTSPOT_CMAP](np.linspace(0, 1, 256))[:, :3] * 255)
         self.layers = dict(LAYERS)
         self.view = FULL
         self._labels: list = []
@@ -205,6 +204,7 @@ class MapRenderer:
         view = view.inside()
         if view != self.view:
             self.view = view
+            self._overlay = None
             self._render_background()
 
     def set_layers(self, layers: dict[str, bool]) -> None:
@@ -219,6 +219,7 @@ class MapRenderer:
         self._labels = self._scale_bar(x1 - x0) + [self._title()]
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.background_shape = np.asarray(self.canvas.buffer_rgba()).shape[:2]
 
     def _title(self):
         text = self.name + (" - synthetic streets" if self.synthetic else "")
@@ -259,17 +260,36 @@ class MapRenderer:
         return self._counts, self._recorded
 
     def _update_density(self, model: SafeCityModel) -> None:
-        if self._density_at == len(model.crimes):
+        """The hot-spot layer for this view: a density of every crime so far, coloured, with
+        an opacity that rises with it (recomputed when crimes or the view change)."""
+        if self._density_at == len(model.crimes) and self._overlay is not None:
             return
         counts, _ = self.crime_counts(model)
         placed = np.flatnonzero(counts)
-        grid, cell_km2 = density(self.xy[placed], counts[placed], self.extent, HOTSPOT_CELLS,
-                                 self.bandwidth_m)
-        self.density_max = float(grid.max() / cell_km2) if grid.size else 0.0
-        top = grid.max()
-        shown = np.ma.masked_less(grid / top if top > 0 else grid, 0.03)  # clear where none
-        self.hotspots.set_data(shown)
+        x0, x1, y0, y1 = self.limits()
+        cell = (x1 - x0) / HOTSPOT_CELLS
+        pad = int(np.ceil(3 * self.bandwidth_m / cell))  # crimes just outside still count
+        extent = (x0 - pad * cell, x1 + pad * cell, y0 - pad * cell, y1 + pad * cell)
+        grid, cell_km2 = density(self.xy[placed], counts[placed], extent,
+                                 HOTSPOT_CELLS + 2 * pad, self.bandwidth_m)
+        grid = grid[pad:pad + HOTSPOT_CELLS, pad:pad + HOTSPOT_CELLS]
+        top = float(grid.max()) if grid.size else 0.0
+        self.density_max = top / cell_km2
+        share = grid / top if top > 0 else grid
+        rgba = np.zeros((*share.shape, 4), dtype=np.uint8)
+        rgba[..., :3] = self._lut[np.clip(share * 255, 0, 255).astype(np.uint8)]
+        rgba[..., 3] = (255 * _HOTSPOT_ALPHA * np.clip((share - 0.02) / 0.15, 0, 1))
+        height, width = self.background_shape
+        self._overlay = Image.fromarray(rgba[::-1]).resize((width, height),
+                                                           Image.Resampling.BILINEAR)
         self._density_at = len(model.crimes)
+
+    def _blend_hotspots(self) -> None:
+        """Lay the hot-spot layer over the streets, under everything else, in the pixels."""
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        height, width = pixels.shape[:2]
+        below = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+        pixels[...] = np.asarray(Image.alpha_composite(below, self._overlay))
 
     # --- one frame ------------------------------------------------------------------------
 
@@ -308,8 +328,7 @@ class MapRenderer:
 
     def movers(self) -> list:
         out = []
-        for artist in (self.hotspots, self.coverage, self.crimes, self.cameras, self.offenders,
-                       self.units):
+        for artist in (self.coverage, self.crimes, self.cameras, self.offenders, self.units):
             layer = next((k for k, arts in self.layer_artists.items() if artist in arts), None)
             if layer is None or self.layers[layer]:
                 out.append(artist)
@@ -319,6 +338,8 @@ class MapRenderer:
         """Redraw the moving layers over the cached background; returns the RGBA pixels."""
         self.update(model)
         self.canvas.restore_region(self.background)
+        if self.layers["hotspots"]:
+            self._blend_hotspots()
         for artist in self.movers():
             self.ax.draw_artist(artist)
         return np.asarray(self.canvas.buffer_rgba())
