@@ -35,7 +35,7 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/abm bench
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check abm tests app.py
+	$(VENV)/bin/ruff check abm tests app.py notebooks
 
 clean:
 	rm -rf $(VENV)

@@ -9,6 +9,7 @@ footage that can identify an offender later.
 from __future__ import annotations
 
 import random
+from array import array
 from enum import IntFlag
 from typing import TYPE_CHECKING
 
@@ -191,7 +192,7 @@ class CameraSystem:
         self.installed = False
         self.segments = self._segments(self.rng)
         self.up_count = 0
-        self._viewers: list[list[int]] | None = None  # per place, the cameras watching it
+        self._changes = array("d")  # (minute, camera, 1 up / 0 down) after one another
         self._up_minutes = 0.0
         self._installed_minutes = 0.0
         self._last_change = 0.0
@@ -249,6 +250,7 @@ class CameraSystem:
         camera.faults |= fault
         if was_up:
             self._account()
+            self._changes.extend((self.model.time, camera.index, 0.0))
             self.up_count -= 1
             self.working[camera.watched] -= 1
 
@@ -257,6 +259,7 @@ class CameraSystem:
         camera.faults &= ~fault
         if camera.up and not was_up:
             self._account()
+            self._changes.extend((self.model.time, camera.index, 1.0))
             self.up_count += 1
             self.working[camera.watched] += 1
 
@@ -264,6 +267,11 @@ class CameraSystem:
         """Camera-minutes spent up so far."""
         self._account()
         return self._up_minutes
+
+    def changes(self) -> np.ndarray:
+        """Every time a camera went up or down so far, in order: rows (minute, camera, 1 up or
+        0 down)."""
+        return np.frombuffer(self._changes, dtype=float).reshape(-1, 3).copy()
 
     def uptime(self) -> float:
         """Realised fraction of installed camera-time that cameras were up (NaN before)."""
@@ -288,15 +296,6 @@ class CameraSystem:
             return False
         p_one = self.watch_probability() * detection_accuracy(self.settings.feeds_per_operator)
         return self.random.random() < 1.0 - (1.0 - p_one) ** k
-
-    def watching(self, node: int) -> list[int]:
-        """Indices of the cameras working now whose view includes ``node``."""
-        if self._viewers is None:
-            self._viewers = [[] for _ in range(self.model.city.n)]
-            for camera in self.cameras:
-                for place in camera.watched:
-                    self._viewers[int(place)].append(camera.index)
-        return [i for i in self._viewers[node] if self.cameras[i].up]
 
     def coverage(self) -> float:
         """Fraction of street places watched by at least one installed camera."""

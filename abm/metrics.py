@@ -32,7 +32,6 @@ class Recorder:
         self._last_close = 0.0
         self._busy_mark = 0.0
         self._up_mark = 0.0
-        self._seen: dict[int, int] = {}  # crimes in a camera's view while it worked, by camera
         self._reset()
 
     def _reset(self) -> None:
@@ -49,13 +48,6 @@ class Recorder:
         self.counts["crimes_true"] += 1
         self.counts["crimes_recorded"] += int(crime.reported)
         self.counts[f"crimes_{Zone.NAMES[crime.zone]}"] += 1
-        if crime.under_working_camera:
-            for camera in self.model.cameras.watching(crime.node):
-                self._seen[camera] = self._seen.get(camera, 0) + 1
-
-    def crimes_seen(self, camera: int) -> int:
-        """Crimes so far in a camera's view while it was working (on its footage)."""
-        return self._seen.get(camera, 0)
 
     def deterred(self, node: int) -> None:
         self.counts["deterred_attempts"] += 1

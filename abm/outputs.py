@@ -99,6 +99,8 @@ def write_run(result, out_dir: str | Path) -> Path:
     write_parquet(out / "crimes.parquet", result.crimes)
     write_parquet(out / "metrics.parquet", result.metrics)
     write_json(out / "summary.json", result.summary)
+    if getattr(result, "cameras", None) is not None:
+        write_parquet(out / "cameras.parquet", result.cameras)
     write_json(out / "manifest.json",
                manifest(result.config, result.wall_s, getattr(result, "city", None)))
     return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from abm.camera_records import camera_frame
 from abm.config import Config
 from abm.metrics import crime_frame, summarise
 from abm.model import MINUTES_PER_DAY, SafeCityModel
@@ -24,6 +25,7 @@ class RunResult:
     summary: dict
     wall_s: float
     city: dict | None = None  # where the streets came from: import report or generator
+    cameras: pd.DataFrame | None = None  # one row per camera (abm.camera_records)
 
 
 def finish(model: SafeCityModel, started: float) -> RunResult:
@@ -32,7 +34,7 @@ def finish(model: SafeCityModel, started: float) -> RunResult:
     crimes = crime_frame(model.crimes)
     return RunResult(model.initial_config, crimes, model.recorder.frame(),
                      summarise(model, crimes), time.perf_counter() - started,
-                     city=model.city.source or None)
+                     city=model.city.source or None, cameras=camera_frame(model, crimes))
 
 
 def simulate(config: Config, city: City | None = None,

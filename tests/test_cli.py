@@ -23,7 +23,8 @@ def test_run_writes_a_complete_folder(tmp_path, root):
     done = abm_cli("run", str(root / "configs/default.yaml"), "--out", str(out), *SMALL)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "config.yaml", "crimes.parquet", "manifest.json", "metrics.parquet", "summary.json"]
+        "cameras.parquet", "config.yaml", "crimes.parquet", "manifest.json", "metrics.parquet",
+        "summary.json"]
     crimes = pd.read_parquet(out / "crimes.parquet")
     assert set(crimes.columns) >= CRIME_COLUMNS
     assert crimes["response_time_min"].dtype == "float64"

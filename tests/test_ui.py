@@ -15,7 +15,9 @@ import yaml
 from matplotlib.colors import to_rgba
 
 from abm import lessons
+from abm.camera_records import camera_frame
 from abm.config import ConfigError, load
+from abm.metrics import crime_frame
 from abm.model import SafeCityModel
 from abm.simulate import simulate
 from abm.ui.charts import chart_options, difference_option
@@ -779,7 +781,8 @@ def test_tooltips_name_a_camera_a_unit_and_a_place(configs):
     state.hover(0, [fx, fy])
     tip = state.tips.value[0][0]
     assert tip.startswith(f"Camera {i + 1}: ")
-    assert f"crimes in its view while it worked: {model.recorder.crimes_seen(i)}" in tip
+    records = camera_frame(model, crime_frame(model.crimes))
+    assert f"crimes in its view while it worked: {records['crimes_seen'][i]}" in tip
     assert ("working" in tip) == bool(model.cameras.cameras[i].up)
     unit = model.positions()["units"][0]
     state.hover(0, list(run.renderer.share(*model.city.xy[unit])))
@@ -795,22 +798,6 @@ def test_tooltips_name_a_camera_a_unit_and_a_place(configs):
         assert f"{counts[place]:,} crime" in tip
     state.hover(0, None)
     assert 0 not in state.tips.value
-
-
-def test_crimes_seen_by_a_camera_are_crimes_in_its_view_while_it_worked():
-    model = SafeCityModel(small("offenders.count=300", "cameras.count=40", "run.days=6"))
-    seen = {}
-    original = model.recorder.crime
-
-    def crime(c):
-        for i in model.cameras.watching(c.node):
-            assert c.node in model.cameras.cameras[i].watched and model.cameras.cameras[i].up
-            seen[i] = seen.get(i, 0) + 1
-        original(c)
-
-    model.recorder.crime = crime
-    model.run_days(6)
-    assert seen and all(model.recorder.crimes_seen(i) == n for i, n in seen.items())
 
 
 def test_zoom_and_pan_keep_both_maps_aligned(configs):

@@ -159,6 +159,8 @@ class MapRenderer:
         self._overlay = None  # the hot-spot layer in this view's pixels (RGBA image)
         self.density_max = 0.0  # crimes per km2 at the hottest cell, for the legend
         self._counts_at = -1
+        self._records_at: tuple | None = None
+        self._records = None
         self._counts = np.zeros(city.n, dtype=np.int64)
         self._recorded = np.zeros(city.n, dtype=np.int64)
 
@@ -258,6 +260,17 @@ class MapRenderer:
             self._recorded = np.bincount(nodes[recorded], minlength=n)
             self._counts_at = len(model.crimes)
         return self._counts, self._recorded
+
+    def camera_records(self, model: SafeCityModel):
+        """Each camera's record so far (abm.camera_records), kept until the model moves on."""
+        from abm.camera_records import camera_frame
+        from abm.metrics import crime_frame
+
+        key = (model.time, len(model.crimes))
+        if self._records_at != key:
+            self._records = camera_frame(model, crime_frame(model.crimes))
+            self._records_at = key
+        return self._records
 
     def _update_density(self, model: SafeCityModel) -> None:
         """The hot-spot layer for this view: a density of every crime so far, coloured, with
@@ -381,7 +394,7 @@ class MapRenderer:
             d[state == -1] = np.inf
             i = int(np.argmin(d))
             if d[i] <= reach:
-                return camera_text(model, i)
+                return camera_text(model, i, int(self.camera_records(model)["crimes_seen"][i]))
         dist, node = model.city.kdtree.query(here)
         if dist <= 3 * reach:
             counts, recorded = self.crime_counts(model)
@@ -397,10 +410,11 @@ def unit_text(model: SafeCityModel, index: int) -> str:
             f"{unit.calls_answered:,}")
 
 
-def camera_text(model: SafeCityModel, index: int) -> str:
+def camera_text(model: SafeCityModel, index: int, seen: int) -> str:
+    """A camera's tooltip; ``seen``: crimes so far at the places it watches while it was up
+    (abm.camera_records, as cameras.parquet counts them)."""
     cams = model.cameras
     camera = cams.cameras[index]
-    seen = model.recorder.crimes_seen(index)
     if camera.up:
         feeds = cams.settings.operators * cams.settings.feeds_per_operator
         chance = cams.watch_probability()
@@ -423,7 +437,7 @@ def place_text(model: SafeCityModel, node: int, crimes: int, recorded: int) -> s
     cams = model.cameras
     use = LandUse(int(model.city.land_use[node])).name.lower()
     if cams.installed and cams.covered[node]:
-        working = len(cams.watching(node))
+        working = int(cams.working[node])
         total = int(cams.cover_count[node])
         cover = (f"in view of {total} camera{'s' * (total != 1)} ({working} working now)")
     elif cams.installed and cams.zone[node] == Zone.BUFFER:
