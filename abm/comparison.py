@@ -17,15 +17,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from abm.config import Config, ConfigError
-from abm.experiment.stats import interval
-from abm.experiment.store import Status
+
+if TYPE_CHECKING:  # pandas and scipy load when a pair runs, not when lessons are read
+    import pandas as pd
 
 # Directions of a difference, as lessons claim them: the 95% interval of B - A lies above
 # zero (up), below zero (down), or holds zero (same: no difference the replicates can show).
@@ -145,12 +145,16 @@ def values(runs: pd.DataFrame, key: str) -> pd.Series:
         top, bottom = (part.strip() for part in key.split("/", 1))
         num, den = values(runs, top), values(runs, bottom)
         return num / den.where(den != 0)
+    import pandas as pd
+
     if key not in runs.columns:
         raise ConfigError(f"{key}: not a summary figure")
     return pd.to_numeric(runs[key], errors="coerce").astype(float)
 
 
 def _figure(runs: pd.DataFrame, key: str) -> Figure:
+    from abm.experiment.stats import interval
+
     a = runs[runs["label"] == A_LABEL].set_index("seed")
     b = runs[runs["label"] == B_LABEL].set_index("seed")
     va, vb = values(a, key), values(b, key)
@@ -309,6 +313,10 @@ def run_pair(pair: Pair, root: str | Path, workers: int | None = None,
         watched = _Watched(backend or LocalBackend(count), on_run, stop, done, total)
         with watched:
             outcome = run_sweep(sweep, out, watched, echo=lambda *_: None)
+    import pandas as pd
+
+    from abm.experiment.store import Status
+
     frame = pd.read_parquet(outcome.out / "results.parquet")
     ok = frame[frame["status"] == Status.OK].reset_index(drop=True)
     return PairResult(pair, ok, outcome.out, failed=int(len(frame) - len(ok)))
@@ -317,7 +325,7 @@ def run_pair(pair: Pair, root: str | Path, workers: int | None = None,
 def read_pair(pair: Pair, root: str | Path) -> PairResult | None:
     """A pair's result if every one of its runs is finished on disk, else None (runs
     nothing)."""
-    from abm.experiment.store import Store, results_frame
+    from abm.experiment.store import Status, Store, results_frame
 
     out = folder_for(Path(root), pair)
     if not out.is_dir():

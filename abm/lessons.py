@@ -29,7 +29,7 @@ from abm.experiment.backends import process_pool
 LESSON_DIR = Path(__file__).resolve().parent.parent / "configs" / "lessons"
 
 
-Direction = Literal["up", "down", "same"]
+Direction = Literal["up", "down", "same"]  # abm.comparison.DIRECTIONS
 
 
 class Strict(BaseModel):
@@ -78,6 +78,10 @@ class Step(Strict):
     reveal: str = Field("", description="The explanation shown with the figures.")
     show: list[str] = Field(default_factory=list, description="Figures the reveal shows "
                             "first (default: the lesson figures).")
+    naive: bool = Field(False, description="Show beside the counterfactual what a before/after "
+                        "count of recorded crime in the step's own run says (the vendor's kind "
+                        "of figure): recorded crime per day after the cameras go live against "
+                        "before.")
 
     @model_validator(mode="after")
     def _kinds_match(self) -> Step:

@@ -423,7 +423,7 @@ def test_lesson_mode_loads_each_step_of_each_lesson(configs):
     assert state.config.value.cameras.operators == 4
     rc.find(v.Btn, class_="abm-lesson-to-debrief").widget.click()  # the last step: debrief
     assert text(rc, "abm-lesson-step") == "Debrief"
-    assert len(rc.find(v.Btn, class_="abm-lesson-next")) == 0
+    assert rc.find(v.Btn, class_="abm-lesson-next").widget.disabled  # nothing after it
 
 
 def test_leaving_and_coming_back_keeps_the_step_and_its_run(configs):
@@ -508,7 +508,7 @@ def paired_lesson(tmp_path, monkeypatch):
                  {"label": "Half or more", "low": 0.5, "high": 1.01}]}},
             {"title": "More police", "scenario": "town.yaml", "set": {"police.units": 12},
              "text": "Four times the patrol cars.", "question": "Faster responses?",
-             "control": {"label": "three patrol cars"},
+             "control": {"label": "three patrol cars"}, "naive": True,
              "predict": {"figure": "response_time_median_min", "choices": [
                  {"label": "Faster", "direction": "down"},
                  {"label": "Same", "direction": "same"},
@@ -587,11 +587,22 @@ def test_a_lesson_step_is_predict_run_reveal_and_ends_in_a_debrief(configs, pair
     b = result.runs[result.runs["label"] == "B"].set_index("seed")["response_time_median_min"]
     assert diff.diff[1] == pytest.approx((b - a.loc[b.index]).mean())
     assert "against three patrol cars" in text(rc, "abm-lesson-answer")
+    naive = text(rc, "abm-lesson-naive")  # cameras live from day 0: no "before" to count
+    assert naive.startswith("A before/after count needs days before and after")
+    assert "Against its control over 3 seeds, the step changed true crime by" in naive
     # The debrief: each prediction beside what the runs gave.
     rc.find(v.Btn, class_="abm-lesson-to-debrief").widget.click()
     assert text(rc, "abm-lesson-step") == "Debrief"
     assert text(rc, "abm-lesson-debrief-text") == "Look back."
     assert text(rc, "abm-lesson-score").endswith("predictions borne out.")
+
+
+def test_before_after_is_the_vendors_figure_of_one_history():
+    from abm.ui.lessons import before_after
+
+    rows = [{"day": d, "crimes_recorded": 4 if d <= 3 else 5} for d in range(1, 8)]
+    assert before_after(rows, 3) == (pytest.approx(25.0), 7)
+    assert before_after(rows, 0) is None and before_after(rows, 10) is None
 
 
 def test_a_step_committed_twice_reads_its_replicates_back(configs, paired_lesson, tmp_path):

@@ -106,6 +106,42 @@ def open_named(state: AppState, name: str, index: int) -> None:
     state.report(f"link: lesson: {str(name)[:40]!r} is not one of the lessons")
 
 
+def before_after(rows: list[dict], install_day: float) -> tuple[float, int] | None:
+    """Recorded crime per day after go-live against before, in one run's daily rows, as a
+    percentage change (and the last day counted); None without days on both sides."""
+    before = [r["crimes_recorded"] for r in rows if r["day"] <= install_day]
+    after = [r["crimes_recorded"] for r in rows if r["day"] > install_day]
+    if not before or not after or sum(before) == 0:
+        return None
+    change = (sum(after) / len(after)) / (sum(before) / len(before)) - 1.0
+    return 100.0 * change, int(rows[-1]["day"])
+
+
+def naive_text(state: AppState, lesson: Lesson, index: int, result: PairResult) -> str:
+    """The before/after figure of the run on the map beside the counterfactual effect."""
+    run = state.runs[-1] if state.runs else None
+    if run is None:
+        return ""
+    config = run.config
+    figure = result.figure("crimes_total")
+    n, mean, lo, hi = figure.diff
+    base = figure.a[1]
+    with state.lock:
+        naive = before_after(run.daily_rows(), config.cameras.install_day)
+    if naive is None:
+        said = ("A before/after count needs days before and after the cameras go live "
+                f"(day {config.cameras.install_day:g}); this run has not got both yet.")
+    else:
+        change, day = naive
+        said = (f"A before/after count of recorded crime in the run on the map (one history, "
+                f"to day {day}) says: {change:+.0f}% a day after the cameras went live.")
+    if n and base:
+        said += (f" Against its control over {n} seeds, the step changed true crime by "
+                 f"{100 * mean / base:+.0f}% ({100 * lo / base:+.0f}% to "
+                 f"{100 * hi / base:+.0f}%).")
+    return said
+
+
 def prediction_key(lesson: Lesson, index: int) -> str:
     return f"{lesson.name}#{index}"
 
@@ -183,6 +219,7 @@ def StepPanel(state: AppState, lesson: Lesson, index: int, predictions: dict,
 def Reveal(state: AppState, lesson: Lesson, index: int, result: PairResult,
            predictions: dict) -> None:
     """What the runs gave: the answer, the lesson's explanation, the figures with intervals."""
+    state.frame.value  # noqa: B018 - subscribe: a before/after figure follows the run
     step = lesson.steps[index]
     chosen = predictions.get(prediction_key(lesson, index))
     right = lessons.answer(step, result)
@@ -198,6 +235,10 @@ def Reveal(state: AppState, lesson: Lesson, index: int, result: PairResult,
                 with solara.Div():
                     solara.Text(f"You predicted: {mine.lower()} - {verdict}",
                                 classes=["abm-lesson-verdict"])
+        if step.naive and step.control is not None:
+            with solara.Div():
+                solara.Text(naive_text(state, lesson, index, result),
+                            classes=["abm-lesson-naive"])
         if step.reveal.strip():
             solara.Markdown(step.reveal.strip(), classes=["abm-lesson-explanation"])
         keys = list(dict.fromkeys(
