@@ -26,7 +26,7 @@ from abm.ui.legend import entries, note
 from abm.ui.lessons import LESSON_STEP_MIN, step_label
 from abm.ui.map import COLOURS, LAYERS, MapRenderer, recent_crimes, renderer_for
 from abm.ui.scenarios import list_scenarios
-from abm.ui.session import CityCache, Simulation
+from abm.ui.session import OPENING_MIN, CityCache, Simulation
 from abm.ui.settings import edit, hardware_uptime, mttr_for_uptime, value_of
 from abm.ui.state import COMPARE, EXPLORE, LESSONS, AppState, offered
 from abm.ui.summary import summary_rows
@@ -253,7 +253,7 @@ def test_step_advances_the_clock_and_the_summary(configs):
     assert state.run.summary()["sim_days"] == pytest.approx(0.25)
     rc.find(v.Select, label="Each step advances").widget.v_model = "1 day"
     step.click()
-    assert clock(rc).startswith("Day 1.25")
+    assert clock(rc).startswith("Day 1.00")  # frames end on whole steps
     step.click()
     assert clock(rc).startswith("Day 2.00 of 2 - done")  # never past run.days
     assert rc.find(v.Btn, class_="abm-step").widget.disabled
@@ -392,7 +392,7 @@ def assert_on_step(state, rc, lesson, i):
         assert [r.config for r in state.runs] == [lesson.control_config(i), lesson.config(i)]
         assert state.runs[0].model.city is state.runs[1].model.city
     assert state.scenario.value == step_label(lesson, i)
-    assert state.run.model.time == 0
+    assert state.run.model.time == OPENING_MIN  # day 0, what is due at minute 0 done
     assert clock(rc) == f"Day 0.00 of {lesson.config(i).run.days:g}"
     assert state.message.value == ""
 

@@ -333,7 +333,10 @@ class AppState:
                     end = run.config.run.days * MINUTES_PER_DAY
                     if fast:
                         step_min = max(step_min, end / FAST_PIECES)
-                    minutes = min(step_min, end - run.model.time)
+                    # Frames end on whole steps (an hour, a day), never past run.days.
+                    now = run.model.time
+                    target = min(end, (math.floor(now / step_min + 1e-9) + 1) * step_min)
+                    minutes = target - now
                     for each in self.runs:
                         each.advance(minutes)
                     advanced = True
