@@ -106,7 +106,7 @@ def register_params(sub) -> None:
 # Each module adds its subcommands through a `register(subparsers)` function; heavy imports
 # stay inside the handlers so `abm --help` is fast.
 COMMAND_MODULES = ("abm.cli", "abm.experiment.cli", "abm.evaluation_report", "abm.validate",
-                   "abm.lessons", "abm.bench", "abm.gis")
+                   "abm.lessons", "abm.bench", "abm.gis", "abm.predictive", "abm.calibrate")
 
 
 def build_parser() -> Parser:

@@ -74,9 +74,40 @@ class CitySettings(Section):
     file: str | None = param(
         None, "-",
         "Street network file: GraphML (osmnx-style or plain, node x/y and edge length in "
-        "metres; lon/lat is projected) or OpenStreetMap XML (.osm, needs the geo extra). "
-        "Relative paths are relative to the config file. city.graph_file is an older name.",
-        "OpenStreetMap contributors (ODbL) via osmnx, or any GraphML export",
+        "metres; lon/lat is projected; a crs graph attribute names its CRS) or OpenStreetMap "
+        "XML (.osm) or PBF (.osm.pbf), both needing the geo extra. Relative paths are "
+        "relative to the config file. city.graph_file is an older name.",
+        "OpenStreetMap contributors (ODbL) via osmnx and pyrosm, or any GraphML export",
+    )
+    land_use: Literal["generated", "mapped"] = param(
+        "generated", "-",
+        "Where land use, homes and attractiveness come from: generated from city.centres and "
+        "the seed, or mapped from the OpenStreetMap tags around each place in city.file (.osm "
+        "or .osm.pbf; see docs/real-data.md for the mapping).",
+        "tag mapping after Brantingham & Brantingham 1995 and Bernasco & Block 2011; "
+        "weights an assumption",
+    )
+    attractiveness_points: str | None = param(
+        None, "-",
+        "Points file whose points (past crimes, venues) set each place's attractiveness, "
+        "spread over places with the kernel of city.kernel_m: CSV with lon,lat (WGS84) or x,y "
+        "(the city's CRS) and an optional weight column, or a GeoPackage, shapefile or "
+        "GeoJSON of points. Relative paths are relative to the config file.",
+        ASSUMPTION,
+    )
+    kernel_m: float = param(
+        50.0, "m", "Bandwidth of the Gaussian kernel that spreads mapped features and "
+        "attractiveness points over the street places near them (cut at three bandwidths).",
+        "about half a short block; assumption", gt=0, le=5000,
+    )
+    snap_max_m: float = param(
+        250.0, "m", "Farthest a mapped camera or an attractiveness point may be from every "
+        "street place and still belong to the city.", ASSUMPTION, gt=0, le=50_000,
+    )
+    attractiveness_floor: float = param(
+        0.1, "fraction of the mean", "Attractiveness every place has before mapped features "
+        "or points add theirs (land_use mapped, attractiveness_points): targets exist where "
+        "no data shows them.", ASSUMPTION, ge=0, le=100,
     )
     nodes: int = param(
         900, "intersections", "Approximate number of street intersections to generate.",
@@ -131,6 +162,9 @@ class CitySettings(Section):
     def _file_given(self) -> CitySettings:
         if self.source == "file" and not self.file:
             raise ValueError("city.file is required when city.source is file")
+        if self.land_use == "mapped" and self.source != "file":
+            raise ValueError("city.land_use mapped needs a street file (city.file, .osm or "
+                             ".osm.pbf)")
         return self
 
 
@@ -318,13 +352,17 @@ class CameraSettings(Section):
 
     count: int = param(30, "cameras", "Cameras installed.", ASSUMPTION, ge=0, le=100_000)
     placement: Literal["random", "attractive", "busiest", "hotspots", "max_coverage",
-                       "list"] = param(
+                       "mclp", "mapped", "list"] = param(
         "attractive", "-", "Where cameras go: random (uniform); attractive (drawn in "
         "proportion to target attractiveness, as cities do); busiest (highest street "
         "centrality, see busiest_by); hotspots (most recorded crime in a burn-in period "
-        "without cameras); max_coverage (greedy most attractiveness within range_m); list "
+        "without cameras); max_coverage (greedy most attractiveness within range_m); mclp "
+        "(the most attractiveness within range_m, solved exactly as a maximal covering "
+        "location problem); mapped (where the street file maps cameras, "
+        "man_made=surveillance; count of them, drawn at random when fewer); list "
         "(cameras.nodes). See docs/placement.md.",
-        "Ratcliffe 2006 and Piza et al. 2019 (siting at hot spots); others assumption",
+        "Ratcliffe 2006 and Piza et al. 2019 (siting at hot spots); Church & ReVelle 1974 "
+        "(MCLP); OpenStreetMap (mapped); others assumption",
     )
     nodes: list[int] | None = param(
         None, "node ids", "Places of the cameras for placement list (model node ids 0..N-1, "
@@ -631,11 +669,13 @@ def load(path: str | Path, overrides: list[str] | None = None) -> Config:
     config = validate(data, origin=str(path))
     if config.run.name is None:
         config.run.name = path.stem
-    graph = config.city.file
-    if graph and not Path(graph).is_absolute():
-        # A path from the file is relative to the file; one from --set to where you are.
-        overridden = any(parse_override(o)[0] == ["city", "file"] for o in overrides or [])
-        config.city.file = str(((Path() if overridden else path.parent) / graph).resolve())
+    for key in ("file", "attractiveness_points"):
+        given = getattr(config.city, key)
+        if given and not Path(given).is_absolute():
+            # A path from the file is relative to the file; one from --set to where you are.
+            overridden = any(parse_override(o)[0] == ["city", key] for o in overrides or [])
+            setattr(config.city, key,
+                    str(((Path() if overridden else path.parent) / given).resolve()))
     return config
 
 

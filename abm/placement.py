@@ -9,6 +9,7 @@ break ties by attractiveness, then by node id, so they are deterministic.
 from __future__ import annotations
 
 import heapq
+import warnings
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -17,6 +18,10 @@ import networkx as nx
 import numpy as np
 
 from abm.config import CameraSettings, ConfigError
+
+# Most places mclp siting solves for: spopt builds a dense site-by-place matrix (8 bytes a cell)
+# and its integer programme cell by cell, which takes minutes beyond about 2,000 places.
+MCLP_MAX_PLACES = 2000
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel
@@ -29,6 +34,8 @@ class Placement(StrEnum):
     BUSIEST = "busiest"
     HOTSPOTS = "hotspots"
     MAX_COVERAGE = "max_coverage"
+    MCLP = "mclp"
+    MAPPED = "mapped"
     LIST = "list"
 
 
@@ -126,6 +133,65 @@ def max_coverage_places(model: SafeCityModel, settings: CameraSettings, rng) -> 
     return np.asarray(chosen)[np.arange(settings.count) % len(chosen)]
 
 
+def mclp_places(model: SafeCityModel, settings: CameraSettings, rng) -> np.ndarray:
+    """The sites that together watch the most attractiveness: the maximal covering location
+    problem (Church & ReVelle 1974) solved exactly as an integer programme by spopt with
+    PuLP's bundled CBC solver.
+
+    Several optimal sets may exist; the solver's choice among them is deterministic. The dense
+    site-by-place distance matrix spopt needs bounds the size (``MCLP_MAX_PLACES``).
+    """
+    city = model.city
+    k = min(settings.count, city.n)
+    if city.n > MCLP_MAX_PLACES:
+        raise ConfigError(f"cameras.placement: mclp solves cities of up to {MCLP_MAX_PLACES} "
+                          f"places exactly; this one has {city.n} (use max_coverage)")
+    try:
+        import pulp
+        from spopt.locate import MCLP
+    except ImportError:
+        from abm.streetfiles import GEO_EXTRA
+
+        raise ConfigError(f"cameras.placement: mclp needs spopt ({GEO_EXTRA})") from None
+    from scipy.spatial.distance import cdist
+
+    if k == city.n:
+        return np.arange(settings.count) % city.n
+    cost = cdist(city.xy, city.xy)  # clients (rows) by candidate sites (columns)
+    with warnings.catch_warnings():  # spopt builds its model with PuLP 3's deprecated calls
+        warnings.simplefilter("ignore", DeprecationWarning)
+        problem = MCLP.from_cost_matrix(cost, city.attractiveness,
+                                        service_radius=settings.range_m, p_facilities=k)
+        # One thread: CBC's answer then does not depend on how its threads are scheduled.
+        problem.solve(pulp.PULP_CBC_CMD(msg=False, threads=1), results=False)
+    status = pulp.LpStatus[problem.problem.status]
+    chosen = np.array([j for j, var in enumerate(problem.fac_vars) if var.varValue > 0.5])
+    if status != "Optimal" or len(chosen) != k:
+        raise ConfigError(f"cameras.placement: mclp found no optimal siting ({status})")
+    return chosen[np.arange(settings.count) % k]
+
+
+def mapped_places(model: SafeCityModel, settings: CameraSettings, rng) -> np.ndarray:
+    """Where the street file maps cameras (man_made=surveillance, not indoor), each at its
+    nearest place; ``count`` of them, drawn at random from the cameras' stream when the map
+    has more. What was read and dropped goes into the city's import report."""
+    from abm.landuse import camera_places
+
+    city = model.city
+    nodes, report = camera_places(city, model.config.city)
+    city.source["mapped_cameras"] = report
+    where = city.source.get("file", "the city")
+    if len(nodes) == 0:
+        raise ConfigError(f"cameras.placement: mapped, but {where} maps no cameras near its "
+                          f"streets (man_made=surveillance)")
+    if settings.count > len(nodes):
+        raise ConfigError(f"cameras.count: {settings.count}, but {where} maps {len(nodes)} "
+                          f"cameras (placement mapped installs at most those)")
+    if settings.count == len(nodes):
+        return nodes
+    return np.sort(rng.choice(nodes, size=settings.count, replace=False))
+
+
 def listed_places(model: SafeCityModel, settings: CameraSettings, rng) -> np.ndarray:
     """Exactly the places a user listed, checked against the street graph."""
     nodes = np.asarray(settings.nodes, dtype=np.int64)
@@ -142,5 +208,7 @@ STRATEGIES: dict[Placement, Callable[..., np.ndarray]] = {
     Placement.BUSIEST: busiest_places,
     Placement.HOTSPOTS: hotspot_places,
     Placement.MAX_COVERAGE: max_coverage_places,
+    Placement.MCLP: mclp_places,
+    Placement.MAPPED: mapped_places,
     Placement.LIST: listed_places,
 }

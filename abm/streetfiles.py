@@ -1,4 +1,4 @@
-"""Street networks from files: GraphML (osmnx-style or plain) and OpenStreetMap XML.
+"""Street networks from files: GraphML (osmnx-style or plain), OpenStreetMap XML and PBF.
 
 Whatever the file, the model gets the same thing as from a generator: intersections labelled
 0..N-1 with x/y in metres and street segments with a ``length`` in metres, one strongly connected
@@ -11,12 +11,17 @@ to the local UTM zone with pyproj when it is installed (it comes with the ``geo`
 with a local equirectangular projection about the network's centre on the WGS84 ellipsoid
 (x = N cos(lat0) dlon, y = M dlat with the radii of curvature N and M at lat0; it stays within
 0.2% of UTM distances across a city of 10 km).
+
+The import report keeps the frame of the model's coordinates (``frame``: the CRS they are in and
+metres per unit of it), so points given in longitude/latitude or in the file's CRS can be put on
+the same streets (abm.landuse), and the data's attribution (OpenStreetMap data is ODbL).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from pathlib import Path
 
 import networkx as nx
@@ -24,10 +29,16 @@ import numpy as np
 
 from abm.config import ConfigError
 
-# Reading .osm needs osmnx; the message says how to get it.
+# Reading .osm needs osmnx and .osm.pbf pyrosm; the message says how to get them.
 GEO_EXTRA = "pip install 'safecity-abm[geo]'"
 OSM_SUFFIXES = (".osm", ".osm.xml")
+PBF_SUFFIXES = (".osm.pbf", ".pbf")
 GRAPHML_SUFFIXES = (".graphml", ".xml")
+OSM_ATTRIBUTION = ("(c) OpenStreetMap contributors, Open Database License (ODbL) 1.0, "
+                   "https://www.openstreetmap.org/copyright")
+# pyrosm's network of every street and path, walkable both ways (as .osm files keep every
+# highway way): offenders walk, and footpaths are where much street crime happens.
+PBF_NETWORK = "all"
 # Without a crs, x/y within lon/lat ranges spanning at most this many units are degrees: no
 # street network measured in metres is this small.
 DEGREE_SPAN_MAX = 10.0
@@ -42,18 +53,13 @@ def load_street_file(path: str | Path) -> tuple[nx.Graph, np.ndarray, dict]:
         raise ConfigError(f"{path}: no such graph file")
     if not path.is_file():
         raise ConfigError(f"{path}: not a file")
-    name = path.name.lower()
-    if name.endswith(OSM_SUFFIXES):
-        raw, kind = _read_osm(path), "osm"
-    elif name.endswith(GRAPHML_SUFFIXES):
-        raw, kind = _read_graphml(path), "graphml"
-    else:
-        raise ConfigError(f"{path}: unknown street file type (use .graphml or .osm)")
+    kind = file_kind(path)
+    raw = {"osm": _read_osm, "pbf": _read_pbf, "graphml": _read_graphml}[kind](path)
     if raw.number_of_nodes() < 2 or raw.number_of_edges() < 1:
         raise ConfigError(f"{path}: graph has no streets (needs nodes and edges)")
     nodes = sorted(raw.nodes, key=_natural)
     xy = _positions(raw, nodes, path)
-    xy, projection = _to_metres(xy, raw.graph.get("crs"), path)
+    xy, projection, frame = _to_metres(xy, raw.graph.get("crs"), path)
     graph, counts = _street_graph(raw, nodes, xy, path)
     graph, xy, dropped_nodes, dropped_edges = _largest_part(graph, xy, path)
     report = {
@@ -63,6 +69,8 @@ def load_street_file(path: str | Path) -> tuple[nx.Graph, np.ndarray, dict]:
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "crs": None if raw.graph.get("crs") is None else str(raw.graph["crs"]),
         "projection": projection,
+        "frame": frame,
+        "attribution": OSM_ATTRIBUTION if kind in ("osm", "pbf") else raw.graph.get("source"),
         "directed": graph.is_directed(),
         "nodes": graph.number_of_nodes(),
         "edges": graph.number_of_edges(),
@@ -70,6 +78,18 @@ def load_street_file(path: str | Path) -> tuple[nx.Graph, np.ndarray, dict]:
                     "edges_outside_largest_part": dropped_edges},
     }
     return graph, xy, report
+
+
+def file_kind(path: Path) -> str:
+    """osm, pbf or graphml, from the file's name."""
+    name = path.name.lower()
+    if name.endswith(PBF_SUFFIXES):
+        return "pbf"
+    if name.endswith(OSM_SUFFIXES):
+        return "osm"
+    if name.endswith(GRAPHML_SUFFIXES):
+        return "graphml"
+    raise ConfigError(f"{path}: unknown street file type (use .graphml, .osm or .osm.pbf)")
 
 
 def describe(report: dict) -> str:
@@ -113,6 +133,91 @@ def _read_osm(path: Path) -> nx.MultiDiGraph:
         raise ConfigError(f"{path}: not a readable OpenStreetMap file ({reason})") from None
 
 
+def _pyrosm(path: Path):
+    try:
+        import pyrosm
+    except ImportError:
+        raise ConfigError(f"{path}: reading OpenStreetMap PBF files needs pyrosm ({GEO_EXTRA})") \
+            from None
+    return pyrosm
+
+
+def _unreadable_pbf(path: Path, exc: Exception) -> ConfigError:
+    detail = str(exc).splitlines()[0][:80] if str(exc) else ""
+    reason = f"{exc.__class__.__name__}: {detail}" if detail else exc.__class__.__name__
+    return ConfigError(f"{path}: not a readable OpenStreetMap PBF file ({reason})")
+
+
+def _read_pbf(path: Path) -> nx.MultiGraph:
+    """OpenStreetMap PBF through pyrosm: every street and path, simplified to intersections."""
+    pyrosm = _pyrosm(path)
+    if path.stat().st_size == 0:
+        raise ConfigError(f"{path}: empty file (no OpenStreetMap data)")
+    try:
+        with warnings.catch_warnings():  # "no edges" is said below, in one line
+            warnings.simplefilter("ignore", UserWarning)
+            osm = pyrosm.OSM(str(path), progress=False)
+            network = osm.get_network(network_type=PBF_NETWORK, nodes=True)
+    except Exception as exc:  # pyrosm raises many types for a file it cannot parse
+        raise _unreadable_pbf(path, exc) from None
+    nodes, edges = network if isinstance(network, tuple) else (None, None)
+    if nodes is None or edges is None or len(nodes) < 2 or len(edges) < 1:
+        raise ConfigError(f"{path}: graph has no streets (the file has no highway ways)")
+    try:
+        with warnings.catch_warnings():  # a network of paths alone has no oneway column
+            warnings.simplefilter("ignore", UserWarning)
+            graph = osm.to_graph(nodes, edges, graph_type="networkx", network_type=PBF_NETWORK,
+                                 retain_all=True, simplify=True, progress=False)
+    except Exception as exc:  # noqa: BLE001 - same as above
+        raise _unreadable_pbf(path, exc) from None
+    # Walkable both ways: each street is one undirected segment (the largest part is chosen
+    # and what is dropped is reported below, as for .osm).
+    return graph.to_undirected()
+
+
+def read_map_features(path: str | Path, tags: dict[str, bool | list[str]],
+                      columns: tuple[str, ...] = ()):
+    """Mapped features (points, ways, areas) with any of ``tags`` (a key with True: any
+    value), from an .osm or .osm.pbf file, as a GeoDataFrame in WGS84 with one column per tag
+    key and per extra ``columns`` key (None where absent)."""
+    import geopandas as gpd
+
+    path = Path(path)
+    kind = file_kind(path)
+    if kind == "graphml":
+        raise ConfigError(f"{path}: a GraphML street file has no mapped features (use the "
+                          f".osm or .osm.pbf file it came from)")
+    if kind == "pbf":
+        pyrosm = _pyrosm(path)
+        try:
+            frame = pyrosm.OSM(str(path), progress=False).get_data_by_custom_criteria(
+                custom_filter=tags, filter_type="keep", keep_nodes=True, keep_ways=True,
+                keep_relations=True, tags_as_columns=[*tags, *columns])
+        except Exception as exc:  # noqa: BLE001 - a file pyrosm cannot parse
+            raise _unreadable_pbf(path, exc) from None
+    else:
+        try:
+            import osmnx
+        except ImportError:
+            raise ConfigError(f"{path}: reading OpenStreetMap files needs osmnx "
+                              f"({GEO_EXTRA})") from None
+        try:
+            frame = osmnx.features_from_xml(path, tags=tags).reset_index()
+        except osmnx._errors.InsufficientResponseError:
+            frame = None  # nothing with these tags
+        except Exception as exc:  # noqa: BLE001 - malformed XML
+            raise ConfigError(f"{path}: not a readable OpenStreetMap file "
+                              f"({exc.__class__.__name__})") from None
+    keys = [*tags, *columns]
+    if frame is None or len(frame) == 0:
+        return gpd.GeoDataFrame({key: [] for key in keys}, geometry=[], crs="EPSG:4326")
+    for key in keys:
+        if key not in frame.columns:
+            frame[key] = None
+    frame = frame[[*keys, "geometry"]]
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=frame.crs or "EPSG:4326")
+
+
 def _natural(node) -> tuple:
     """Order node ids numerically when they are integers, else as text."""
     text = str(node)
@@ -151,17 +256,20 @@ def _is_degrees(xy: np.ndarray, crs) -> bool:
     return bool(in_range and span.max() <= DEGREE_SPAN_MAX)
 
 
-def _to_metres(xy: np.ndarray, crs, path: Path) -> tuple[np.ndarray, str | None]:
-    """Positions in metres, and how they were projected (None when they already were)."""
+def _to_metres(xy: np.ndarray, crs, path: Path) -> tuple[np.ndarray, str | None, dict]:
+    """Positions in metres, how they were projected (None when they already were), and the
+    frame of the result: the CRS its coordinates are in (None when unknown) and metres per
+    unit of that CRS (model coordinates are the CRS's times that)."""
     if not _is_degrees(xy, crs):
-        return xy * _unit_metres(crs), None
+        unit = _unit_metres(crs)
+        return xy * unit, None, {"crs": None if crs is None else str(crs), "unit_m": unit}
     lon, lat = xy[:, 0], xy[:, 1]
     if (np.abs(lat) > 84).any():
         raise ConfigError(f"{path}: latitudes beyond 84 degrees are not supported")
     try:
         import pyproj
     except ImportError:
-        return equirectangular(lon, lat), "equirectangular"
+        return equirectangular(lon, lat), "equirectangular", {"crs": None, "unit_m": 1.0}
     lon0 = (lon.min() + lon.max()) / 2
     lat0 = (lat.min() + lat.max()) / 2
     zone = int((lon0 + 180) // 6) % 60 + 1
@@ -169,7 +277,8 @@ def _to_metres(xy: np.ndarray, crs, path: Path) -> tuple[np.ndarray, str | None]
     source = pyproj.CRS.from_user_input(crs) if crs is not None else "EPSG:4326"
     transformer = pyproj.Transformer.from_crs(source, f"EPSG:{epsg}", always_xy=True)
     x, y = transformer.transform(lon, lat)
-    return np.column_stack([x, y]), f"EPSG:{epsg} (UTM zone {zone})"
+    return (np.column_stack([x, y]), f"EPSG:{epsg} (UTM zone {zone})",
+            {"crs": f"EPSG:{epsg}", "unit_m": 1.0})
 
 
 def equirectangular(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import Delaunay, KDTree
 
 from abm.config import CitySettings
+from abm.landuse import MappedPlaces, attractiveness_from_points, read_map
 from abm.streetfiles import load_street_file
 
 
@@ -51,6 +52,7 @@ class City:
     residents: np.ndarray  # (N,) relative weight for offender homes
     destinations: np.ndarray  # node ids of shared activity places
     source: dict = field(default_factory=dict)  # where the streets came from (import report)
+    settings: CitySettings | None = None  # what the city was built from (kernel, snapping)
     router: Router = field(init=False)
     kdtree: KDTree = field(init=False)
 
@@ -65,6 +67,17 @@ class City:
         self.longest_street_m = float(edges.data.max()) if edges.nnz else 0.0
         self._within: dict[tuple[int, float], np.ndarray] = {}
         self._within_size = 0
+        self._mapped: MappedPlaces | None = None
+        self._label_nodes()
+
+    def place(self, land_use: np.ndarray, attractiveness: np.ndarray, residents: np.ndarray,
+              destinations: np.ndarray) -> None:
+        """Give the places their attributes (after what needs the streets alone is built)."""
+        self.land_use, self.attractiveness = land_use, attractiveness
+        self.residents, self.destinations = residents, destinations
+        self._label_nodes()
+
+    def _label_nodes(self) -> None:
         for node in self.graph.nodes:
             data = self.graph.nodes[node]
             data["land_use"] = LandUse(int(self.land_use[node])).name.lower()
@@ -94,6 +107,12 @@ class City:
             while self._within_size > WITHIN_CACHE_NODES:  # oldest first
                 self._within_size -= len(self._within.pop(next(iter(self._within))))
         return near
+
+    def mapped(self) -> MappedPlaces:
+        """What the street file's map says about each place (read once, when first asked)."""
+        if self._mapped is None:
+            self._mapped = read_map(self, self.settings or CitySettings())
+        return self._mapped
 
     def edge_array(self) -> np.ndarray:
         """(E, 2) array of edge endpoints, for drawing."""
@@ -313,14 +332,26 @@ def build_city(settings: CitySettings, seed: int) -> City:
         graph, xy = make(settings, rng)
         report = {"source": "generator", "generator": settings.generator,
                   "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}
-    use = _land_use(xy, settings, rng)
-    base = np.array([ATTRACTIVENESS[LandUse(u)] for u in use])
-    attractiveness = base * rng.lognormal(0.0, settings.attractiveness_sigma, len(xy))
-    attractiveness /= attractiveness.mean()
-    residents = np.array([RESIDENTS[LandUse(u)] for u in use])
-    if residents.sum() == 0:
-        residents[:] = 1.0
+    city = City(graph, xy, np.zeros(len(xy), dtype=np.int8), np.ones(len(xy)), np.ones(len(xy)),
+                np.zeros(0, dtype=np.intp), report, settings)
+    if settings.land_use == "mapped":
+        mapped = city.mapped()
+        use, attractiveness = mapped.land_use(), mapped.attractiveness(
+            settings.attractiveness_floor)
+        residents = mapped.residents()
+    else:
+        use = _land_use(xy, settings, rng)
+        base = np.array([ATTRACTIVENESS[LandUse(u)] for u in use])
+        attractiveness = base * rng.lognormal(0.0, settings.attractiveness_sigma, len(xy))
+        attractiveness /= attractiveness.mean()
+        residents = np.array([RESIDENTS[LandUse(u)] for u in use])
+        if residents.sum() == 0:
+            residents[:] = 1.0
+    if settings.attractiveness_points:
+        attractiveness, points = attractiveness_from_points(city, settings)
+        report["attractiveness_points"] = points
     k = min(settings.destinations, len(xy))
     destinations = np.sort(rng.choice(len(xy), size=k, replace=False,
                                       p=attractiveness / attractiveness.sum()))
-    return City(graph, xy, use, attractiveness, residents, destinations, report)
+    city.place(use, attractiveness, residents, destinations)
+    return city

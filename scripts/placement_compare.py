@@ -7,6 +7,8 @@ runs the same design through the sweep runner.
 
     python scripts/placement_compare.py                       # the sweep file as it is
     python scripts/placement_compare.py --base configs/real-city.yaml --days 60 --tag real-city
+    python scripts/placement_compare.py --base configs/helsinki.yaml --tag helsinki \
+        --strategies random,attractive,busiest,hotspots,max_coverage,mapped,none
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from abm.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = ROOT / "configs" / "sweeps" / "placement.yaml"
+NONE = "none"  # the same city and people without cameras
 MEASURES = {
     "crimes_coverage": "crimes in camera coverage",
     "crimes_total": "crimes in total",
@@ -54,7 +57,9 @@ def run(base: Path, sets: list[str], strategies: list[str], seed_list: list[int]
     rows = []
     for r, seed in enumerate(seed_list):
         for strategy in strategies:
-            config = load(base, [*sets, f"cameras.placement={strategy}", f"run.seed={seed}"])
+            placed = (["cameras.count=0"] if strategy == NONE
+                      else [f"cameras.placement={strategy}"])
+            config = load(base, [*sets, *placed, f"run.seed={seed}"])
             started = time.perf_counter()
             result = simulate(config)
             rows.append({"replicate": r, "seed": seed, "placement": strategy,
@@ -135,13 +140,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "placement")
     parser.add_argument("--replot", action="store_true",
                         help="summarise the runs already in <out>/<tag>-runs.csv")
+    parser.add_argument("--strategies", help="comma-separated placements instead of the "
+                        "sweep's (e.g. random,mapped); 'none' is the same city without cameras")
     args = parser.parse_args()
     sweep = yaml.safe_load(args.sweep.read_text())
     base = args.base or (args.sweep.parent / sweep["base"]).resolve()
     sets = {**sweep.get("set", {})}
     if args.days:
         sets["run.days"] = args.days
-    strategies = sweep["design"]["parameters"]["cameras.placement"]
+    strategies = (args.strategies.split(",") if args.strategies
+                  else sweep["design"]["parameters"]["cameras.placement"])
     baseline = sweep["baseline"]["cameras.placement"]
     seed_list = seeds(sweep["seed"], args.replicates or sweep["replicates"])
     print(f"{base.name}: {len(strategies)} placements x {len(seed_list)} paired seeds, "

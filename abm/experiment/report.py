@@ -370,6 +370,35 @@ def run_report(folder: Path, out: Path, echo: Callable[..., None]) -> None:
             shown = _fmt(value) if isinstance(value, float) else str(value)
             echo(f"{key:<{width}}  {shown}")
     echo(f"\nchart in {out / 'daily.png'}")
+    _spatial(folder, out, echo)
+
+
+def _spatial(folder: Path, out: Path, echo: Callable[..., None]) -> None:
+    """Knox test and Gi* hot spots of the run's crimes (abm.spatial), on its rebuilt city."""
+    from abm import spatial
+    from abm.config import load
+    from abm.model import city_seed
+    from abm.outputs import write_json
+    from abm.streets import build_city
+
+    crimes = pd.read_parquet(folder / "crimes.parquet")
+    if not (folder / "config.yaml").exists() or len(crimes) < 3:
+        return
+    config = load(folder / "config.yaml")
+    city = build_city(config.city, city_seed(config))
+    counts = np.bincount(crimes["node"].to_numpy(), minlength=city.n)
+    spots = spatial.hot_spots(city.xy, counts, spatial.HOT_SPOT_RADIUS_M, seed=config.run.seed)
+    spots.insert(0, "node", np.arange(city.n))
+    save_table(spots, out / "hotspots")
+    knox = spatial.knox(city.xy[crimes["node"].to_numpy()], crimes["time_min"] / 1440.0,
+                        seed=config.run.seed)
+    write_json(out / "knox.json", {**knox.as_dict(), "distance_m": spatial.NEAR_REPEAT_M,
+                                   "days": spatial.NEAR_REPEAT_DAYS})
+    hot = int((spots["spot"] == "hot").sum())
+    echo(f"hot spots (Gi*, {spatial.HOT_SPOT_RADIUS_M:g} m): {hot} of {city.n} places; Knox "
+         f"ratio within {spatial.NEAR_REPEAT_M:g} m and {spatial.NEAR_REPEAT_DAYS:g} days "
+         f"{knox.ratio:.2f} (p = {knox.p_value:.2f}) -> {out / 'hotspots.csv'}, "
+         f"{out / 'knox.json'}")
 
 
 def _run_name(folder: Path) -> str:

@@ -50,8 +50,9 @@ def _manifest(sweep: Sweep, backend, wall_s: float | None, counts: dict) -> dict
 
 def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
               retry_failed: bool = False, progress: bool = False,
-              echo=print) -> Outcome:
-    """Run every unfinished run of a sweep into ``out`` and write results.parquet."""
+              echo=print, measures: tuple[str, ...] = ()) -> Outcome:
+    """Run every unfinished run of a sweep into ``out`` and write results.parquet; each run
+    also records the figures ``measures`` names (abm.measures) beside its summary."""
     started = time.perf_counter()
     store = st.Store(out)
     store.open(resume)
@@ -93,7 +94,8 @@ def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
         bar.set_postfix(failed=failed_before)
     failed_now = 0
     try:
-        tasks = [Task(run.id, run.config.model_dump(mode="json")) for run in todo]
+        tasks = [Task(run.id, run.config.model_dump(mode="json"), tuple(measures))
+                 for run in todo]
         for task, result in backend.run(tasks):
             record = st.record(sweep, by_id[task.run_id], result, code)
             store.save(record)

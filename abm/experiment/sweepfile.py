@@ -147,9 +147,9 @@ class Builder:
                               "replicate; remove one of them")
 
     def resolve(self, key: str, value: Any) -> Any:
-        """Relative graph files are relative to the sweep file."""
+        """Relative graph and points files are relative to the sweep file."""
         relative = isinstance(value, str) and not Path(value).is_absolute()
-        if key in ("city.file", "city.graph_file") and relative:
+        if key in ("city.file", "city.graph_file", "city.attractiveness_points") and relative:
             return str((self.path.parent / value).resolve())
         return value
 
