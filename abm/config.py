@@ -13,6 +13,7 @@ import json
 import re
 import sys
 import typing
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -103,6 +104,11 @@ class RunSettings(Section):
     )
     name: str | None = param(
         None, "-", "Scenario name for outputs; defaults to the config file's stem.", ASSUMPTION
+    )
+    start_date: date | None = param(
+        None, "date (YYYY-MM-DD)", "Calendar date of simulated day 0, so the app and reports "
+        "can show dates; null for a town without a calendar. Changes no result.",
+        "the scenario's period (e.g. Islamabad from 1 January 2015, docs/scenarios.md)",
     )
 
     @field_validator("name")

@@ -140,6 +140,8 @@ def plot(ev: Evaluation, out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from abm.experiment.report import counts_axis
+
     written = []
     order = [p.label for p in periods(ev.config)]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
@@ -151,6 +153,9 @@ def plot(ev: Evaluation, out: Path) -> list[Path]:
                         capsize=3, label=variant)
         ax.set_xticks(range(len(order)), order)
         ax.set_title(f"{measure.capitalize()} crime per year")
+        ax.set_xlabel("period (relative to the cameras going live)")
+        ax.set_ylabel("crimes per year (count)")
+        counts_axis(ax)
         ax.grid(alpha=0.3)
     axes[0].legend()
     fig.suptitle(f"{ev.config.run.name}: scenario against its twins (mean, 1 s.d.)")
@@ -179,8 +184,10 @@ def plot(ev: Evaluation, out: Path) -> list[Path]:
         ax.bar(range(len(bars)), means, color=colours, yerr=err, capsize=3)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xticks(range(len(bars)), labels, fontsize=8)
-        ax.set_ylabel("change in crime, %")
-        ax.set_title("What each method says the cameras did (95% intervals)")
+        ax.set_xlabel("method and period")
+        ax.set_ylabel("change in crime (%)")
+        ax.set_title(f"{ev.config.run.name}: what each method says the cameras did "
+                     "(95% intervals)")
         fig.tight_layout()
         written.append(_save(fig, out / "naive_vs_causal.png"))
         plt.close(fig)
@@ -197,8 +204,9 @@ def plot(ev: Evaluation, out: Path) -> list[Path]:
                    label=period)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(names))], names)
-        ax.set_ylabel("true crime vs no-camera twin, %")
-        ax.set_title("Inside coverage, in the buffer, elsewhere")
+        ax.set_xlabel("zone (where the cameras are)")
+        ax.set_ylabel("true crime vs no-camera twin (%)")
+        ax.set_title(f"{ev.config.run.name}: inside coverage, in the buffer, elsewhere")
         ax.legend(fontsize=8)
         fig.tight_layout()
         written.append(_save(fig, out / "zones.png"))

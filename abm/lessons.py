@@ -3,6 +3,12 @@
 A lesson file (abm/configs/lessons/*.yaml) names, for each step, a scenario and the settings
 that change. The app's lesson mode shows the steps beside the map; `abm lesson` runs them over a few
 seeds and writes the lesson's page in docs/lessons/ with the figures the runs gave.
+
+A step is predict, run, reveal: it asks a question, offers the choices a student commits to
+(``predict``), runs as a compare pair against its ``control`` over the lesson's replicate seeds
+(abm.comparison), and reveals the figures with 95% intervals beside its ``reveal`` text. What
+its texts say about the direction of a figure is written down in ``claims``, so a test can hold
+every text to the figures the step produces. A ``debrief`` ends the lesson.
 """
 
 from __future__ import annotations
@@ -10,49 +16,149 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from abm import catalog
 from abm import config as cfg
+from abm.comparison import DIRECTIONS, Pair, PairResult
 from abm.config import Config, ConfigError
 from abm.experiment.backends import process_pool
 
+Direction = Literal["up", "down", "same"]  # abm.comparison.DIRECTIONS
 
-class Step(BaseModel):
+
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+class Control(Strict):
+    """What a step is compared with: a scenario (default: the step's) and its settings."""
+
+    label: str = Field(description="How the step names its control, e.g. 'no cameras'.")
+    scenario: str | None = Field(None, description="Scenario file, relative to the lesson "
+                                 "file; default the step's.")
+    set: dict[str, Any] = Field(default_factory=dict, description="Settings changed.")
+
+
+class Choice(Strict):
+    """One answer a student can commit to: a direction of the step's figure against its
+    control, or (a step without a control) a range the figure lands in."""
+
+    label: str
+    direction: Direction | None = None
+    low: float | None = None
+    high: float | None = None
+
+
+class Prediction(Strict):
+    figure: str = Field(description="Summary figure the prediction is about (a key of "
+                        "summary.json, or a ratio such as 'crimes_reported / crimes_total').")
+    choices: list[Choice] = Field(min_length=2)
+
+
+class Step(Strict):
     title: str
     scenario: str = Field(description="Scenario file, relative to the lesson file, or the "
                           "name of a shipped scenario (teaching-town).")
     set: dict[str, Any] = Field(default_factory=dict, description="Settings changed.")
     text: str
     question: str
+    control: Control | None = Field(None, description="The run this step is compared with; "
+                                    "none for a step that shows a town on its own.")
+    predict: Prediction | None = None
+    claims: dict[str, Direction | list[float]] = Field(
+        default_factory=dict, description="What the texts say each figure does against the "
+        "control (up, down, same: the 95% interval of the difference), or the [low, high] "
+        "range the step's mean lies in; tests/test_lesson_claims.py holds the texts to the "
+        "runs.")
+    reveal: str = Field("", description="The explanation shown with the figures.")
+    show: list[str] = Field(default_factory=list, description="Figures the reveal shows "
+                            "first (default: the lesson figures).")
+    naive: bool = Field(False, description="Show beside the counterfactual what a before/after "
+                        "count of recorded crime in the step's own run says (the vendor's kind "
+                        "of figure): recorded crime per day after the cameras go live against "
+                        "before.")
+
+    @model_validator(mode="after")
+    def _kinds_match(self) -> Step:
+        paired = self.control is not None
+        for choice in self.predict.choices if self.predict else []:
+            if paired and (choice.direction is None or choice.low is not None
+                           or choice.high is not None):
+                raise ValueError(f"predict: choice {choice.label!r}: a step with a control "
+                                 f"offers a direction ({', '.join(DIRECTIONS)})")
+            if not paired and (choice.direction is not None or choice.low is None
+                               or choice.high is None):
+                raise ValueError(f"predict: choice {choice.label!r}: a step without a "
+                                 "control offers a range (low, high)")
+        for key, claim in self.claims.items():
+            if isinstance(claim, str) and not paired:
+                raise ValueError(f"claims: {key}: a step without a control claims a "
+                                 "[low, high] range, not a direction")
+            if not isinstance(claim, str) and (len(claim) != 2 or claim[0] > claim[1]):
+                raise ValueError(f"claims: {key}: give [low, high]")
+        return self
 
 
-class Lesson(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Debrief(Strict):
+    title: str = "Debrief"
+    text: str
 
+
+class Lesson(Strict):
     title: str
     summary: str
     steps: list[Step] = Field(min_length=1)
+    debrief: Debrief | None = None
+    replicates: int = Field(8, ge=2, le=50, description="Replicate seeds of each step's pair.")
+    seed: int = Field(2024, ge=0, le=2**63 - 1, description="Root of the replicate seeds.")
     path: Path | None = None
 
     @property
     def name(self) -> str:
         return self.path.stem if self.path else "lesson"
 
-    def config(self, index: int) -> Config:
-        """The validated settings of one step."""
-        step = self.steps[index]
-        base = catalog.resolve(step.scenario, catalog.Kind.SCENARIO,
+    def _load(self, scenario: str, settings: dict[str, Any], index: int) -> Config:
+        base = catalog.resolve(scenario, catalog.Kind.SCENARIO,
                                self.path.parent if self.path else Path.cwd())
-        overrides = [f"{k}={_yaml_scalar(v)}" for k, v in step.set.items()]
+        overrides = [f"{k}={_yaml_scalar(v)}" for k, v in settings.items()]
         config = cfg.load(base, overrides)
         config.run.name = cfg.folder_name(f"{self.name}-{index + 1}")
         return config
+
+    def config(self, index: int) -> Config:
+        """The validated settings of one step."""
+        step = self.steps[index]
+        return self._load(step.scenario, step.set, index)
+
+    def control_config(self, index: int) -> Config | None:
+        """The validated settings of one step's control (None for a step without one)."""
+        step = self.steps[index]
+        if step.control is None:
+            return None
+        control = self._load(step.control.scenario or step.scenario, step.control.set, index)
+        control.run.name = f"{self.name}-{index + 1}-control"
+        return control
+
+    def pair(self, index: int) -> Pair:
+        """The step against its control over the lesson's replicate seeds."""
+        return Pair(self.control_config(index), self.config(index), self.replicates, self.seed)
+
+
+def answer(step: Step, result: PairResult) -> int | None:
+    """The choice the runs bear out: the direction of B - A, or the range B's mean is in."""
+    if step.predict is None:
+        return None
+    figure = result.figure(step.predict.figure)
+    for i, choice in enumerate(step.predict.choices):
+        if choice.direction is not None and choice.direction == figure.direction:
+            return i
+        if choice.low is not None and choice.low <= figure.b[1] < choice.high:
+            return i
+    return None
 
 
 def _yaml_scalar(value: Any) -> str:
@@ -77,11 +183,15 @@ def load(path: str | Path) -> Lesson:
         raise ConfigError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}") from None
     for i in range(len(lesson.steps)):
         try:
-            lesson.config(i)  # every step must be a valid scenario
+            lesson.config(i)  # every step and its control must be a valid scenario
+            pair = lesson.pair(i)
         except ConfigError as exc:
             if str(path) in str(exc):
                 raise
             raise ConfigError(f"{path}: steps.{i}: {exc}") from None
+        if "run.seed" in pair.changes():
+            raise ConfigError(f"{path}: steps.{i}.control: a step and its control share "
+                              "the seed (run.seed differs)")
     return lesson
 
 

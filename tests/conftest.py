@@ -37,3 +37,10 @@ def sweep_results(folder: Path) -> pd.DataFrame:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def pair_cache(tmp_path_factory) -> Path:
+    """One folder of compare-pair sweeps for the whole test session: a lesson step run by one
+    test (its claims) is read back, not run again, by another (the browser's lesson)."""
+    return tmp_path_factory.mktemp("pairs")

@@ -2,7 +2,9 @@
 
 Each test loads the page from a server this module starts on a free loopback port, presses the
 real buttons and reads what the page shows. Nothing may be fetched from outside the machine.
-Screenshots go to runs/ for a person to look at.
+Screenshots go to runs/ (at 1024x768, a projector, and 1920x1080) for a person to look at.
+The server's replicates go to the session's pair folder, so the lesson runs the browser drives
+are read back, not run again, by the lesson claims test.
 """
 
 import os
@@ -25,6 +27,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background
 SHOTS = ROOT / "runs"
 READY_TIMEOUT_S = 120
 WAIT_MS = 30_000
+REPLICATES_MS = 900_000  # a lesson step's replicates on a busy machine
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} missing (apt could not install chromium: see .ci/install-chromium); "
@@ -39,11 +42,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, pair_cache):
     """`solara run app.py` as `make run` starts it, on a free port; stopped at the end."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("server") / "server.log"
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+           "ABM_PAIRS_DIR": str(pair_cache)}
     solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or "solara"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
@@ -86,11 +90,10 @@ def browser():
             b.close()
 
 
-@pytest.fixture
-def page(server, browser):
-    """A fresh tab on the app (a fresh session), recording every request it makes."""
-    url, _ = server
-    context = browser.new_context(viewport={"width": 1600, "height": 1700})
+def open_tab(browser, url: str, width: int = 1600, height: int = 1700):
+    """A fresh tab (a fresh session) on ``url``, recording every request it makes."""
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  accept_downloads=True)
     context.set_default_timeout(WAIT_MS)
     tab = context.new_page()
     tab.requests = []
@@ -100,8 +103,45 @@ def page(server, browser):
     tab.goto(url)
     tab.wait_for_selector(".abm-step")
     tab.wait_for_selector("img.abm-map-image")
+    return tab
+
+
+@pytest.fixture
+def page(server, browser):
+    tab = open_tab(browser, server[0])
     yield tab
-    context.close()
+    tab.context.close()
+
+
+@pytest.fixture
+def sized(server, browser):
+    """Tabs of a given size: ``sized(1024, 768)``, closed at the end."""
+    tabs = []
+
+    def make(width: int, height: int, query: str = ""):
+        tabs.append(open_tab(browser, server[0] + query, width, height))
+        return tabs[-1]
+
+    yield make
+    for tab in tabs:
+        tab.context.close()
+
+
+def scroller(page) -> None:
+    """Mark the page's scrolling container, so a test can scroll to a part of it."""
+    page.evaluate("""() => { for (const e of document.querySelectorAll('div')) {
+        const s = getComputedStyle(e);
+        if ((s.overflowY == 'auto' || s.overflowY == 'scroll') &&
+            e.scrollHeight > e.clientHeight + 5 && !e.classList.contains('abm-controls')) {
+            e.classList.add('abm-scroller'); return; } } }""")
+
+
+def shoot(page, name: str, selector: str | None = None) -> None:
+    """A screenshot of what the viewport shows, scrolled to ``selector`` if given."""
+    if selector:
+        page.locator(selector).first.scroll_into_view_if_needed()
+        time.sleep(0.5)
+    page.screenshot(path=str(SHOTS / name))
 
 
 def clock(page) -> str:
@@ -118,9 +158,10 @@ def figure(page, label: str) -> str:
         .inner_text()
 
 
-def wait_clock(page, pattern: str) -> None:
+def wait_clock(page, pattern: str, timeout: float = WAIT_MS) -> None:
     page.wait_for_function(
-        "p => new RegExp(p).test(document.querySelector('.abm-clock').innerText)", arg=pattern)
+        "p => new RegExp(p).test(document.querySelector('.abm-clock').innerText)", arg=pattern,
+        timeout=timeout)
 
 
 def map_is_drawn(page, selector: str = "img.abm-map-image") -> bool:
@@ -146,6 +187,16 @@ def test_page_renders_offline_and_steps(page, server):
     for name in ("crimes", "arrests", "cameras", "risk", "response"):
         page.wait_for_selector(f".abm-chart-{name} canvas")  # drawn by the local ECharts
     page.screenshot(path=str(SHOTS / "app-explore.png"), full_page=True)
+    # The info panel: the model, its assumptions, the scenario's sources, what is synthetic.
+    page.click(".abm-about")
+    page.wait_for_selector(".abm-info")
+    assert "Main assumptions" in page.inner_text(".abm-info")
+    assert "The streets are synthetic" in page.inner_text(".abm-info-synthetic")
+    assert "Teaching town" in page.inner_text(".abm-info-sources")  # default.yaml's notes
+    page.click(".abm-doc-ODD")
+    page.wait_for_selector(".abm-doc:has-text('ODD protocol')")
+    page.click(".abm-doc-scenarios")
+    page.wait_for_selector(".abm-doc:has-text('Islamabad')")
     outside = [u for u in page.requests
                if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
     assert outside == []
@@ -191,26 +242,40 @@ def test_scenario_picker_switches_scenario(page):
     wait_clock(page, r"^Day 0\.04 of 60")
 
 
-def test_compare_mode_side_by_side(page):
+def test_compare_mode_side_by_side_with_intervals(sized):
+    page = sized(1920, 1080)
     page.locator(".abm-modes button", has_text="Compare").click()
     page.wait_for_function(
         "() => document.querySelectorAll('img.abm-map-image').length == 2")
-    page.locator("button", has_text="Half the cameras broken").click()
-    page.wait_for_selector("text=B: Mean time between failures (days) 10.0")
+    page.locator(".abm-preset", has_text="Half the cameras down").click()
+    page.wait_for_selector(".abm-map-label:has-text('Mean time to repair (days) 1.0')")
     page.locator(".abm-transport .v-select").click()
     page.locator(".v-menu__content .v-list-item", has_text="1 day").click()
     for expected in ("1.00", "2.00", "3.00"):
         page.click(".abm-step")
         wait_clock(page, rf"^Day {re.escape(expected)}")
+    # The maps line up: same size, same top.
+    boxes = [page.locator(".abm-map-frame").nth(i).bounding_box() for i in range(2)]
+    assert boxes[0]["y"] == boxes[1]["y"] and boxes[0]["width"] == boxes[1]["width"]
+    assert boxes[0]["height"] == boxes[1]["height"] > 300
     page.wait_for_selector(".abm-chart-difference canvas")
-    time.sleep(1.0)  # let the charts finish drawing before the screenshot
     page.wait_for_function(
         "() => [...document.querySelectorAll('.abm-figures tr')].some("
         "r => r.innerText.includes('Days simulated') && r.innerText.includes('3.00'))")
-    headers = page.locator(".abm-figures th").all_inner_texts()
+    headers = page.locator(".abm-figures:not(.abm-intervals) th").all_inner_texts()
     assert headers[1:] == ["A", "B", "B - A"]
+    # The replicates: A and B over several seeds, the difference with its interval.
+    page.wait_for_selector(".abm-intervals", timeout=REPLICATES_MS)
+    assert "Over 8 replicate seeds" in page.inner_text(".abm-interval-note")
+    row = page.locator(".abm-intervals tr", has_text="Camera uptime").inner_text()
+    uptime_b = float(re.findall(r"([\d.]+)% \(", row)[1])
+    assert 40 < uptime_b < 55  # half the cameras down, as the preset says
+    assert re.search(r"[+-][\d.]+% \([-\d.]+% to [-\d.]+%\)", row)  # B - A and its interval
+    page.wait_for_selector(".abm-chart-compare-intervals canvas")
     assert map_is_drawn(page)
-    page.screenshot(path=str(SHOTS / "app-compare.png"), full_page=True)
+    time.sleep(1.0)  # let the charts finish drawing before the screenshot
+    shoot(page, "app-compare-1920.png")
+    shoot(page, "app-compare-intervals-1920.png", ".abm-intervals")
 
 
 def test_play_to_the_end_shows_the_figures_abm_run_writes(page):
@@ -232,35 +297,159 @@ def test_play_to_the_end_shows_the_figures_abm_run_writes(page):
     assert figure(page, "Clearance rate") == f"{expected['clearance_rate']:.1%}"
 
 
-def test_lesson_mode_steps_through_a_lesson(page):
+def test_a_lesson_from_start_to_debrief(sized):
+    """Every step of a shipped lesson: predict, run (fast-forward), reveal; then the debrief."""
     from abm import lessons
 
-    lesson = lessons.load(lessons.available()[0])  # the lesson the mode opens with
-    first, second = lesson.steps[0], lesson.steps[1]
-    page.locator(".abm-modes button", has_text="Lessons").click()
-    page.wait_for_selector(f".abm-lesson-text:has-text({first.text.strip()[:40]!r})")
-    assert page.inner_text(".abm-lesson-step") == f"Step 1 of {len(lesson.steps)}"
-    days = lesson.config(0).run.days
-    wait_clock(page, rf"^Day 0\.00 of {days:g}$")
-    page.click(".abm-step")
-    wait_clock(page, r"^Day 0\.04")
-    page.click(".abm-lesson-next")
-    page.wait_for_selector(f".abm-lesson-text:has-text({second.text.strip()[:40]!r})")
-    assert page.inner_text(".abm-lesson-question") == second.question.strip()
-    assert page.inner_text(".abm-lesson-step") == f"Step 2 of {len(lesson.steps)}"
-    wait_clock(page, rf"^Day 0\.00 of {lesson.config(1).run.days:g}$")  # the run restarted
-    page.click(".abm-step")
-    wait_clock(page, r"^Day 0\.04")
+    lesson = lessons.load(lessons.LESSON_DIR / "cameras-or-police.yaml")
+    page = sized(1024, 768, "?mode=Lessons&lesson=cameras-or-police&step=1")
+    page.wait_for_selector(".abm-lesson-title")
+    for i, step in enumerate(lesson.steps):
+        # The page updates widget by widget: wait for each part of the new step.
+        page.wait_for_selector(f".abm-lesson-title:has-text({step.title!r})")
+        page.wait_for_selector(f".abm-lesson-step:has-text('Step {i + 1} of "
+                               f"{len(lesson.steps)}')")
+        page.wait_for_selector(f".abm-lesson-question:has-text({step.question.strip()!r})")
+        page.wait_for_function("() => !document.querySelector('.abm-lesson-reveal')")
+        assert page.locator(".abm-lesson-commit").is_disabled()  # a prediction first
+        page.locator(f".abm-lesson-choice-{i % 2}").click()
+        page.click(".abm-lesson-commit")
+        page.wait_for_selector(".abm-lesson-run")
+        page.click(".abm-run-to-end")
+        wait_clock(page, r"^Day 365\.00 of 365 - done", REPLICATES_MS)  # fast-forwarded
+        page.wait_for_selector(".abm-lesson-reveal", timeout=REPLICATES_MS)
+        answer = page.inner_text(".abm-lesson-answer")
+        assert answer.startswith(f"Over {lesson.replicates} seeds")
+        assert page.locator(".abm-intervals").count() == 1
+        mine = step.predict.choices[i % 2].label.lower()
+        page.wait_for_selector(f".abm-lesson-verdict:has-text('You predicted: {mine}')")
+        if i == 1:
+            time.sleep(1.0)
+            shoot(page, "app-lesson-1024.png")
+            shoot(page, "app-lesson-reveal-1024.png", ".abm-lesson-reveal")
+        if i < len(lesson.steps) - 1:
+            page.click(".abm-lesson-next")
+    page.click(".abm-lesson-to-debrief")
+    page.wait_for_selector(".abm-lesson-debrief")
+    rows = page.locator(".abm-debrief tbody tr")
+    assert rows.count() == len(lesson.steps)
+    for i, step in enumerate(lesson.steps):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        assert cells[0] == f"{i + 1}. {step.title}"
+        assert cells[1] == step.predict.choices[i % 2].label
+        assert cells[2].startswith("Over ") and cells[3] in ("yes", "no")
+    assert page.inner_text(".abm-lesson-score").endswith("predictions borne out.")
+    shoot(page, "app-lesson-debrief-1024.png", ".abm-lesson-debrief")
+
+
+def test_hot_spots_tooltips_and_zoom(page, server):
+    from abm.config import load
+    from abm.model import SafeCityModel
+    from abm.ui.map import MapRenderer
+
+    page.locator(".abm-transport .v-select").click()
+    page.locator(".v-menu__content .v-list-item", has_text="1 day").click()
+    for _ in range(3):
+        page.click(".abm-step")
+    wait_clock(page, r"^Day 3\.00")
+    before = page.eval_on_selector("img.abm-map-image", "i => i.src")
+    page.locator(".abm-layer-hotspots input").check(force=True)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.abm-figures tr')].some("
-        "r => r.innerText.includes('Days simulated') && r.innerText.includes('0.04'))")
-    page.locator(".abm-transport .v-select").click()  # a week more, so the charts have days
-    page.locator(".v-menu__content .v-list-item", has_text="1 week").click()
-    page.click(".abm-step")
-    wait_clock(page, r"^Day 7\.04")
-    assert page.inner_text(".abm-lesson-step") == f"Step 2 of {len(lesson.steps)}"
-    for name in ("crimes", "arrests", "cameras", "risk", "response"):
-        page.wait_for_selector(f".abm-chart-{name} canvas")
-    assert map_is_drawn(page)
-    time.sleep(1.0)  # let the charts finish drawing before the screenshot
-    page.screenshot(path=str(SHOTS / "app-lesson.png"), full_page=True)
+        "s => document.querySelector('img.abm-map-image').src != s", arg=before)
+    page.wait_for_selector(".abm-legend li:has-text('all crimes so far')")
+    # A camera's tooltip: where the model puts camera 1 (same scenario, same seed).
+    model = SafeCityModel(load(ROOT / "abm/configs/default.yaml"))
+    fx, fy = MapRenderer(model).share(*model.city.xy[model.cameras.nodes[0]])
+    box = page.locator(".abm-map-overlay").bounding_box()
+    page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    page.wait_for_selector(".abm-tooltip:has-text('Camera 1:')")
+    tip = page.inner_text(".abm-tooltip")
+    assert "crimes in its view while it worked" in tip
+    assert "monitor" in tip or "down" in tip
+    page.mouse.move(box["x"] + 3, box["y"] + box["height"] - 3)  # a corner: a place or nothing
+    page.wait_for_function("() => !document.querySelector('.abm-tooltip') || "
+                           "!document.querySelector('.abm-tooltip').innerText.includes('Camera')")
+    page.screenshot(path=str(SHOTS / "app-hotspots.png"))
+    # Zoom in with the wheel, then back to the whole city.
+    before = page.eval_on_selector("img.abm-map-image", "i => i.src")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -200)
+    page.wait_for_function(
+        "s => document.querySelector('img.abm-map-image').src != s", arg=before)
+    page.click(".abm-zoom-reset")
+    assert page.get_by_role("button", name="Zoom in").count() == 1  # named controls
+    assert page.get_by_role("slider", name="Cameras").count() == 1
+    assert page.get_by_role("slider", name="Mean time between failures (days)").count() == 1
+
+
+def test_export_charts_and_the_crime_log(page):
+    page.locator(".abm-transport .v-select").click()
+    page.locator(".v-menu__content .v-list-item", has_text="1 day").click()
+    for _ in range(2):
+        page.click(".abm-step")
+    wait_clock(page, r"^Day 2\.00")
+    page.wait_for_selector(".abm-chart-crimes canvas")
+    with page.expect_download() as info:
+        page.click(".abm-csv-crimes")
+    lines = Path(info.value.path()).read_text().splitlines()
+    assert lines[0] == "day,true,recorded" and len(lines) == 3
+    # ECharts' own PNG button, top right of the chart.
+    chart = page.locator(".abm-chart-crimes .solara-echarts").bounding_box()
+    time.sleep(1.0)
+    with page.expect_download() as info:
+        page.mouse.click(chart["x"] + chart["width"] - 12, chart["y"] + 10)
+    assert info.value.suggested_filename == "abm-crimes.png"
+    assert Path(info.value.path()).read_bytes().startswith(b"\x89PNG")
+    with page.expect_download() as info:
+        page.click(".abm-crimes-csv")
+    log = Path(info.value.path()).read_text().splitlines()
+    crimes = int(figure(page, "Crimes (true)").replace(",", ""))
+    assert log[0].startswith("crime_id,time_min,node") and len(log) == 1 + crimes
+    with page.expect_download() as info:
+        page.click(".abm-map-png")
+    assert Path(info.value.path()).read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_shared_link_reopens_the_same_settings(page, browser):
+    thumb = page.locator(".abm-cameras-count .v-slider__thumb-container")
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("text=Cameras: 35")
+    page.locator(".abm-modes button", has_text="Compare").click()
+    page.locator(".abm-preset", has_text="Nobody watching").click()
+    page.wait_for_selector(".abm-map-label:has-text('Operators watching 0')")
+    page.wait_for_function("() => location.search.includes('b.cameras.operators=0')")
+    link = page.url
+    assert "cameras.count=35" in link and "mode=Compare" in link
+    other = open_tab(browser, link)
+    try:
+        other.wait_for_selector(".abm-map-label:has-text('Operators watching 0')")
+        assert other.locator(".abm-modes .v-btn--active").inner_text().lower() == "compare"
+        other.wait_for_selector("text=Cameras: 35")
+        assert other.locator("img.abm-map-image").count() == 2
+        assert clock(other).startswith("Day 0.00 of 30")
+    finally:
+        other.context.close()
+    bad = open_tab(browser, link.split("?")[0] + "?scenario=../../../etc/passwd")
+    try:
+        bad.wait_for_selector(".abm-message")
+        assert "not one of the listed scenarios" in bad.inner_text(".abm-message")
+        assert "root:" not in bad.content()
+    finally:
+        bad.context.close()
+
+
+def test_layout_on_a_projector_and_a_phone(sized):
+    projector = sized(1024, 768)
+    frame = projector.locator(".abm-map-frame").bounding_box()
+    assert frame["width"] >= 480  # a map of most of the screen beside the settings
+    assert frame["y"] + frame["height"] <= 768  # and the whole map is on the screen
+    assert projector.locator("text=This website runs on Solara").count() == 0  # no footer
+    time.sleep(0.5)
+    shoot(projector, "app-explore-1024.png")
+    phone = sized(390, 844)
+    frame = phone.locator(".abm-map-frame").bounding_box()
+    assert frame["width"] >= 340  # the map keeps the phone's width
+    shoot(phone, "app-phone-390.png")
+    wide = sized(1920, 1080)
+    shoot(wide, "app-explore-1920.png")

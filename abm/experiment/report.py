@@ -43,6 +43,19 @@ def _pyplot():
     return plt
 
 
+def counts_axis(ax, axis: str = "y") -> None:
+    """A count's axis starts at zero and has whole-number ticks, so a small change does not
+    look like a collapse."""
+    from matplotlib.ticker import MaxNLocator
+
+    if axis == "y":
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    else:
+        ax.set_xlim(left=0)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def save_figure(fig, path: Path) -> Path:
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110))
     _pyplot().close(fig)
@@ -221,6 +234,18 @@ class SweepReport:
                                strict=True)), g)
                 for combo, g in points.groupby(keys, sort=True, dropna=False)]
 
+    def scope(self) -> str:
+        """What the charts are about: the sweep and the scenario it varies."""
+        import yaml
+
+        name = self.manifest.get("sweep") or self.folder.name
+        try:
+            base = yaml.safe_load((self.folder / "sweep.yaml").read_text(encoding="utf-8"))
+            scenario = Path(str(base.get("base"))).stem if isinstance(base, dict) else None
+        except (OSError, ValueError, yaml.YAMLError):
+            scenario = None
+        return f"sweep {name} on scenario {scenario}" if scenario else f"sweep {name}"
+
     def plot_coverage(self, points: pd.DataFrame) -> None:
         """Crime against camera coverage, one line per uptime setting (or coloured by it)."""
         cov = points.get("camera_coverage_mean")
@@ -251,9 +276,12 @@ class SweepReport:
                                 c=points.get("camera_uptime_mean"), cmap="viridis", zorder=2)
                 fig.colorbar(sc, ax=ax, label="camera uptime")
             ax.set_xlabel(TITLES["camera_coverage"])
-            ax.set_ylabel(f"{TITLES[m]} per run")
+            ax.set_ylabel(f"{TITLES[m]} per run (count)")
+            ax.set_xlim(left=0)
+            counts_axis(ax)
             ax.grid(alpha=0.3)
-        fig.suptitle("Crime against camera coverage (mean and 95% interval over replicates)")
+        fig.suptitle(f"{self.scope()}: crime against camera coverage (mean and 95% interval "
+                     "over replicates)")
         save_figure(fig, self.out / "crime_by_coverage.png")
 
     def plot_response(self, points: pd.DataFrame) -> None:
@@ -276,9 +304,12 @@ class SweepReport:
                         label=name or "design points", zorder=2)
         ax.set_xlabel(TITLES["response_time_median_min"])
         ax.set_ylabel(TITLES["clearance_rate"])
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-        ax.set_title("Response time and clearance (mean and 95% interval per design point)")
+        ax.set_title(f"{self.scope()}: response time and clearance\n(mean and 95% interval "
+                     "per design point)")
         save_figure(fig, self.out / "response_vs_clearance.png")
 
     def plot_effects(self, effects: pd.DataFrame) -> None:
@@ -297,10 +328,12 @@ class SweepReport:
             ax.axvline(0, color="0.4", linewidth=1)
             ax.set_yticks(y, [f"{a}  vs  {b}" for a, b in zip(e["label"], e["baseline_label"],
                                                                  strict=True)], fontsize=8)
-            ax.set_xlabel(f"difference in {TITLES[m]} per run")
+            ax.set_xlabel(f"difference in {TITLES[m]} per run (count)")
+            ax.set_ylabel("design point vs its baseline")
             ax.grid(alpha=0.3, axis="x")
         axes[0][0].invert_yaxis()  # first design point on top (the y axis is shared)
-        fig.suptitle("Effect against the baseline (same seeds; mean and 95% interval)")
+        fig.suptitle(f"{self.scope()}: effect against the baseline (same seeds; mean and 95% "
+                     "interval)")
         save_figure(fig, self.out / "effects.png")
 
     def sensitivity(self, kind: str) -> None:
@@ -331,7 +364,9 @@ class SweepReport:
                 ax.bar(x - 0.2, t["S1"], 0.4, yerr=t["S1_conf"], capsize=3, label="first order")
                 ax.bar(x + 0.2, t["ST"], 0.4, yerr=t["ST_conf"], capsize=3, label="total")
                 ax.set_xticks(x, names, rotation=30, ha="right")
-                ax.set_ylabel("Sobol index")
+                ax.set_xlabel("parameter")
+                ax.set_ylabel("Sobol index (share of the variance)")
+                ax.set_ylim(bottom=0)
                 ax.legend(fontsize=8)
             else:
                 ax.errorbar(t["mu_star"], t["sigma"], xerr=t["mu_star_conf"], fmt="o",
@@ -339,11 +374,14 @@ class SweepReport:
                 for name, a, b in zip(names, t["mu_star"], t["sigma"], strict=True):
                     ax.annotate(name, (a, b), fontsize=8, xytext=(4, 4),
                                 textcoords="offset points")
-                ax.set_xlabel("mu* (mean absolute elementary effect)")
-                ax.set_ylabel("sigma (interaction / non-linearity)")
+                unit = f"{TITLES.get(m, m)} per unit of the parameter's range"
+                ax.set_xlabel(f"mu* (mean absolute elementary effect; {unit})", fontsize=8)
+                ax.set_ylabel(f"sigma (interaction / non-linearity; {unit})", fontsize=8)
+                ax.set_xlim(left=0)
+                ax.set_ylim(bottom=0)
             ax.set_title(TITLES.get(m, m), fontsize=10)
             ax.grid(alpha=0.3)
-        fig.suptitle(f"{kind.capitalize()} sensitivity (replicate means per design point)")
+        fig.suptitle(f"{self.scope()}: {kind} sensitivity (replicate means per design point)")
         save_figure(fig, self.out / "sensitivity.png")
 
 
@@ -380,21 +418,27 @@ def run_report(folder: Path, out: Path, echo: Callable[..., None]) -> None:
     ax = axes[0]
     ax.plot(day, metrics["crimes_true"], marker=".", label="true")
     ax.plot(day, metrics["crimes_recorded"], marker=".", label="recorded")
-    ax.set_ylabel("crimes per day")
+    ax.set_ylabel("crimes per day (count)")
     ax.legend(fontsize=8)
     axes[1].bar(day, metrics["arrests"], color="tab:green")
-    axes[1].set_ylabel("arrests per day")
+    axes[1].set_ylabel("arrests per day (count)")
     axes[2].plot(day, metrics["cameras_up_mean"], label="working (mean over the day)")
     axes[2].plot(day, metrics["cameras_installed"], linestyle="--", color="0.5",
                  label="installed")
-    axes[2].set_ylabel("cameras")
+    axes[2].set_ylabel("cameras (count)")
     axes[2].legend(fontsize=8)
+    for ax in axes[:3]:
+        counts_axis(ax)
     axes[3].plot(day, metrics["perceived_camera_risk_mean"], color="tab:red")
-    axes[3].set_ylabel("perceived camera risk\n(offenders' mean)")
-    axes[3].set_xlabel("day")
+    axes[3].set_ylabel("perceived camera risk\n(offenders' mean, 0 to 1)")
+    axes[3].set_ylim(0, 1)
+    axes[3].set_xlabel("day of the run")
+    axes[3].set_xlim(left=0)
     for ax in axes:
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{folder.name}: daily figures")
+    scenario = _run_name(folder)
+    fig.suptitle(f"{scenario}: daily figures" if scenario == folder.name
+                 else f"Scenario {scenario} ({folder.name}): daily figures")
     save_figure(fig, out / "daily.png")
     if summary:
         width = max(len(k) for k in summary)
@@ -441,6 +485,18 @@ def make_folder(out: Path) -> None:
         raise ConfigError(f"--out {out}: exists and is not a folder") from None
     except OSError as exc:
         raise ConfigError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
+
+
+def _run_name(folder: Path) -> str:
+    """The scenario a run folder holds (its config's run.name), else the folder's name."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+        name = data["run"]["name"]
+    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
+        return folder.name
+    return str(name) if name else folder.name
 
 
 def report(folder: Path, out: Path | None = None, metrics: list[str] | None = None,

@@ -1,11 +1,15 @@
 """Live charts from what the model records: the recorder's daily rows and the crime log.
 
 Charts are ECharts options (plain data, drawn by the browser from the locally served ECharts),
-so a refresh costs the server only the JSON of a few series.
+so a refresh costs the server only the JSON of a few series. Every chart can be saved as PNG
+(ECharts draws the file in the browser) and its data downloaded as CSV (built here from the
+same series, so the file holds exactly what is plotted).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 
 import numpy as np
@@ -47,24 +51,40 @@ def _line(name: str, x: list, y: list, colour: str, **more) -> dict:
             "lineStyle": {"color": colour, **more.pop("line", {})}, **more}
 
 
-def _chart(title: str, series_: list[dict], y_name: str = "", y_max=None,
-           second_axis: dict | None = None) -> dict:
-    y_axes = [{"type": "value", "name": y_name, "min": 0, "max": y_max,
-               "nameTextStyle": {"fontSize": 10}}]
-    if second_axis:
-        y_axes.append({"type": "value", "min": 0, "splitLine": {"show": False},
-                       "nameTextStyle": {"fontSize": 10}, **second_axis})
+def _bars(name: str, x: list, y: list, colour: str, **more) -> dict:
+    return {"name": name, "type": "bar", "barMaxWidth": 12,
+            "data": [list(p) for p in zip(x, y, strict=True)], "itemStyle": {"color": colour},
+            **more}
+
+
+def _axis(name: str, counts: bool = False, **more) -> dict:
+    """A y axis with its unit; counts get whole-number ticks and start at zero."""
+    axis = {"type": "value", "name": name, "nameTextStyle": {"fontSize": 10, "align": "left"},
+            "min": 0, **more}
+    if counts:
+        axis["minInterval"] = 1
+    return axis
+
+
+def _chart(title: str, series_: list[dict], y_axes: list[dict], x_name: str = "day",
+           x_max: float | None = None) -> dict:
     return {
         "animation": False,
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 13}},
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 22, "textStyle": {"fontSize": 10}},
-        "grid": {"left": 45, "right": 45 if second_axis else 15, "top": 55, "bottom": 30},
-        "xAxis": {"type": "value", "name": "day", "nameLocation": "middle", "nameGap": 20,
-                  "minInterval": 1, "min": 0},
+        "legend": {"top": 20, "textStyle": {"fontSize": 10}},
+        "grid": {"left": 50, "right": 50 if len(y_axes) > 1 else 18, "top": 68, "bottom": 34},
+        "xAxis": {"type": "value", "name": x_name, "nameLocation": "middle", "nameGap": 22,
+                  "minInterval": 1, "min": 0, "max": x_max,
+                  "axisLabel": {"showMaxLabel": x_max is None}},
         "yAxis": y_axes,
         "series": series_,
     }
+
+
+def _bar_room(x: list[float]) -> float | None:
+    """The x axis runs a day past the last bar, so no bar sits on the axis's end."""
+    return (math.ceil(max(x)) + 1) if x else None
 
 
 def chart_options(rows: list[dict], response_times: list[float]) -> dict[str, dict]:
@@ -74,23 +94,23 @@ def chart_options(rows: list[dict], response_times: list[float]) -> dict[str, di
         "crimes": _chart("Crimes per day", [
             _line("true", x, series(rows, "crimes_true"), TRUE_COLOUR),
             _line("recorded", x, series(rows, "crimes_recorded"), RECORDED_COLOUR),
-        ]),
+        ], [_axis("crimes per day", counts=True)]),
         "arrests": _chart("Arrests per day, clearance rate", [
-            {"name": "arrests", "type": "bar", "barMaxWidth": 12,
-             "data": [list(p) for p in zip(x, series(rows, "arrests"), strict=True)],
-             "itemStyle": {"color": "#5e81ac"}},
+            _bars("arrests", x, series(rows, "arrests"), "#5e81ac"),
             _line("clearance (so far)", x, cumulative_clearance(rows), "#222222",
                   yAxisIndex=1),
-        ], second_axis={"max": 1, "name": "clearance"}),
+        ], [_axis("arrests per day", counts=True),
+            _axis("clearance (share)", max=1, splitLine={"show": False},
+                  nameTextStyle={"fontSize": 10, "align": "right"})], x_max=_bar_room(x)),
         "cameras": _chart("Cameras up (daily mean)", [
             _line("up", x, series(rows, "cameras_up_mean"), COLOURS["camera_up"]),
             _line("installed", x, series(rows, "cameras_installed"), "#9e9e9e",
                   line={"type": "dashed"}),
-        ]),
+        ], [_axis("cameras", counts=True)]),
         "risk": _chart("Perceived camera risk (offenders' mean)", [
             _line("perceived risk", x, series(rows, "perceived_camera_risk_mean"),
                   COLOURS["camera_down"]),
-        ], y_max=1),
+        ], [_axis("risk (0 to 1)", max=1)]),
     }
     charts["response"] = response_histogram(response_times)
     return charts
@@ -106,15 +126,19 @@ def response_histogram(response_times: list[float]) -> dict:
         title = f"Response times (median {np.median(times):.1f} min, n={len(times)})"
     else:
         data, title = [], "Response times (no call answered yet)"
-    option = _chart(title, [{"name": "calls", "type": "bar", "data": data, "barWidth": "90%",
-                             "itemStyle": {"color": "#5e81ac"}}], y_name="calls")
-    option["xAxis"] = {"type": "value", "name": "minutes", "nameLocation": "middle",
-                       "nameGap": 20, "min": 0}
-    return option
+    return _chart(title, [{"name": "calls", "type": "bar", "data": data, "barWidth": "90%",
+                           "itemStyle": {"color": "#5e81ac"}}],
+                  [_axis("calls", counts=True)], x_name="response time (minutes)")
+
+
+def _symmetric(values: list[float]) -> float:
+    top = max((abs(v) for v in values if v is not None), default=0.0)
+    return max(1.0, math.ceil(top))
 
 
 def difference_option(rows_a: list[dict], rows_b: list[dict]) -> dict:
-    """Run B minus run A: crimes per day (true and recorded) and the running total."""
+    """Run B minus run A, in the live pair: crimes per day (true, recorded) and the running
+    total. Both axes are symmetric about zero, so their zeros line up."""
     n = min(len(rows_a), len(rows_b))
     a, b = rows_a[:n], rows_b[:n]
     x = days(a)
@@ -123,29 +147,91 @@ def difference_option(rows_a: list[dict], rows_b: list[dict]) -> dict:
     recorded = [rb - ra for ra, rb in zip(series(a, "crimes_recorded"),
                                           series(b, "crimes_recorded"), strict=True)]
     running = np.cumsum(true).tolist() if true else []
-    option = _chart("Crime difference, run B minus run A", [
-        {"name": "true, per day", "type": "bar", "barMaxWidth": 12,
-         "data": [list(p) for p in zip(x, true, strict=True)],
-         "itemStyle": {"color": TRUE_COLOUR}},
+    per_day, total = _symmetric(true + recorded), _symmetric(running)
+    return _chart("Crime difference in the live pair, run B minus run A", [
+        _bars("true, per day", x, true, TRUE_COLOUR),
         _line("recorded, per day", x, recorded, RECORDED_COLOUR),
         _line("true, running total", x, running, "#222222", yAxisIndex=1),
-    ], second_axis={"name": "total"})
-    for axis in option["yAxis"]:
-        axis["min"] = None  # differences go below zero
-    return option
+    ], [_axis("crimes per day, B - A", min=-per_day, max=per_day, minInterval=1),
+        _axis("running total, B - A", min=-total, max=total, minInterval=1,
+              splitLine={"show": False}, nameTextStyle={"fontSize": 10, "align": "right"})],
+        x_max=_bar_room(x))
+
+
+def interval_option(title: str, rows: list[tuple[str, float, float, float]],
+                    x_name: str) -> dict:
+    """Means with 95% intervals, one row each (label, mean, low, high): the interval is the
+    box, the mean its middle line. A zero line shows where no difference is."""
+    labels = [r[0] for r in rows]
+    boxes = [[_round(lo), _round(lo), _round(mean), _round(hi), _round(hi)]
+             for _, mean, lo, hi in rows]
+    return {
+        "animation": False,
+        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 13}},
+        "tooltip": {"trigger": "item"},
+        "grid": {"left": 190, "right": 24, "top": 40, "bottom": 40},
+        "xAxis": {"type": "value", "name": x_name, "nameLocation": "middle", "nameGap": 24},
+        "yAxis": {"type": "category", "data": labels, "inverse": True,
+                  "axisLabel": {"fontSize": 10}},
+        "series": [{"name": "95% interval", "type": "boxplot", "data": boxes,
+                    "itemStyle": {"color": "#c6dbef", "borderColor": "#2166ac"},
+                    "markLine": {"symbol": "none", "silent": True, "data": [{"xAxis": 0}],
+                                 "lineStyle": {"color": "#555555", "type": "dashed"}}}],
+    }
+
+
+def _round(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), 4)
+
+
+def option_csv(option: dict) -> str:
+    """The data a chart plots, as CSV: one row per x value, one column per series."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    series_ = option.get("series", [])
+    if series_ and series_[0].get("type") == "boxplot":
+        labels = option["yAxis"]["data"]
+        writer.writerow(["figure", "low_95", "mean", "high_95"])
+        for label, box in zip(labels, series_[0]["data"], strict=True):
+            writer.writerow([label, box[0], box[2], box[4]])
+        return out.getvalue()
+    x_name = option.get("xAxis", {}).get("name") or "x"
+    columns: dict[float, dict[str, float]] = {}
+    for s in series_:
+        for x, y in s.get("data", []):
+            columns.setdefault(x, {})[s["name"]] = y
+    names = [s["name"] for s in series_]
+    writer.writerow([x_name, *names])
+    for x in sorted(columns):
+        writer.writerow([x, *("" if columns[x].get(n) is None else columns[x][n]
+                              for n in names)])
+    return out.getvalue()
+
+
+def with_export(option: dict, name: str) -> dict:
+    """The option with ECharts' own save-as-PNG button (drawn in the browser)."""
+    return {**option, "toolbox": {"right": 4, "top": 0, "feature": {"saveAsImage": {
+        "name": f"abm-{name}", "title": "PNG", "pixelRatio": 2}}}}
 
 
 @solara.component
-def Chart(option: dict, name: str) -> None:
-    with solara.Div(classes=["abm-chart", f"abm-chart-{name}"]):
-        solara.FigureEcharts(option=option, attributes={"style": f"height: {HEIGHT};"},
-                             responsive=True)
+def Chart(option: dict, name: str, height: str = HEIGHT) -> None:
+    with solara.Column(gap="0px", classes=["abm-chart", f"abm-chart-{name}"]):
+        solara.FigureEcharts(option=with_export(option, name),
+                             attributes={"style": f"height: {height};"}, responsive=True)
+        solara.FileDownload(lambda: option_csv(option), filename=f"abm-{name}.csv",
+                            label="CSV", mime_type="text/csv",
+                            children=[solara.Button("CSV", icon_name="mdi-download",
+                                                    text=True, small=True,
+                                                    classes=["abm-csv", f"abm-csv-{name}"],
+                                                    attributes={"aria-label":
+                                                                f"Download the {name} chart's "
+                                                                "data as CSV"})])
 
 
 @solara.component
 def Charts(options: dict[str, dict]) -> None:
-    """The charts in a grid, three to a row."""
-    with solara.Div(style={"display": "grid", "gap": "8px",
-                           "grid-template-columns": "repeat(3, minmax(0, 1fr))"}):
+    """The charts in a grid: three to a row on a wide screen, fewer on a narrow one."""
+    with solara.Div(classes=["abm-charts"]):
         for name, option in options.items():
             Chart(option, name)

@@ -1,9 +1,10 @@
-"""Compare mode: two runs with the same seed and city, different settings, in lockstep.
+"""Compare mode: two runs with the same seed and city, different settings, side by side.
 
-Run A has the panel's settings; run B has them with a few changes (the contrast). Same seed,
-same city, same people: the two runs start identical and part ways only where the changed
-settings make something happen differently (from then on chance diverges too, so one pair of
-runs shows an effect plus noise; `abm` sweeps with replicates measure it).
+Run A has the panel's settings; run B has them with a few changes (the contrast). The live pair
+on the two maps starts identical and parts ways where the changed settings make something
+happen differently; from then on chance diverges too, so one pair shows an effect plus noise.
+The figures to quote come from the replicates the page runs in the background: A and B over
+several seeds, the difference taken seed by seed, with its 95% interval.
 """
 
 from __future__ import annotations
@@ -15,16 +16,30 @@ import solara
 from abm.config import Config
 from abm.ui.charts import Chart, difference_option
 from abm.ui.controls import SettingsPanel
-from abm.ui.explore import LiveMap, LiveSummary
+from abm.ui.explore import LiveSummary
+from abm.ui.mapview import CityMap, MapLegend, MapTools
 from abm.ui.settings import CONTRAST_KEYS, CONTROLS, value_of
-from abm.ui.state import AppState
+from abm.ui.state import REPLICATE_CHOICES, AppState
+from abm.ui.uncertainty import COMPARE_FIGURES, IntervalFigures, Progress
+
+# Half the cameras down at any moment: an uptime of 50% with failures and repairs short
+# against the run, so the share down settles near a half within days of the start.
+HALF_UPTIME_CYCLE_DAYS = (0.5, 5.0)
+
+
+def half_cycle(config: Config) -> float:
+    low, high = HALF_UPTIME_CYCLE_DAYS
+    return round(min(high, max(low, config.run.days / 30)), 2)
 
 
 def presets(config: Config) -> dict[str, dict[str, Any]]:
-    """Ready-made contrasts for teaching, relative to run A's settings."""
+    """Ready-made contrasts for teaching, relative to run A's settings; each does what its
+    name says."""
+    cycle = half_cycle(config)
     return {
-        "Half the cameras broken": {"cameras.mtbf_days": 10.0, "cameras.mttr_days": 10.0},
-        "Cameras never repaired": {"cameras.repair": False, "cameras.mtbf_days": 5.0},
+        "Half the cameras down": {"cameras.repair": True, "cameras.mtbf_days": cycle,
+                                  "cameras.mttr_days": cycle},
+        "Cameras never repaired": {"cameras.repair": False},
         "No cameras": {"cameras.count": 0},
         "Nobody watching": {"cameras.operators": 0},
         "Twice the police": {"police.units": max(1, 2 * config.police.units)},
@@ -57,6 +72,7 @@ def ContrastPanel(state: AppState) -> None:
         with solara.Row(style={"flex-wrap": "wrap"}):
             for name, changes in presets(config).items():
                 solara.Button(name, small=True, outlined=True,
+                              classes=["abm-preset"],
                               on_click=lambda changes=changes: state.change_contrast(
                                   changes, replace=True))
         solara.Text(describe(contrast, config), classes=["abm-contrast-text"])
@@ -65,20 +81,46 @@ def ContrastPanel(state: AppState) -> None:
 
 
 @solara.component
+def CompareReplicates(state: AppState) -> None:
+    """A and B over the replicate seeds, in the background: the figures to quote."""
+    replicates = state.replicates
+    result = replicates.result.value
+    count = state.replicate_count.value
+    with solara.Column(gap="4px", classes=["abm-compare-replicates"]):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Text("Over several seeds", style={"font-weight": "bold"})
+            with solara.Div(style={"width": "150px"}):
+                solara.Select(label="Replicate seeds", values=[str(c) for c in
+                                                               REPLICATE_CHOICES],
+                              value=str(count),
+                              on_value=lambda v: state.set_replicates(
+                                  int(v) if str(v).isdigit() else v))
+        Progress(replicates, "Replicates of A and B")
+        if result is not None and result.pair.name == state.compare_pair().name:
+            IntervalFigures(result, COMPARE_FIGURES, ("A", "B"), tag="compare")
+        solara.Text("The maps show one history of each run (seed "
+                    f"{state.config.value.run.seed}); the replicates run the same two settings "
+                    "with other seeds.", style={"font-size": "0.8em", "color": "#555"})
+
+
+@solara.component
 def CompareView(state: AppState) -> None:
-    """Both maps side by side, run B's settings, the difference chart and both summaries."""
+    """Both maps side by side, run B's settings, the replicates and the live pair's figures."""
     state.days.value  # noqa: B018 - subscribe: a restart (new runs) changes this
     if len(state.runs) < 2:
         solara.Info("Compare mode needs two runs: press Reset.")
         return
-    with solara.Columns([1, 1]):
-        LiveMap(state, 0, "A: the panel's settings")
-        LiveMap(state, 1, f"B: {describe(state.contrast.value, state.config.value)}")
-    with solara.Columns([1, 1]):
+    MapTools(state)
+    with solara.Div(classes=["abm-pair"]):
+        CityMap(state, 0, "A: the panel's settings")
+        CityMap(state, 1, f"B: {describe(state.contrast.value, state.config.value)}")
+    MapLegend(state, 0)
+    with solara.Div(classes=["abm-pair"]):
         ContrastPanel(state)
-        with solara.Column():
-            DifferenceChart(state)
-            LiveSummary(state, ("A", "B"))
+        CompareReplicates(state)
+    with solara.Div(classes=["abm-pair"]):
+        DifferenceChart(state)
+        LiveSummary(state, ("A", "B"))
 
 
 @solara.component

@@ -10,13 +10,18 @@ import solara
 
 from abm.config import Config
 from abm.ui.frame import STEP_CHOICES
+from abm.ui.map import clock_text
 from abm.ui.settings import (
     GROUPS,
+    LOG_STEPS,
     UPTIME_HIGH,
     UPTIME_LOW,
     Control,
+    from_position,
     hardware_uptime,
     mttr_for_uptime,
+    span,
+    to_position,
     value_of,
 )
 from abm.ui.state import AppState
@@ -44,21 +49,35 @@ def Setting(control: Control, value: Any, on_change: Callable[[str, Any], None],
 def NumberSetting(control: Control, value: float, on_change: Callable[[str, Any], None],
                   tag: str = "abm") -> None:
     """A slider that reports on release (Vuetify's ``change``), not on every pixel of a drag:
-    each change restarts the run, and a drag would otherwise rebuild it dozens of times."""
-    # A scenario may hold a value beyond the slider's usual range: widen the range rather
-    # than let the slider clamp (and silently change) it.
-    low, high = min(control.low, value), max(control.high, value)
-    shown = f"{value:g}"
+    each change restarts the run, and a drag would otherwise rebuild it dozens of times.
+
+    A log slider's positions stand for values spread evenly on a log scale. A scenario may
+    hold a value beyond the slider's usual range: the range widens rather than the slider
+    clamping (and silently changing) it. The server checks whatever comes back.
+    """
+    low, high = span(control, value)
+    shown = f"{value:,g}" if control.kind == "float" else f"{int(value):,}"
+    css = f"abm-slider {tag}-{control.key.replace('.', '-')}"
     with solara.Column(gap="0px", classes=["abm-setting"]):
         solara.Text(f"{control.label}: {shown}", style={"font-size": "0.85em"})
-        slider = solara.v.Slider(v_model=value, min=low, max=high, step=control.step,
-                                 hide_details=True, dense=True, thumb_label=True,
-                                 class_=f"abm-slider {tag}-{control.key.replace('.', '-')}")
+        if control.log:
+            slider = solara.v.Slider(v_model=to_position(control, value, value), min=0,
+                                     max=LOG_STEPS, step=1, hide_details=True, dense=True,
+                                     label=control.label, class_=css)
+        else:
+            slider = solara.v.Slider(v_model=value, min=low, max=high, step=control.step,
+                                     hide_details=True, dense=True, thumb_label=True,
+                                     label=control.label, class_=css)
 
     def changed(widget, event, data):
-        number = int(round(data)) if control.kind == "int" else float(data)
-        if number != value:
-            on_change(control.key, number)
+        if control.log and isinstance(data, int | float) and not isinstance(data, bool):
+            data = from_position(control, float(data), value)
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            if data == value:
+                return
+            if control.kind == "int" and abs(data) < 1e18:
+                data = int(round(data))
+        on_change(control.key, data)  # checked on the server, whatever it is
 
     solara.v.use_event(slider, "change", changed)
 
@@ -74,9 +93,13 @@ def UptimeTarget(config: Config, on_changes: Callable[[dict[str, Any]], None]) -
         slider = solara.v.Slider(v_model=round(min(max(uptime, UPTIME_LOW), UPTIME_HIGH), 2),
                                  min=UPTIME_LOW, max=UPTIME_HIGH, step=0.01, hide_details=True,
                                  dense=True, thumb_label=True, disabled=not config.cameras.repair,
-                                 class_="abm-slider abm-uptime")
+                                 label="Hardware uptime target", class_="abm-slider abm-uptime")
 
         def changed(widget, event, data):
+            if not isinstance(data, int | float) or isinstance(data, bool) \
+                    or not UPTIME_LOW <= data <= UPTIME_HIGH:
+                on_changes({"cameras.mttr_days": data})  # refused by the server's check
+                return
             mttr = mttr_for_uptime(config.cameras.mtbf_days, float(data))
             on_changes({"cameras.mttr_days": round(mttr, 3)})
 
@@ -118,16 +141,24 @@ def Transport(state: AppState) -> None:
                       disabled=playing or finished, classes=["abm-step"])
         solara.Button("Reset", icon_name="mdi-restore", on_click=state.restart,
                       classes=["abm-reset"])
+        solara.Button("Run to end", icon_name="mdi-fast-forward", on_click=state.run_to_end,
+                      disabled=finished or state.fast.value, classes=["abm-end"],
+                      attributes={"title": "Play to the last day, drawing the map only now "
+                                           "and then"})
         labels = list(STEP_CHOICES)
         current = next((k for k, v in STEP_CHOICES.items() if v == state.step_min.value),
                        labels[0])
         with solara.Div(style={"width": "160px"}):
             solara.Select(label="Each step advances", values=labels, value=current,
-                          on_value=lambda label: state.step_min.set(STEP_CHOICES[label]))
+                          on_value=state.set_speed)
         if run is not None:
             days = run.config.run.days
             solara.Text(f"Day {run.day:.2f} of {days:g}" + (" - done" if finished else ""),
                         classes=["abm-clock"], style={"font-size": "1.1em", "font-weight": "bold"})
+            start = run.config.run.start_date
+            if start is not None:
+                solara.Text(clock_text(run.model.time, start).split("(")[-1].rstrip(")"),
+                            classes=["abm-date"], style={"font-size": "1.0em"})
     PlayLoop(state)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import solara
 
 from abm.ui.charts import Charts, chart_options
-from abm.ui.map import CityMap
+from abm.ui.mapview import CityMap, MapLegend, MapTools
 from abm.ui.state import AppState
 from abm.ui.summary import SummaryPanel
 
@@ -34,22 +34,40 @@ def use_summaries(state: AppState) -> list[dict]:
 
 
 @solara.component
-def LiveMap(state: AppState, index: int = 0, label: str = "") -> None:
-    """One run's map; the only part of a view that redraws on every frame."""
-    state.frame.value  # noqa: B018 - subscribe: the map follows every frame
-    runs = state.runs
-    if index < len(runs):
-        CityMap(runs[index].image, runs[index].model.time, label)
-    else:
-        solara.Info("No run yet.")
+def Downloads(state: AppState, index: int = 0, tag: str = "") -> None:
+    """The map as PNG and the crime log as CSV, as they are now."""
+    state.frame.value  # noqa: B018 - subscribe: the files follow the run
+    if index >= len(state.runs):
+        return
+    run = state.runs[index]
+    stem = f"abm-{run.config.run.name or 'run'}{tag}-day{int(run.model.day)}"
+
+    def crime_log() -> str:
+        with state.lock:
+            return run.crime_log().to_csv(index=False)
+
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}, classes=["abm-downloads"]):
+        solara.FileDownload(run.image, filename=f"{stem}-map.png", mime_type="image/png",
+                            children=[solara.Button(f"Map{tag} as PNG", icon_name="mdi-download",
+                                                    text=True, small=True,
+                                                    classes=["abm-map-png"])])
+        solara.FileDownload(crime_log, filename=f"{stem}-crimes.csv", mime_type="text/csv",
+                            children=[solara.Button(f"Crime log{tag} as CSV",
+                                                    icon_name="mdi-download", text=True,
+                                                    small=True, classes=["abm-crimes-csv"])])
 
 
 @solara.component
-def MapBeside(state: AppState, children: list | None = None) -> None:
-    """The first run's map with a panel beside it: ``with MapBeside(state): Panel(...)``."""
-    with solara.Columns([3, 2]):
-        LiveMap(state)
-        solara.Column(children=children or [])
+def MapBeside(state: AppState, children: list | None = None, index: int = 0) -> None:
+    """A run's map (and its legend, tools and files) with a panel beside it:
+    ``with MapBeside(state): Panel(...)``."""
+    with solara.Div(classes=["abm-beside"]):
+        with solara.Column(gap="4px", classes=["abm-beside-map"]):
+            MapTools(state)
+            CityMap(state, index)
+            MapLegend(state, index)
+            Downloads(state, index)
+        solara.Column(children=children or [], classes=["abm-beside-panel"])
 
 
 @solara.component
@@ -65,9 +83,9 @@ def ExploreView(state: AppState) -> None:
 
 
 @solara.component
-def LiveCharts(state: AppState) -> None:
-    """The run's charts, refreshed as ``use_refresh`` says."""
-    run = state.run
+def LiveCharts(state: AppState, index: int = 0) -> None:
+    """A run's charts, refreshed as ``use_refresh`` says."""
+    run = state.runs[index] if index < len(state.runs) else None
 
     def compute():
         if run is None:

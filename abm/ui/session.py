@@ -15,7 +15,7 @@ from abm.metrics import crime_frame, summarise
 from abm.model import SafeCityModel, city_seed
 from abm.streets import City, build_city
 from abm.ui.frame import DEFAULT_STEP_MIN, frame
-from abm.ui.map import renderer_for
+from abm.ui.map import FULL, LAYERS, View, renderer_for
 
 
 class CityCache:
@@ -44,15 +44,37 @@ class CityCache:
         return city
 
 
+# How far a new run goes before its first map: a millionth of a minute, the clock still at 0.
+OPENING_MIN = 1e-6
+
+
 class Simulation:
     """One model the app shows, its latest map image and its summary figures."""
 
-    def __init__(self, config: Config, city: City | None = None) -> None:
+    def __init__(self, config: Config, city: City | None = None, name: str | None = None,
+                 view: View = FULL, layers: dict[str, bool] | None = None) -> None:
         self.config = config
         self.model = SafeCityModel(config, city=city)
-        self.image = renderer_for(self.model).png(self.model)
+        # What is due at minute 0 (cameras going live on day 0, the first trips) happens
+        # before the first map, so the opening map shows the town as it starts. Splitting a run
+        # at any moment gives the same results (tests/test_ui.py checks the end figures).
+        self.model.run_until(OPENING_MIN)
+        self.renderer = renderer_for(self.model, name)
+        self.renderer.set_view(view)
+        self.renderer.set_layers(layers or LAYERS)
+        self.image = self.renderer.png(self.model)
         self._summary: dict | None = None
         self._summary_at: tuple[float, int] | None = None
+
+    def show(self, view: View, layers: dict[str, bool]) -> None:
+        """Show another part of the city or other layers, and redraw the map now."""
+        self.renderer.set_view(view)
+        self.renderer.set_layers(layers)
+        self.image = self.renderer.png(self.model)
+
+    def describe(self, fx: float, fy: float) -> str:
+        """The tooltip at a point of the map image (shares of it from its top left)."""
+        return self.renderer.describe(self.model, fx, fy)
 
     @property
     def day(self) -> float:
@@ -78,6 +100,10 @@ class Simulation:
     def daily_rows(self) -> list[dict]:
         """The closed daily rows of the recorder so far (a copy, safe to plot)."""
         return list(self.model.recorder.rows)
+
+    def crime_log(self):
+        """The crime log so far, as crimes.parquet holds it (one row per crime)."""
+        return crime_frame(self.model.crimes)
 
     def response_times(self) -> list[float]:
         """Response times (min) of calls answered so far."""

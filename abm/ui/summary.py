@@ -1,11 +1,15 @@
-"""The numbers a user can quote: summary.json's figures for the run(s) so far."""
+"""The numbers a user can quote: summary.json's figures for the run(s) so far, and the
+replicates' figures with their 95% intervals."""
 
 from __future__ import annotations
 
 import json
+import math
 from html import escape
 
 import solara
+
+from abm.comparison import Figure, PairResult
 
 # (summary.json key, label, format) in reading order.
 FIGURES = (
@@ -29,8 +33,30 @@ FIGURES = (
 )
 
 
+LABELS = {key: label.strip() for key, label, _ in FIGURES}
+FORMATS = {key: pattern for key, _, pattern in FIGURES}
+# Figures about cameras mean nothing while none is installed (summary.json still has them).
+CAMERA_FIGURES = {"camera_uptime", "camera_coverage", "crimes_under_working_camera",
+                  "crimes_buffer", "crimes_detected_live", "perceived_camera_risk_final"}
+# Counts by zone: in a pair whose control has no cameras they count crimes at the places the
+# other run's cameras watch (or surround), which is how displacement is measured.
+ZONE_FIGURES = {"crimes_coverage", "crimes_buffer", "crimes_elsewhere"}
+NO_CAMERAS = "no cameras"
+# Labels of further figures a lesson or a compare may show.
+LABELS.update({"crimes_coverage": "Crimes inside camera coverage",
+               "crimes_elsewhere": "Crimes away from cameras",
+               "crimes_under_camera": "Crimes under a camera",
+               "crimes_recorded / crimes_total": "Share of crimes recorded"})
+FORMATS.update({"crimes_coverage": "{:,}", "crimes_elsewhere": "{:,}",
+                "crimes_under_camera": "{:,}", "crimes_recorded / crimes_total": "{:.1%}"})
+
+
+def label_of(key: str) -> str:
+    return LABELS.get(key, key.replace("_", " "))
+
+
 def fmt(value, pattern: str) -> str:
-    if value is None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     return pattern.format(value)
 
@@ -48,9 +74,11 @@ def summary_rows(summaries: list[dict]) -> list[tuple[str, list[str]]]:
     """(label, cells) per figure; with two runs a B - A cell is added."""
     rows = []
     for key, label, pattern in FIGURES:
-        cells = [fmt(s.get(key), pattern) for s in summaries]
+        cells = [NO_CAMERAS if key in CAMERA_FIGURES and not s.get("cameras_installed")
+                 else fmt(s.get(key), pattern) for s in summaries]
         if len(summaries) == 2:
-            cells.append(difference(summaries[0].get(key), summaries[1].get(key), pattern))
+            cells.append("" if NO_CAMERAS in cells else
+                         difference(summaries[0].get(key), summaries[1].get(key), pattern))
         rows.append((label, cells))
     return rows
 
@@ -81,3 +109,83 @@ def SummaryPanel(summaries: list[dict], names: list[str]) -> None:
                 solara.FileDownload(json.dumps(summary, indent=2) + "\n",
                                     filename=f"summary-{stem}.json",
                                     label=f"summary.json ({name})")
+
+
+# --- replicates ---------------------------------------------------------------------------
+
+
+def _number_pattern(key: str) -> str:
+    """Means of counts get one decimal; shares and rates keep their own format."""
+    pattern = FORMATS.get(key, "{:,.2f}")
+    return "{:,.1f}" if pattern == "{:,}" else pattern
+
+
+def with_interval(stats: tuple[int, float, float, float], pattern: str, signed=False) -> str:
+    n, mean, lo, hi = stats
+    if n == 0 or not math.isfinite(mean):
+        return "n/a"
+    text = pattern.format(mean)
+    if signed and not text.startswith("-") and any(c in "123456789" for c in text):
+        text = "+" + text
+    if n >= 2 and math.isfinite(lo):
+        text += f" ({pattern.format(lo)} to {pattern.format(hi)})"
+    return text
+
+
+def direction_words(figure: Figure) -> str:
+    return {"up": "higher in B", "down": "lower in B",
+            "same": "no clear difference"}[figure.direction]
+
+
+def without_cameras(result: PairResult, label: str) -> bool:
+    """Whether no run of one side (A or B) had a camera installed."""
+    runs = result.runs[result.runs["label"] == label]
+    return "cameras_installed" in runs and len(runs) > 0 and \
+        bool((runs["cameras_installed"] == 0).all())
+
+
+def interval_rows(result: PairResult, keys: list[str]) -> list[tuple[str, list[str]]]:
+    """(label, cells) per figure: A and B (mean, 95% interval), and B - A seed by seed.
+    Camera figures of a side without cameras read "no cameras"."""
+    paired = result.pair.a is not None
+    bare = {side: without_cameras(result, side) for side in ("A", "B")}
+    rows = []
+    for key in keys:
+        figure = result.figure(key)
+        pattern = _number_pattern(key)
+        camera = key in CAMERA_FIGURES and not (paired and key in ZONE_FIGURES)
+        if camera and bare["B"] and (not paired or bare["A"]):
+            continue
+        cells = []
+        if paired:
+            cells.append(NO_CAMERAS if camera and bare["A"] else
+                         with_interval(figure.a, pattern))
+        cells.append(NO_CAMERAS if camera and bare["B"] else with_interval(figure.b, pattern))
+        if paired:
+            if camera and (bare["A"] or bare["B"]):
+                cells += ["", ""]
+            else:
+                cells += [with_interval(figure.diff, pattern, signed=True),
+                          direction_words(figure)]
+        rows.append((label_of(key), cells))
+    return rows
+
+
+def interval_html(result: PairResult, keys: list[str], names: tuple[str, str]) -> str:
+    paired = result.pair.a is not None
+    heads = ([*names, "B - A", ""] if paired else [names[1]])
+    out = ["<table class='abm-figures abm-intervals'><thead><tr><th></th>"]
+    out += [f"<th>{escape(h)}</th>" for h in heads]
+    out.append("</tr></thead><tbody>")
+    for label, cells in interval_rows(result, keys):
+        out.append(f"<tr><td>{escape(label)}</td>")
+        out += [f"<td class='num'>{escape(c)}</td>" for c in cells]
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def available(result: PairResult, keys: list[str]) -> list[str]:
+    """The keys a result can show (summary figures it has, ratios of two it has)."""
+    columns = set(result.runs.columns)
+    return [k for k in keys if all(part.strip() in columns for part in k.split("/"))]
