@@ -503,7 +503,7 @@ def paired_lesson(tmp_path, monkeypatch):
         "steps": [
             {"title": "Town", "scenario": "town.yaml", "text": "The town.",
              "question": "How much is recorded?",
-             "predict": {"figure": "crimes_reported / crimes_total", "choices": [
+             "predict": {"figure": "crimes_recorded / crimes_total", "choices": [
                  {"label": "Under half", "low": 0, "high": 0.5},
                  {"label": "Half or more", "low": 0.5, "high": 1.01}]}},
             {"title": "More police", "scenario": "town.yaml", "set": {"police.units": 12},
@@ -563,7 +563,7 @@ def test_a_lesson_step_is_predict_run_reveal_and_ends_in_a_debrief(configs, pair
     reveal = rc.find(v.Card, class_="ma-0 abm-lesson-reveal")
     assert len(reveal) == 1
     result = state.replicates.result.value
-    figure = result.figure("crimes_reported / crimes_total")
+    figure = result.figure("crimes_recorded / crimes_total")
     assert figure.b[0] == 3 and figure.a[0] == 0  # three replicates, no control
     answer = text(rc, "abm-lesson-answer")
     assert answer.startswith("Over 3 seeds, share of crimes recorded was")

@@ -126,7 +126,7 @@ class AppState:
     def choose(self, name: str) -> None:
         """Load a scenario file; a broken file leaves the current run and says why."""
         if name not in self.scenarios:
-            self.message.set(f"scenario: {str(name)[:80]!r} is not one of the listed scenarios")
+            self.message.set(f"scenario: {str(name)[:80]!r} is not a listed scenario")
             return
         try:
             config = load_scenario(name, self.config_dir)
