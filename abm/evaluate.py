@@ -155,14 +155,21 @@ def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS
         start, end = decomposition_periods(config, decompose_to)
         extra, present = dec.variants(config)
         variants.update(extra)
+    spans = {name: periods(config) for name in variants}
+    if decompose:
+        # A mechanism's variant is only read over the two periods compared, so it stops at
+        # the end of the later one; days before a run's end do not depend on its length.
+        compared = [p for p in periods(config) if p.label in (start, end)]
+        spans.update(dict.fromkeys(extra, compared))
     jobs = []
     for r, seed in enumerate(replicate_seeds(config.run.seed, replicates)):
         for name, cfg in variants.items():
             data = cfg.model_dump(mode="json")
             data["run"]["seed"] = seed
+            data["run"]["days"] = min(cfg.run.days, spans[name][-1].end)
             if data["city"]["seed"] is None:
                 data["city"]["seed"] = config.run.seed  # one city across replicates
-            jobs.append((name, r, seed, Config.model_validate(data), periods(config)))
+            jobs.append((name, r, seed, Config.model_validate(data), spans[name]))
     workers = workers or default_workers()
     results = []
     if workers == 1:

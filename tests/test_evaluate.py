@@ -125,7 +125,7 @@ def test_mean_ci():
     (["evaluate", "teaching-town", "--twins", "perfect"], "--twins perfect"),
     (["evaluate", "teaching-town", "--set", "cameras.count=-1"], "cameras.count"),
     (["evaluate", "teaching-town", "--decompose", "--set", "cameras.install_day=0"],
-     "--decompose needs a year before go-live"),
+     "cameras.install_day above 0"),
     (["evaluate", "teaching-town", "--decompose", "--decompose-to", "year 9"],
      "--decompose-to 'year 9'"),
 ])
@@ -134,3 +134,35 @@ def test_evaluate_bad_input(argv, fragment, tmp_path):
     assert done.returncode == 2
     assert fragment in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_decomposition_variant_stopped_early_counts_what_a_full_run_counts():
+    # Mechanism variants stop at the end of the later period compared; the days they keep
+    # must not depend on where a run ends.
+    from abm.evaluate import _run
+
+    config = from_overrides([*TINY, "cameras.operators=1", "offenders.trend_per_year=0.5"])
+    span = [p for p in periods(config) if p.label == "before"]
+    short = config.model_copy(deep=True)
+    short.run.days = span[-1].end
+    full = _run(("v", 0, 1, config, span))["rows"]
+    assert short.run.days < config.run.days
+    assert _run(("v", 0, 1, short, span))["rows"] == full
+    assert full[0]["true"] > 0
+
+
+def test_decomposition_runs_its_variants_only_as_far_as_it_compares():
+    config = from_overrides([*TINY, "cameras.operators=1", "offenders.trend_per_year=0.5"])
+    ev = evaluate(config, replicates=2, workers=1, decompose=True, decompose_to="year 1")
+    variants = ev.counts.groupby("variant")["period"].agg(set)
+    assert variants["scenario"] == {p.label for p in periods(config)}
+    assert variants["without trend"] == {"before", "year 1"}
+    total = ev.decomposition.set_index(["measure", "component"])["points"]
+    assert math.isfinite(total["recorded", "total"])
+
+
+def test_a_decomposition_needs_a_year_before_go_live():
+    from abm.evaluate import decomposition_periods
+
+    with pytest.raises(ConfigError, match="needs a year before go-live"):
+        decomposition_periods(from_overrides([*TINY, "cameras.install_day=0"]), None)
