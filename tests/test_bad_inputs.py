@@ -125,8 +125,8 @@ CASES = [
     ("lesson-workers-negative", {"town.yaml": TOWN, "l.yaml": "title: L\nsummary: S\n"
                                  "steps:\n" + LESSON_STEP},
      ["lesson", "l.yaml", "--workers", "-1"], ["--workers", "at least 1"]),
-    ("lesson-seeds-zero", {}, ["lesson", "why-cameras-failed", "--seeds", "0"],
-     ["--seeds", "at least 1"]),
+    ("lesson-pairs-a-file", {"f": "x"}, ["lesson", "why-cameras-failed", "--pairs", "f"],
+     ["--pairs f", "not a folder"]),
     ("evaluate-workers-negative", {}, ["evaluate", "teaching-town", "--workers", "-1"],
      ["--workers", "at least 1"]),
     ("validate-workers-negative", {}, ["validate", "--workers", "-1"],

@@ -29,23 +29,34 @@ def _tiny_lesson(tmp_path):
         "run: {days: 20}\ncity: {nodes: 200}\noffenders: {count: 40}\npolice: {units: 2}\n"
         "cameras: {count: 10, install_day: 5}\n")
     (tmp_path / "tiny.yaml").write_text(
-        "title: Tiny\nsummary: Two steps.\nsteps:\n"
+        "title: Tiny\nsummary: Two steps.\nreplicates: 2\nsteps:\n"
         "  - {title: Bare, scenario: town.yaml, set: {cameras.install_day: 3650},"
         " text: No cameras., question: How much crime}\n"
         "  - {title: Some, scenario: town.yaml, set: {cameras.operators: 3},"
-        " text: Cameras., question: Less}\n")
+        " control: {label: no cameras, set: {cameras.install_day: 3650}},"
+        " text: Cameras., question: Less, reveal: What the runs gave.}\n"
+        "debrief: {text: Look back.}\n")
     return tmp_path / "tiny.yaml"
 
 
-def test_lesson_runs_and_writes_its_page(tmp_path):
+def test_lesson_runs_its_pairs_and_writes_its_page(tmp_path):
     lesson = lessons.load(_tiny_lesson(tmp_path))
-    means = lessons.run(lesson, seeds=2, workers=1)
-    assert len(means) == 2
-    assert means[0]["camera_uptime"] != means[0]["camera_uptime"]  # NaN: never installed
-    assert means[1]["camera_uptime"] > 0
-    page = lessons.markdown(lesson, means, 2)
+    results = lessons.run(lesson, tmp_path / "pairs", workers=1)
+    assert len(results) == 2
+    bare = results[0].figure("crimes_total")
+    assert bare.a[0] == 0 and bare.b[0] == 2 and bare.b[1] > 0  # no control; two replicates
+    assert results[0].figure("camera_uptime").b[0] == 0  # never installed: no uptime
+    some = results[1].figure("camera_uptime")
+    assert some.b[1] > 0 and some.diff[0] == 0  # the control has no cameras to compare
+    page = lessons.markdown(lesson, results)
     assert "## Step 2: Some" in page and "**Question.** Less" in page
-    assert f"{means[0]['crimes_total']:,.0f}" in page
+    assert "compared with no cameras" in page and "What the runs gave." in page
+    total = results[1].figure("crimes_total")
+    assert f"| true crimes | {total.a[1]:,.0f} (" in page  # the control's mean and interval
+    assert page.rstrip().endswith("Look back.")
+    # A second run reads the pairs back rather than running them again.
+    again = lessons.run(lesson, tmp_path / "pairs", workers=1)
+    assert again[1].runs.equals(results[1].runs)
 
 
 def test_bad_lessons_are_one_line_errors(tmp_path):
