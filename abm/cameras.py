@@ -82,7 +82,11 @@ class Camera(FixedAgent):
 
     def install(self) -> None:
         self.model.cameras.clear_fault(self, Fault.NOT_INSTALLED)
-        self._schedule_failure()
+        share = self.settings.initial_down_share
+        if share and self.model.cameras.random.random() < share:
+            self.fail()  # broken from the start; repaired (if at all) as any failure is
+        else:
+            self._schedule_failure()
         if self.settings.obstruction_mtbf_days:
             self._schedule_obstruction()
 

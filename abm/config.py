@@ -498,6 +498,12 @@ class CameraSettings(Section):
         7.0, "days", "Mean time to repair a failed camera under a maintenance contract.",
         ASSUMPTION, gt=0, le=36_500,
     )
+    initial_down_share: float = param(
+        0.0, "share", "Share of cameras with a hardware fault when they are installed (each "
+        "camera independently; its repair, if any, is booked as for any failure). With "
+        "mttr_days / (mtbf_days + mttr_days) it starts a system at its long-run uptime, for "
+        "experiments on long outages.", "assumption: a new system works (0)", ge=0, le=1,
+    )
     repair: bool = param(
         True, "-", "Whether failed cameras are repaired at all (Islamabad: no obligation).",
         "context brief: Islamabad"

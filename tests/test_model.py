@@ -31,6 +31,19 @@ def test_uptime_converges_to_mtbf_over_mtbf_plus_mttr():
     assert result.summary["camera_uptime"] == pytest.approx(20 / 25, abs=0.02)
 
 
+def test_a_system_started_at_its_long_run_uptime_stays_there():
+    # Long outages (mean 60 days) from day 0: without initial faults uptime would start at 1
+    # and take months to settle; with the steady-state share down it is there from the start.
+    settings = ["run.days=60", "offenders.count=0", "police.units=0", "cameras.count=400",
+                "cameras.mtbf_days=90", "cameras.mttr_days=60", "cameras.install_day=0", NO_CUTS]
+    steady = simulate(small(*settings, "cameras.initial_down_share=0.4")).metrics
+    fresh = simulate(small(*settings)).metrics
+    up = steady["cameras_up_mean"] / 400
+    assert up.iloc[0] == pytest.approx(0.6, abs=0.06)
+    assert up.iloc[-1] == pytest.approx(0.6, abs=0.06)
+    assert fresh["cameras_up_mean"].iloc[0] / 400 > 0.95
+
+
 def test_without_repair_cameras_die_off():
     cfg = small("run.days=200", "offenders.count=0", "police.units=0", "cameras.count=200",
                 "cameras.mtbf_days=100", "cameras.repair=false", NO_CUTS)
