@@ -35,6 +35,10 @@ UPTIMES = (1.0, 0.8, 0.6, 0.4, 0.2)
 OPERATORS = (0, 1, 2, 4, 8)  # the default town's control room has 2
 CONCENTRATION_WINDOWS = (90, 240, 720)  # days
 DOSE_MTBF_DAYS = 10.0  # fast failure and repair: realised uptime is near its target
+# Long outages: a camera fails about three times a year and stays dark for weeks to months;
+# the system starts at its long-run uptime (cameras.initial_down_share), so realised uptime is
+# near its target from go-live.
+LONG_OUTAGE_MTBF_DAYS = 120.0
 
 
 class Kind(StrEnum):
@@ -62,13 +66,16 @@ class Finding:
     detail: str = ""
 
 
-def uptime_settings(uptime: float) -> list[str]:
-    """Hardware failure and repair giving a long-run uptime (no cable cuts, no foliage)."""
+def uptime_settings(uptime: float, mtbf: float = DOSE_MTBF_DAYS,
+                    steady: bool = False) -> list[str]:
+    """Hardware failure and repair giving a long-run uptime (no cable cuts, no foliage);
+    ``steady`` starts the system at that uptime rather than with every camera working."""
     if uptime >= 1:
         return WORKING
-    mttr = DOSE_MTBF_DAYS * (1 - uptime) / uptime
-    return [f"cameras.mtbf_days={DOSE_MTBF_DAYS:g}", f"cameras.mttr_days={mttr:g}",
-            "cameras.group_mtbf_days=36500", "cameras.repair=true"]
+    mttr = mtbf * (1 - uptime) / uptime
+    return [f"cameras.mtbf_days={mtbf:g}", f"cameras.mttr_days={mttr:g}",
+            "cameras.group_mtbf_days=36500", "cameras.repair=true"] + (
+        [f"cameras.initial_down_share={1 - uptime:g}"] if steady else [])
 
 
 def variants(days: float) -> dict[str, list[str]]:
@@ -88,6 +95,7 @@ def variants(days: float) -> dict[str, list[str]]:
     }
     for u in UPTIMES[1:]:
         runs[f"uptime={u:g}"] = uptime_settings(u) + install
+        runs[f"long-outages={u:g}"] = uptime_settings(u, LONG_OUTAGE_MTBF_DAYS, True) + install
     for n in OPERATORS:
         if n != 2:
             runs[f"operators={n}"] = WORKING + install + [f"cameras.operators={n}"]
@@ -416,10 +424,12 @@ class Dose:
 def doses(runs: dict[str, list]) -> list[Dose]:
     out = []
     for name, unit, levels, key in (
-            ("uptime", "share of camera time up", UPTIMES, "uptime={:g}"),
+            ("uptime", "share of camera time up; short outages", UPTIMES, "uptime={:g}"),
+            ("uptime, long outages", "share of camera time up; outages of weeks to months",
+             UPTIMES, "long-outages={:g}"),
             ("operators", "operators watching (4 feeds each, 30 cameras)", OPERATORS,
              "operators={:g}")):
-        names = ["cameras" if (name == "uptime" and lv == 1.0) or (
+        names = ["cameras" if (name.startswith("uptime") and lv == 1.0) or (
             name == "operators" and lv == 2) else key.format(lv) for lv in levels]
         changes = [_changes_by_tag(runs, n) for n in names]
         effect = [interval(c)[1:] for c in changes]
@@ -480,9 +490,12 @@ def markdown(items: list[Finding], dose_curves: list[Dose], quick: bool, wall_s:
     lines += ["", "## Dose-responses", "",
               "The camera effect on crime in coverage (against the same city without cameras, "
               "paired by city and seed, 95% intervals over the pairs) as one input "
-              "changes and everything else stays. Uptime comes from fast failure and repair "
-              f"(mean time between failures {DOSE_MTBF_DAYS:g} days, repair time set for the "
-              "target); realised uptime is shown beside it.", ""]
+              "changes and everything else stays. Uptime is set two ways, with the repair time "
+              "chosen for the target: short outages (every camera works at go-live, mean time "
+              f"between failures {DOSE_MTBF_DAYS:g} days, so outages last days) and long "
+              f"outages (mean time between failures {LONG_OUTAGE_MTBF_DAYS:g} days, outages of "
+              "weeks to months, the system starting at its long-run uptime). Realised uptime "
+              "is shown beside each level.", ""]
     for d in dose_curves:
         lines += [f"**{d.name}** ({d.unit}): " + ("monotone" if d.monotone else
                                                   "NOT monotone") + ", and the difference "

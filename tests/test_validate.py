@@ -106,3 +106,15 @@ def test_dose_is_monotone_and_significant_only_when_it_is():
     bumpy = validate.Dose("uptime", "", [1.0, 0.5, 0.2], [1, 0.5, 0.2],
                           [(-30, -35, -25), (-35, -40, -30), (-10, -15, -5)], (20, -2, 40))
     assert not bumpy.monotone and not bumpy.significant
+
+
+def test_uptime_is_set_with_short_and_with_long_outages():
+    from abm.config import from_overrides
+
+    runs = validate.variants(240)
+    short = from_overrides(runs["uptime=0.4"]).cameras
+    long = from_overrides(runs["long-outages=0.4"]).cameras
+    for c in (short, long):
+        assert c.mtbf_days / (c.mtbf_days + c.mttr_days) == pytest.approx(0.4)
+    assert short.mtbf_days == validate.DOSE_MTBF_DAYS and short.initial_down_share == 0
+    assert long.mttr_days > 100 and long.initial_down_share == pytest.approx(0.6)
