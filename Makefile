@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev,geo,cluster]'
+	$(PY) -m pip install -q -e '.[dev,geo,cluster,discover]'
 	touch $@ $(VENV)/.installed
 
 # The app at http://localhost:$(PORT): all assets served locally (works offline), no browser

@@ -31,22 +31,25 @@ class Kind(StrEnum):
     SCENARIO = "scenario"
     SWEEP = "sweep"
     LESSON = "lesson"
+    DISCOVERY = "discovery spec"
 
 
 COMMANDS = {Kind.SCENARIO: "abm run NAME, abm evaluate NAME", Kind.SWEEP: "abm sweep NAME",
-            Kind.LESSON: "abm lesson NAME"}
+            Kind.LESSON: "abm lesson NAME", Kind.DISCOVERY: "abm discover NAME"}
 # A file that cannot be read says by its folder what it was meant to be.
-FOLDERS = {"sweeps": Kind.SWEEP, "lessons": Kind.LESSON}
+FOLDERS = {"sweeps": Kind.SWEEP, "lessons": Kind.LESSON, "discover": Kind.DISCOVERY}
 
 
 def kind_of(data: Any, relative: Path) -> Kind | None:
-    """A lesson has steps, a sweep a design (or a base scenario), a scenario names settings
-    sections. A file that does not parse, is empty or is not a mapping is a broken file of its
-    folder's kind, kept so that choosing it says what is wrong; a mapping of anything else is
-    not a configuration file."""
+    """A lesson has steps, a discovery spec uncertain inputs, a sweep a design (or a base
+    scenario), a scenario names settings sections. A file that does not parse, is empty or is
+    not a mapping is a broken file of its folder's kind, kept so that choosing it says what is
+    wrong; a mapping of anything else is not a configuration file."""
     if isinstance(data, dict) and data:
         if "steps" in data:
             return Kind.LESSON
+        if "uncertain" in data:
+            return Kind.DISCOVERY
         if "design" in data or "base" in data:
             return Kind.SWEEP
         if any(key in Config.model_fields for key in data):

@@ -198,7 +198,8 @@ def register_params(sub) -> None:
 # stay inside the handlers so `abm --help` is fast. Modules are imported in this order only
 # until the command asked for is registered (see build_parser): keep the heavy ones last.
 COMMAND_MODULES = ("abm.cli", "abm.experiment.cli", "abm.lessons", "abm.bench", "abm.gis",
-                   "abm.predictive", "abm.calibrate", "abm.evaluation_report", "abm.validate")
+                   "abm.predictive", "abm.calibrate", "abm.evaluation_report", "abm.validate",
+                   "abm.discover")
 
 
 def build_parser(argv: list[str] | None = None) -> Parser:

@@ -39,6 +39,8 @@ def grid(n_keys: int, n_values: int) -> str:
         f"    {k}: [{', '.join(str(v + 1) for v in range(n_values))}]\n" for k in keys)
 
 
+DISCOVER = "scenario: town.yaml\nsamples: 4\nseed: 1\nuncertain: {{offenders.count: {}}}\n" \
+           "outcome: {{label: x, numerator: crimes_days:0-3, at_least: 1}}\n"
 LESSON_STEP = "  - {title: A, scenario: town.yaml, text: T, question: Q}\n"
 SLOW_LESSON = ("title: Slow\nsummary: S\nsteps:\n"
                "  - {title: A, scenario: town.yaml, set: {run.days: 3650, city.nodes: 20000,"
@@ -160,6 +162,14 @@ CASES = [
      ["report", "s"], ["p0001-r000.json", "not a readable run file"]),
     ("report-out-is-file", {"SWEEP": "", "f": "x"}, ["report", "s", "--out", "f"],
      ["--out f", "not a folder"]),
+    # --- discovery specs ---------------------------------------------------------------
+    ("discover-range-reversed", {"town.yaml": TOWN, "d.yaml": DISCOVER.format("[50, 10]")},
+     ["discover", "d.yaml"], ["d.yaml", "uncertain", "offenders.count", "below"]),
+    ("discover-range-out-of-bounds", {"town.yaml": TOWN,
+                                      "d.yaml": DISCOVER.format(f"[10, {LONG}]")},
+     ["discover", "d.yaml"], ["d.yaml", "uncertain.offenders.count"]),
+    ("discover-too-many-samples", {"town.yaml": TOWN, "d.yaml": DISCOVER.format("[10, 50]")},
+     ["discover", "d.yaml", "--samples", "30000"], ["d.yaml", "samples", "above the limit"]),
 ]
 
 

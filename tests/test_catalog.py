@@ -23,6 +23,7 @@ def test_every_shipped_file_is_listed_under_its_kind():
     assert stems(Kind.SCENARIO) == SCENARIOS
     assert stems(Kind.SWEEP) >= {"smoke", "coverage-uptime", "placement", "camera-sensitivity"}
     assert stems(Kind.LESSON) == {"why-cameras-failed", "cameras-or-police"}
+    assert stems(Kind.DISCOVERY) == {"islamabad-rise"}
     every = {p for kind in Kind for p in catalog.listing(kind).values()}
     assert every == set(catalog.CONFIG_DIR.rglob("*.yaml"))  # nothing shipped is left out
 
