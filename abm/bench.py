@@ -34,6 +34,7 @@ from functools import partial
 from pathlib import Path
 
 from abm.config import ConfigError
+from abm.units import MINUTES_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,6 @@ class Timer:
 
 def measure_model(spec: dict, profile=None) -> dict:
     from abm.config import load
-    from abm.model import MINUTES_PER_DAY
     from abm.simulate import finish, run_to_end
 
     config = load(spec["config"], spec["overrides"])
@@ -256,7 +256,7 @@ def measure_frame(spec: dict, profile=None) -> dict:
         "frames": len(times),
         "wall_s": first.wall + rest.wall,
         "cpu_s": first.cpu + rest.cpu,
-        "sim_days": model.time / 1440.0,
+        "sim_days": model.time / MINUTES_PER_DAY,
         "rss_base_mb": rss_base,
     }
 

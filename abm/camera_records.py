@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from abm.model import MINUTES_PER_DAY
+from abm.units import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel

@@ -21,6 +21,7 @@ from mesa.discrete_space import FixedAgent
 
 from abm.config import CameraSettings
 from abm.placement import place
+from abm.units import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel
@@ -56,7 +57,7 @@ def detection_accuracy(feeds_per_operator: float) -> float:
 
 
 def days(d: float) -> float:
-    return d * 1440.0
+    return d * MINUTES_PER_DAY
 
 
 class Camera(FixedAgent):

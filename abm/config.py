@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from abm.units import DAYS_PER_YEAR, MINUTES_PER_DAY
+
 
 class ConfigError(ValueError):
     """A problem with user input; its message is one line naming the file and the key.
@@ -331,7 +333,7 @@ class OffenderSettings(Section):
     )
     near_repeat_days: float = param(
         30.0, "days", "Decay time of the raised risk after a crime.",
-        "Johnson & Bowers 2004 (1-2 months)", gt=0, le=365,
+        "Johnson & Bowers 2004 (1-2 months)", gt=0, le=DAYS_PER_YEAR,
     )
 
 
@@ -382,7 +384,7 @@ class PoliceSettings(Section):
     )
     residual_deterrence_min: float = param(
         30.0, "min", "How long police presence keeps deterring after the unit leaves.",
-        "Koper 1995 residual deterrence; assumption", ge=0, le=1440,
+        "Koper 1995 residual deterrence; assumption", ge=0, le=MINUTES_PER_DAY,
     )
     presence_radius_m: float = param(
         150.0, "m", "Radius in which a stopped or passing unit deters offenders.", ASSUMPTION,
@@ -417,7 +419,8 @@ class PoliceSettings(Section):
         2.0, "min", "Call handling time before a unit is assigned.", ASSUMPTION, ge=0, le=600
     )
     scene_time_min: float = param(
-        40.0, "min", "Time a unit is busy at a scene.", ASSUMPTION, ge=0, le=1440
+        40.0, "min", "Time a unit is busy at a scene.", ASSUMPTION, ge=0,
+        le=MINUTES_PER_DAY,
     )
     arrest_ref_prob: float = param(
         0.3, "probability", "Chance of an on-scene arrest at the reference response time.",

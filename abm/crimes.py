@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.streets import LandUse
+from abm.units import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel
@@ -143,7 +144,8 @@ class Crime:
         cams = self.model.config.cameras
         if (not caught and self.reported and self.under_working_camera
                 and self.model.cameras.random.random() < cams.footage_id_prob):
-            self.model.schedule_event(self.identify, after=cams.footage_delay_days * 1440.0)
+            self.model.schedule_event(self.identify,
+                                      after=cams.footage_delay_days * MINUTES_PER_DAY)
 
     def identify(self) -> None:
         """Footage identifies the offender: an arrest if they are still free, which teaches
@@ -188,7 +190,7 @@ class NearRepeats:
         self.model = model
         self.excitation = s.near_repeat_excitation
         self.radius = s.near_repeat_radius_m
-        self.tau = s.near_repeat_days * 1440.0
+        self.tau = s.near_repeat_days * MINUTES_PER_DAY
         self.weight = np.zeros(model.city.n)
         self.origin = 0.0
         self.highest = 0.0  # the largest weight: a place's weight only ever grows

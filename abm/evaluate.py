@@ -20,9 +20,8 @@ from abm.config import Config, ConfigError
 from abm.experiment.backends import default_workers, process_pool
 from abm.experiment.seeds import replicate_seeds
 from abm.experiment.stats import interval
+from abm.units import DAYS_PER_YEAR, MINUTES_PER_DAY
 
-DAY = 1440.0
-YEAR_DAYS = 365.0
 TWINS = ("no-cameras", "working")
 
 
@@ -44,10 +43,10 @@ def periods(config: Config) -> list[Period]:
     install, end = config.cameras.install_day, config.run.days
     out = []
     if install > 0:
-        out.append(Period("before", max(0.0, install - YEAR_DAYS), min(install, end)))
+        out.append(Period("before", max(0.0, install - DAYS_PER_YEAR), min(install, end)))
     k, start = 1, install
     while start < end:
-        stop = min(start + YEAR_DAYS, end)
+        stop = min(start + DAYS_PER_YEAR, end)
         if stop - start >= 30 or not out:
             out.append(Period(f"year {k}", start, stop))
         k, start = k + 1, stop
@@ -82,7 +81,7 @@ def _run(job: tuple[str, int, int, Config, list[Period]]) -> dict:
     variant, replicate, seed, config, spans = job
     result = simulate(config)
     crimes, metrics = result.crimes, result.metrics
-    day = crimes["time_min"] / DAY
+    day = crimes["time_min"] / MINUTES_PER_DAY
     rows = []
     for p in spans:
         inside = crimes[(day >= p.start) & (day < p.end)]
@@ -254,7 +253,7 @@ def _analyse(config: Config, counts: pd.DataFrame, summaries: pd.DataFrame):
 
 def _rate(values: pd.Series, counts: pd.DataFrame, period: str) -> float:
     days = counts.loc[counts["period"] == period, "period_days"].iloc[0]
-    return float(values.mean() / days * YEAR_DAYS)
+    return float(values.mean() / days * DAYS_PER_YEAR)
 
 
 def _costs(config, counts, summaries, after) -> pd.DataFrame:

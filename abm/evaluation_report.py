@@ -18,6 +18,7 @@ from abm.outputs import (
     write_parquet,
     write_text,
 )
+from abm.units import DAYS_PER_YEAR
 
 
 def _fmt(x: float, unit: str = "%") -> str:
@@ -146,7 +147,7 @@ def plot(ev: Evaluation, out: Path) -> list[Path]:
     order = [p.label for p in periods(ev.config)]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
     for ax, measure in zip(axes, ("true", "recorded"), strict=True):
-        rates = ev.counts.assign(rate=ev.counts[measure] / ev.counts["period_days"] * 365)
+        rates = ev.counts.assign(rate=ev.counts[measure] / ev.counts["period_days"] * DAYS_PER_YEAR)
         for variant, sub in rates.groupby("variant"):
             g = sub.groupby("period")["rate"].agg(["mean", "std"]).reindex(order)
             ax.errorbar(range(len(order)), g["mean"], yerr=g["std"].fillna(0), marker="o",

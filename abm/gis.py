@@ -32,6 +32,7 @@ import pandas as pd
 
 from abm.config import Config, ConfigError
 from abm.streetfiles import GEO_EXTRA
+from abm.units import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -240,7 +241,6 @@ def _places(run: RunFolder, model: SafeCityModel, xy: np.ndarray,
             where: Coordinates) -> gpd.GeoDataFrame:
     """Every place (intersection) with what the model knows of it and the crimes there."""
     from abm.cameras import Zone
-    from abm.model import MINUTES_PER_DAY
     from abm.streets import LandUse
 
     city, cams, crimes = model.city, model.cameras, run.crimes
@@ -275,7 +275,6 @@ def _places(run: RunFolder, model: SafeCityModel, xy: np.ndarray,
 
 
 def _crimes(crimes: pd.DataFrame) -> pd.DataFrame:
-    from abm.model import MINUTES_PER_DAY
 
     out = crimes.copy()
     out.insert(out.columns.get_loc("time_min") + 1, "day", out["time_min"] / MINUTES_PER_DAY)

@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from abm.config import ConfigError
+from abm.units import MINUTES_PER_DAY
 
 PATTERN = re.compile(r"^(crimes_days|recorded_days):(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$"
                      r"|^share_top:(\d+(?:\.\d+)?)$")
@@ -47,7 +48,7 @@ def measure(name: str, result) -> float:
     m = PATTERN.match(name)
     crimes = result.crimes
     if m.group(1):
-        start, end = float(m.group(2)) * 1440.0, float(m.group(3)) * 1440.0
+        start, end = float(m.group(2)) * MINUTES_PER_DAY, float(m.group(3)) * MINUTES_PER_DAY
         inside = (crimes["time_min"] >= start) & (crimes["time_min"] < end)
         if m.group(1) == "recorded_days":
             inside &= crimes["recorded"]

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from abm.units import MINUTES_PER_DAY, MINUTES_PER_YEAR
+
 if TYPE_CHECKING:
     from abm.crimes import Crime
     from abm.model import SafeCityModel
@@ -68,7 +70,7 @@ class Recorder:
             return
         busy = m.dispatcher.busy_minutes()
         up = m.cameras.up_minutes()
-        row = {"day": now / 1440.0, "time_min": now, **self.counts}
+        row = {"day": now / MINUTES_PER_DAY, "time_min": now, **self.counts}
         row["busy_units_mean"] = (busy - self._busy_mark) / span
         row["cameras_up_mean"] = (up - self._up_mark) / span
         row["cameras_installed"] = len(m.cameras.cameras) if m.cameras.installed else 0
@@ -111,7 +113,7 @@ class Accounts:
     def costs(self) -> dict[str, float]:
         self.accrue()
         c = self.model.config.costs
-        year = 365.0 * 1440.0
+        year = MINUTES_PER_YEAR
         cameras = self.camera_minutes / year * (c.camera_usd / c.camera_life_years
                                                + c.camera_maintenance_usd_per_year)
         operators = self.operator_minutes / year * c.operator_usd_per_year
@@ -149,7 +151,7 @@ def summarise(model: SafeCityModel, crimes: pd.DataFrame) -> dict:
         return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
     return {
-        "sim_days": model.time / 1440.0,
+        "sim_days": model.time / MINUTES_PER_DAY,
         "crimes_total": int(len(crimes)),
         "crimes_reported": int(crimes["reported"].sum()),
         "crimes_recorded": int(len(recorded)),

@@ -28,8 +28,8 @@ from abm.offenders import Offender, Trips
 from abm.police import PatrolPool, PoliceUnit, Presence
 from abm.streets import City, build_city
 from abm.timeline import Timeline
+from abm.units import MINUTES_PER_DAY
 
-MINUTES_PER_DAY = 1440.0
 # How often hot-spot patrol re-reads recorded crime, and how far back it looks (assumption).
 HOTSPOT_REFRESH_MIN = MINUTES_PER_DAY
 HOTSPOT_WINDOW_MIN = 90 * MINUTES_PER_DAY

@@ -18,6 +18,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from abm.config import OffenderSettings
+from abm.units import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel
@@ -243,7 +244,7 @@ class Offender(CellAgent):
         linearly to nothing at the radius, fading with ``near_repeat_days``. None if nothing
         remembered is near the route, or all has faded."""
         s = self.settings
-        tau = s.near_repeat_days * 1440.0
+        tau = s.near_repeat_days * MINUTES_PER_DAY
         newest = self._boosts[-1][1]
         fade = math.exp((newest - when) / tau)
         if fade * s.repeat_boost < FADED:
@@ -344,7 +345,7 @@ class Offender(CellAgent):
         self.cell = None
         sentence = self.random.expovariate(1.0 / self.settings.sentence_days) \
             if self.settings.sentence_days > 0 else 0.0
-        self._event = self.model.agenda.after(sentence * 1440.0, self.release)
+        self._event = self.model.agenda.after(sentence * MINUTES_PER_DAY, self.release)
 
     def release(self) -> None:
         self._event = None

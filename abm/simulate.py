@@ -12,8 +12,9 @@ from abm.camera_records import camera_frame
 from abm.config import Config, ConfigError
 from abm.limits import check_city
 from abm.metrics import crime_frame, summarise
-from abm.model import MINUTES_PER_DAY, SafeCityModel, city_seed
+from abm.model import SafeCityModel, city_seed
 from abm.streets import City, build_city
+from abm.units import MINUTES_PER_DAY
 
 
 @dataclass

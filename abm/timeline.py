@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from abm.config import Change
+from abm.units import MINUTES_PER_DAY, MINUTES_PER_YEAR
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel
 
-MINUTES_PER_YEAR = 365.0 * 1440.0
 
 
 class ScheduledChange:
@@ -45,7 +45,7 @@ class Timeline:
         self.changes = [ScheduledChange(model, c)
                         for c in sorted(model.config.timeline, key=lambda c: c.day)]
         for scheduled in self.changes:
-            model.schedule_event(scheduled.apply, at=scheduled.change.day * 1440.0)
+            model.schedule_event(scheduled.apply, at=scheduled.change.day * MINUTES_PER_DAY)
         self._last = 0.0
 
     def advance_trend(self) -> None:

@@ -28,6 +28,7 @@ from abm.cameras import Zone
 from abm.config import ConfigError, from_overrides
 from abm.experiment.backends import process_pool
 from abm.experiment.stats import interval
+from abm.units import MINUTES_PER_DAY
 
 SHAPES = ("grid", "organic")
 WORKING = ["cameras.mtbf_days=36500", "cameras.group_mtbf_days=36500", "cameras.repair=true"]
@@ -113,7 +114,7 @@ def _share_of_places(crimes: pd.DataFrame, n_places: int, share: float) -> float
 
 
 def _zone_counts(crimes: pd.DataFrame, start_day: float) -> np.ndarray:
-    after = crimes[crimes["time_min"] >= start_day * 1440]
+    after = crimes[crimes["time_min"] >= start_day * MINUTES_PER_DAY]
     return np.bincount(after["zone"], minlength=3).astype(float)
 
 
@@ -139,7 +140,7 @@ def _changes_by_tag(runs: dict[str, list], on: str, zone: int = Zone.COVERAGE,
 
 
 def _within(crimes: pd.DataFrame, days: float) -> pd.DataFrame:
-    return crimes[crimes["time_min"] < days * 1440.0]
+    return crimes[crimes["time_min"] < days * MINUTES_PER_DAY]
 
 
 def _concentration(runs, share: float = 0.5, days: float = 240) -> float:
@@ -176,7 +177,7 @@ def _knox(crimes: pd.DataFrame, xy: np.ndarray, distance: float = KNOX_DISTANCE_
           days: float = KNOX_DAYS, shuffles: int = 20) -> float:
     """Observed pairs close in space and time over the mean with times shuffled."""
     points = xy[crimes["node"].to_numpy()]
-    t = crimes["time_min"].to_numpy() / 1440.0
+    t = crimes["time_min"].to_numpy() / MINUTES_PER_DAY
     pairs = cKDTree(points).query_pairs(distance, output_type="ndarray")
     if len(pairs) == 0:
         return math.nan
@@ -392,7 +393,8 @@ def measure(runs: dict[str, list], days: float) -> list[Finding]:
     for f in items:
         f.values = [f.measure(runs)]
     windows = [w for w in CONCENTRATION_WINDOWS
-               if all(r["crimes"]["time_min"].max() >= (w - 1) * 1440 for r in runs["base"])]
+               if all(r["crimes"]["time_min"].max() >= (w - 1) * MINUTES_PER_DAY
+                      for r in runs["base"])]
     for f, share in ((items[0], 0.5), (items[1], 0.25)):
         f.detail = "; ".join(f"{w} days: {_concentration(runs, share, w):.2f}%" for w in windows)
     return items

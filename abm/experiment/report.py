@@ -20,6 +20,7 @@ from abm.experiment import stats
 from abm.experiment.design import short_names
 from abm.experiment.store import Store, results_frame
 from abm.outputs import atomic_write, write_parquet
+from abm.units import MINUTES_PER_DAY
 
 HEADLINE = ["crimes_total", "crimes_recorded", "arrests", "clearance_rate"]
 COVERAGE_KEYS = {"cameras.count", "cameras.range_m", "cameras.placement"}
@@ -466,7 +467,7 @@ def _spatial(folder: Path, out: Path, echo: Callable[..., None]) -> None:
     spots = spatial.hot_spots(city.xy, counts, spatial.HOT_SPOT_RADIUS_M, seed=config.run.seed)
     spots.insert(0, "node", np.arange(city.n))
     save_table(spots, out / "hotspots")
-    knox = spatial.knox(city.xy[crimes["node"].to_numpy()], crimes["time_min"] / 1440.0,
+    knox = spatial.knox(city.xy[crimes["node"].to_numpy()], crimes["time_min"] / MINUTES_PER_DAY,
                         seed=config.run.seed)
     write_json(out / "knox.json", {**knox.as_dict(), "distance_m": spatial.NEAR_REPEAT_M,
                                    "days": spatial.NEAR_REPEAT_DAYS})

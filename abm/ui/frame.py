@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from abm.model import SafeCityModel
 from abm.ui.map import renderer_for
+from abm.units import MINUTES_PER_DAY
 
 # Speed choices: simulated minutes per frame. One hour per frame by default: a day in 24 frames.
-STEP_CHOICES = {"10 minutes": 10.0, "1 hour": 60.0, "6 hours": 360.0, "1 day": 1440.0,
-                "1 week": 7 * 1440.0}
+STEP_CHOICES = {"10 minutes": 10.0, "1 hour": 60.0, "6 hours": 360.0, "1 day": MINUTES_PER_DAY,
+                "1 week": 7 * MINUTES_PER_DAY}
 DEFAULT_STEP_MIN = 60.0
 
 

@@ -29,9 +29,10 @@ from abm.ui.explore import LiveCharts, MapBeside
 from abm.ui.state import AppState
 from abm.ui.summary import label_of, with_interval
 from abm.ui.uncertainty import COMPARE_FIGURES, IntervalFigures, Progress
+from abm.units import MINUTES_PER_DAY
 
 DEBRIEF = -1  # the step index of a lesson's debrief
-LESSON_STEP_MIN = 1440.0  # a lesson plays one frame a day: a year in about a minute
+LESSON_STEP_MIN = MINUTES_PER_DAY  # a lesson plays one frame a day: a year in about a minute
 
 
 @dataclass(frozen=True)

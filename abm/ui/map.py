@@ -27,9 +27,10 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from abm.cameras import Fault, Zone
-from abm.model import MINUTES_PER_DAY, SafeCityModel
+from abm.model import SafeCityModel
 from abm.streets import LandUse
 from abm.ui.hotspots import density
+from abm.units import MINUTES_PER_DAY
 
 # How long a crime stays on the map, fading out (days).
 CRIME_FADE_DAYS = 7.0

@@ -19,13 +19,13 @@ import solara
 
 from abm.comparison import Pair
 from abm.config import Config, ConfigError
-from abm.model import MINUTES_PER_DAY
 from abm.ui.frame import DEFAULT_STEP_MIN, STEP_CHOICES
 from abm.ui.map import FULL, LAYERS
 from abm.ui.replicates import Replicates
 from abm.ui.scenarios import CONFIG_DIR, DEFAULT_SCENARIO, list_scenarios, load_scenario
 from abm.ui.session import CityCache, Simulation
 from abm.ui.settings import CONTRAST_KEYS, checked, edit
+from abm.units import MINUTES_PER_DAY
 
 log = logging.getLogger(__name__)
 
