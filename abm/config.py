@@ -448,6 +448,13 @@ class PoliceSettings(Section):
         return self
 
 
+# Camera settings under which no camera ever fails within a run (the longest time between
+# failures a setting allows, for single cameras and for cable segments, and nothing blocking a
+# view): the "always working" cameras of evaluation twins, decomposition variants and doses.
+NEVER_FAILING: dict[str, float | None] = {"mtbf_days": 36_500.0, "group_mtbf_days": 36_500.0,
+                                          "obstruction_mtbf_days": None}
+
+
 class CameraSettings(Section):
     """The CCTV system: where cameras are, whether they work, who watches."""
 

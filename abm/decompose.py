@@ -20,10 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abm.config import Config
+from abm.config import NEVER_FAILING, Config
 from abm.experiment.stats import interval
-
-NEVER = 36_500.0  # days: a failure process that never fires within a run
 
 
 class Mechanism:
@@ -70,7 +68,7 @@ class Failures(Mechanism):
 
     def switch_off(self, data: dict) -> None:
         cams = data["cameras"]
-        cams.update(mtbf_days=NEVER, group_mtbf_days=NEVER, obstruction_mtbf_days=None)
+        cams.update(NEVER_FAILING)
         _drop_changes(data, lambda k: k in ("cameras.mtbf_days", "cameras.group_mtbf_days"))
 
 

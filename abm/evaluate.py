@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from abm.cameras import Zone
-from abm.config import Config, ConfigError
+from abm.config import NEVER_FAILING, Config, ConfigError
 from abm.experiment.backends import default_workers, process_pool
 from abm.experiment.seeds import replicate_seeds
 from abm.experiment.stats import interval
@@ -61,8 +61,7 @@ def twin_config(config: Config, twin: str) -> Config:
         data["timeline"] = [c for c in data["timeline"] if not c["cameras_only"]]
     elif twin == "working":
         cams = data["cameras"]
-        cams.update(repair=True, mtbf_days=36_500, group_mtbf_days=36_500,
-                    obstruction_mtbf_days=None,
+        cams.update(repair=True, **NEVER_FAILING,
                     operators=math.ceil(config.cameras.count / config.cameras.feeds_per_operator))
         for change in data["timeline"]:
             change["set"] = {k: v for k, v in change["set"].items() if not k.startswith("cameras.")}

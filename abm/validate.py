@@ -25,13 +25,14 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from abm.cameras import Zone
-from abm.config import ConfigError, from_overrides
+from abm.config import NEVER_FAILING, ConfigError, from_overrides
 from abm.experiment.backends import process_pool
 from abm.experiment.stats import interval
 from abm.units import MINUTES_PER_DAY
 
 SHAPES = ("grid", "organic")
-WORKING = ["cameras.mtbf_days=36500", "cameras.group_mtbf_days=36500", "cameras.repair=true"]
+WORKING = [f"cameras.{key}={'null' if value is None else f'{value:g}'}"
+           for key, value in NEVER_FAILING.items()] + ["cameras.repair=true"]
 UPTIMES = (1.0, 0.8, 0.6, 0.4, 0.2)
 OPERATORS = (0, 1, 2, 4, 8)  # the default town's control room has 2
 CONCENTRATION_WINDOWS = (90, 240, 720)  # days
