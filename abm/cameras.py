@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from array import array
-from enum import IntFlag
+from enum import IntEnum, IntFlag
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,13 +37,17 @@ class Fault(IntFlag):
     NOT_INSTALLED = 8
 
 
-class Zone:
+class Zone(IntEnum):
     """Where a place lies relative to camera coverage, for displacement analysis."""
 
     COVERAGE = 0
     BUFFER = 1
     ELSEWHERE = 2
-    NAMES = ("coverage", "buffer", "elsewhere")
+
+    @property
+    def label(self) -> str:
+        """The zone's name in outputs (``crimes_buffer``, the zones table)."""
+        return self.name.lower()
 
 
 # UK Home Office operator test: detection accuracy against monitors watched per operator.

@@ -91,10 +91,10 @@ def _run(job: tuple[str, int, int, Config, list[Period]]) -> dict:
                "arrests": int(inside["arrested"].sum()),
                "camera_uptime": (float(m["cameras_up_mean"].mean() / config.cameras.count)
                                  if len(m) and config.cameras.count else math.nan)}
-        for zone, name in enumerate(Zone.NAMES):
+        for zone in Zone:
             in_zone = inside[inside["zone"] == zone]
-            row[f"true_{name}"] = len(in_zone)
-            row[f"recorded_{name}"] = int(in_zone["recorded"].sum())
+            row[f"true_{zone.label}"] = len(in_zone)
+            row[f"recorded_{zone.label}"] = int(in_zone["recorded"].sum())
         rows.append(row)
     return {"rows": rows, "summary": {"variant": variant, "replicate": replicate, "seed": seed,
                                       **result.summary}}
@@ -212,7 +212,7 @@ def _analyse(config: Config, counts: pd.DataFrame, summaries: pd.DataFrame):
                                                            period),
                                 "twin_per_year": _rate(sub[(measure, twin)], counts, period),
                                 "change_pct": m, "ci_low": lo, "ci_high": hi})
-            for name in Zone.NAMES:
+            for name in (zone.label for zone in Zone):
                 diff = _pct(sub[(f"true_{name}", "scenario")], sub[(f"true_{name}", twin)])
                 m, lo, hi = mean_ci(diff)
                 zones.append({"twin": twin, "period": period, "zone": name, "change_pct": m,

@@ -50,7 +50,7 @@ class Recorder:
 
         self.counts["crimes_true"] += 1
         self.counts["crimes_recorded"] += int(crime.recorded)
-        self.counts[f"crimes_{Zone.NAMES[crime.zone]}"] += 1
+        self.counts[f"crimes_{Zone(crime.zone).label}"] += 1
 
     def deterred(self, node: int) -> None:
         self.counts["deterred_attempts"] += 1
