@@ -21,10 +21,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from abm import catalog
+from abm import catalog, figures
 from abm import config as cfg
 from abm.comparison import DIRECTIONS, Pair, PairResult
 from abm.config import Config, ConfigError
+from abm.figures import mean_format
 
 Direction = Literal["up", "down", "same"]  # abm.comparison.DIRECTIONS
 
@@ -199,27 +200,14 @@ def available() -> list[Path]:
     return list(catalog.listing(catalog.Kind.LESSON).values())
 
 
-FIGURES = (("crimes_total", "true crimes", "{:,.0f}"),
-           ("crimes_recorded", "recorded", "{:,.0f}"),
-           ("crimes_coverage", "in coverage", "{:,.0f}"),
-           ("crimes_buffer", "in buffer", "{:,.0f}"),
-           ("arrests", "arrests", "{:,.0f}"),
-           ("clearance_rate", "clearance", "{:.0%}"),
-           ("response_time_median_min", "median response (min)", "{:.1f}"),
-           ("camera_uptime", "camera uptime", "{:.0%}"),
-           ("perceived_camera_risk_final", "perceived camera risk at end", "{:.2f}"),
-           ("cost_total_usd", "cost (USD)", "{:,.0f}"))
-
-
-def label(key: str) -> str:
-    return next((name for k, name, _ in FIGURES if k == key), key.replace("_", " "))
+# What a step's page shows when the step names no figures of its own.
+SHOWN = ("crimes_total", "crimes_recorded", "crimes_coverage", "crimes_buffer", "arrests",
+         "clearance_rate", "response_time_median_min", "camera_uptime",
+         "perceived_camera_risk_final", "cost_total_usd")
 
 
 def _fmt(key: str, value: float) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    fmt = next((f for k, _, f in FIGURES if k == key), "{:,.3g}")
-    return fmt.format(value)
+    return mean_format(key).format(value) if math.isfinite(value) else "n/a"
 
 
 def _cell(key: str, stats: tuple[int, float, float, float]) -> str:
@@ -233,7 +221,7 @@ def _cell(key: str, stats: tuple[int, float, float, float]) -> str:
 
 def shown(step: Step) -> list[str]:
     """The figures a step's page shows: its own list, its prediction and its claims."""
-    keys = list(step.show or [k for k, _, _ in FIGURES])
+    keys = list(step.show or SHOWN)
     extra = ([step.predict.figure] if step.predict else []) + list(step.claims)
     return keys + [k for k in dict.fromkeys(extra) if k not in keys]
 
@@ -260,7 +248,7 @@ def markdown(lesson: Lesson, results: list[PairResult]) -> str:
                   + (f"; compared with {step.control.label}" if step.control else "") + ".", "",
                   f"**Question.** {step.question.strip()}", ""]
         if step.predict:
-            lines += [f"**Predict** ({label(step.predict.figure)}): " + "; ".join(
+            lines += [f"**Predict** ({figures.label(step.predict.figure)}): " + "; ".join(
                 c.label for c in step.predict.choices) + ".", ""]
         paired = step.control is not None
         head = ("| figure | " + (f"{step.control.label} | " if paired else "") + "this step | "
@@ -271,7 +259,7 @@ def markdown(lesson: Lesson, results: list[PairResult]) -> str:
                 f = result.figure(key)
             except ConfigError:  # a figure this step's runs do not have
                 continue
-            row = f"| {label(key)} | "
+            row = f"| {figures.label(key)} | "
             if paired:
                 row += f"{_cell(key, f.a)} | {_cell(key, f.b)} | {_cell(key, f.diff)} | " \
                        f"{f.direction} |"

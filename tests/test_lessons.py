@@ -52,7 +52,7 @@ def test_lesson_runs_its_pairs_and_writes_its_page(tmp_path):
     assert "## Step 2: Some" in page and "**Question.** Less" in page
     assert "compared with no cameras" in page and "What the runs gave." in page
     total = results[1].figure("crimes_total")
-    assert f"| true crimes | {total.a[1]:,.0f} (" in page  # the control's mean and interval
+    assert f"| Crimes (true) | {total.a[1]:,.1f} (" in page  # the control's mean and interval
     assert page.rstrip().endswith("Look back.")
     # A second run reads the pairs back rather than running them again.
     again = lessons.run(lesson, tmp_path / "pairs", workers=1)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from abm import figures
 from abm.config import ConfigError, shown
 from abm.experiment import stats
 from abm.experiment.design import short_names
@@ -24,15 +25,11 @@ from abm.units import MINUTES_PER_DAY
 
 HEADLINE = ["crimes_total", "crimes_recorded", "arrests", "clearance_rate"]
 COVERAGE_KEYS = {"cameras.count", "cameras.range_m", "cameras.placement"}
-TITLES = {
-    "crimes_total": "crimes (true)",
-    "crimes_recorded": "crimes (recorded)",
-    "arrests": "arrests",
-    "clearance_rate": "clearance rate (arrests / recorded)",
-    "response_time_median_min": "median response time (min)",
-    "camera_coverage": "camera coverage (share of street places)",
-    "camera_uptime": "camera uptime",
-}
+
+
+def _title(key: str) -> str:
+    """A figure's name inside a chart's labels (abm.figures)."""
+    return figures.title(key).lower()
 
 
 def _pyplot():
@@ -276,8 +273,8 @@ class SweepReport:
                 sc = ax.scatter(points["camera_coverage_mean"], points[f"{m}_mean"],
                                 c=points.get("camera_uptime_mean"), cmap="viridis", zorder=2)
                 fig.colorbar(sc, ax=ax, label="camera uptime")
-            ax.set_xlabel(TITLES["camera_coverage"])
-            ax.set_ylabel(f"{TITLES[m]} per run (count)")
+            ax.set_xlabel(_title("camera_coverage"))
+            ax.set_ylabel(f"{_title(m)} per run (count)")
             ax.set_xlim(left=0)
             counts_axis(ax)
             ax.grid(alpha=0.3)
@@ -303,8 +300,8 @@ class SweepReport:
                         xerr=_yerr(g, "response_time_median_min"),
                         yerr=_yerr(g, "clearance_rate"), fmt="o", capsize=3,
                         label=name or "design points", zorder=2)
-        ax.set_xlabel(TITLES["response_time_median_min"])
-        ax.set_ylabel(TITLES["clearance_rate"])
+        ax.set_xlabel(_title("response_time_median_min"))
+        ax.set_ylabel(_title("clearance_rate"))
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
@@ -329,7 +326,7 @@ class SweepReport:
             ax.axvline(0, color="0.4", linewidth=1)
             ax.set_yticks(y, [f"{a}  vs  {b}" for a, b in zip(e["label"], e["baseline_label"],
                                                                  strict=True)], fontsize=8)
-            ax.set_xlabel(f"difference in {TITLES[m]} per run (count)")
+            ax.set_xlabel(f"difference in {_title(m)} per run (count)")
             ax.set_ylabel("design point vs its baseline")
             ax.grid(alpha=0.3, axis="x")
         axes[0][0].invert_yaxis()  # first design point on top (the y axis is shared)
@@ -375,12 +372,12 @@ class SweepReport:
                 for name, a, b in zip(names, t["mu_star"], t["sigma"], strict=True):
                     ax.annotate(name, (a, b), fontsize=8, xytext=(4, 4),
                                 textcoords="offset points")
-                unit = f"{TITLES.get(m, m)} per unit of the parameter's range"
+                unit = f"{_title(m)} per unit of the parameter's range"
                 ax.set_xlabel(f"mu* (mean absolute elementary effect; {unit})", fontsize=8)
                 ax.set_ylabel(f"sigma (interaction / non-linearity; {unit})", fontsize=8)
                 ax.set_xlim(left=0)
                 ax.set_ylim(bottom=0)
-            ax.set_title(TITLES.get(m, m), fontsize=10)
+            ax.set_title(_title(m), fontsize=10)
             ax.grid(alpha=0.3)
         fig.suptitle(f"{self.scope()}: {kind} sensitivity (replicate means per design point)")
         save_figure(fig, self.out / "sensitivity.png")

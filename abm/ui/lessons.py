@@ -24,10 +24,11 @@ import solara
 from abm import lessons
 from abm.comparison import PairResult, read_pair
 from abm.config import ConfigError
+from abm.figures import label as label_of
 from abm.lessons import Lesson
 from abm.ui.explore import LiveCharts, MapBeside
 from abm.ui.state import AppState
-from abm.ui.summary import label_of, with_interval
+from abm.ui.summary import with_interval
 from abm.ui.uncertainty import COMPARE_FIGURES, IntervalFigures, Progress
 from abm.units import MINUTES_PER_DAY
 

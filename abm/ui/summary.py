@@ -10,49 +10,10 @@ from html import escape
 import solara
 
 from abm.comparison import Figure, PairResult
+from abm.figures import CAMERA_FIGURES, PANEL, ZONE_FIGURES, label, mean_format
 
-# (summary.json key, label, format) in reading order.
-FIGURES = (
-    ("sim_days", "Days simulated", "{:.2f}"),
-    ("crimes_total", "Crimes (true)", "{:,}"),
-    ("crimes_recorded", "Crimes recorded", "{:,}"),
-    ("arrests", "Arrests", "{:,}"),
-    ("arrests_on_scene", "  on scene", "{:,}"),
-    ("arrests_footage", "  from footage", "{:,}"),
-    ("clearance_rate", "Clearance rate", "{:.1%}"),
-    ("response_time_median_min", "Response time, median (min)", "{:.1f}"),
-    ("calls_unanswered", "Calls not (yet) answered", "{:,}"),
-    ("crimes_detected_live", "Seen live by operators", "{:,}"),
-    ("camera_uptime", "Camera uptime", "{:.1%}"),
-    ("camera_coverage", "Street places covered", "{:.1%}"),
-    ("crimes_under_working_camera", "Crimes under a working camera", "{:,}"),
-    ("crimes_buffer", "Crimes in the buffer zone", "{:,}"),
-    ("deterred_attempts", "Deterred attempts", "{:,}"),
-    ("perceived_camera_risk_final", "Perceived camera risk", "{:.2f}"),
-    ("cost_total_usd", "Cost so far (USD)", "{:,.0f}"),
-)
-
-
-LABELS = {key: label.strip() for key, label, _ in FIGURES}
-FORMATS = {key: pattern for key, _, pattern in FIGURES}
-# Figures about cameras mean nothing while none is installed (summary.json still has them).
-CAMERA_FIGURES = {"camera_uptime", "camera_coverage", "crimes_under_working_camera",
-                  "crimes_buffer", "crimes_detected_live", "perceived_camera_risk_final"}
-# Counts by zone: in a pair whose control has no cameras they count crimes at the places the
-# other run's cameras watch (or surround), which is how displacement is measured.
-ZONE_FIGURES = {"crimes_coverage", "crimes_buffer", "crimes_elsewhere"}
+FIGURES = PANEL  # the summary panel's rows
 NO_CAMERAS = "no cameras"
-# Labels of further figures a lesson or a compare may show.
-LABELS.update({"crimes_coverage": "Crimes inside camera coverage",
-               "crimes_elsewhere": "Crimes away from cameras",
-               "crimes_under_camera": "Crimes under a camera",
-               "crimes_recorded / crimes_total": "Share of crimes recorded"})
-FORMATS.update({"crimes_coverage": "{:,}", "crimes_elsewhere": "{:,}",
-                "crimes_under_camera": "{:,}", "crimes_recorded / crimes_total": "{:.1%}"})
-
-
-def label_of(key: str) -> str:
-    return LABELS.get(key, key.replace("_", " "))
 
 
 def fmt(value, pattern: str) -> str:
@@ -73,13 +34,13 @@ def difference(a, b, pattern: str) -> str:
 def summary_rows(summaries: list[dict]) -> list[tuple[str, list[str]]]:
     """(label, cells) per figure; with two runs a B - A cell is added."""
     rows = []
-    for key, label, pattern in FIGURES:
+    for key, name, pattern in FIGURES:
         cells = [NO_CAMERAS if key in CAMERA_FIGURES and not s.get("cameras_installed")
                  else fmt(s.get(key), pattern) for s in summaries]
         if len(summaries) == 2:
             cells.append("" if NO_CAMERAS in cells else
                          difference(summaries[0].get(key), summaries[1].get(key), pattern))
-        rows.append((label, cells))
+        rows.append((name, cells))
     return rows
 
 
@@ -89,9 +50,9 @@ def summary_html(summaries: list[dict], names: list[str]) -> str:
     out = ["<table class='abm-figures'><thead><tr><th></th>"]
     out += [f"<th>{escape(h)}</th>" for h in heads]
     out.append("</tr></thead><tbody>")
-    for label, cells in summary_rows(summaries):
-        indent = " style='padding-left:18px'" if label.startswith(" ") else ""
-        out.append(f"<tr><td{indent}>{escape(label.strip())}</td>")
+    for name, cells in summary_rows(summaries):
+        indent = " style='padding-left:18px'" if name.startswith(" ") else ""
+        out.append(f"<tr><td{indent}>{escape(name.strip())}</td>")
         out += [f"<td class='num'>{escape(c)}</td>" for c in cells]
         out.append("</tr>")
     out.append("</tbody></table>")
@@ -114,10 +75,6 @@ def SummaryPanel(summaries: list[dict], names: list[str]) -> None:
 # --- replicates ---------------------------------------------------------------------------
 
 
-def _number_pattern(key: str) -> str:
-    """Means of counts get one decimal; shares and rates keep their own format."""
-    pattern = FORMATS.get(key, "{:,.2f}")
-    return "{:,.1f}" if pattern == "{:,}" else pattern
 
 
 def with_interval(stats: tuple[int, float, float, float], pattern: str, signed=False) -> str:
@@ -152,7 +109,7 @@ def interval_rows(result: PairResult, keys: list[str]) -> list[tuple[str, list[s
     rows = []
     for key in keys:
         figure = result.figure(key)
-        pattern = _number_pattern(key)
+        pattern = mean_format(key)
         camera = key in CAMERA_FIGURES and not (paired and key in ZONE_FIGURES)
         if camera and bare["B"] and (not paired or bare["A"]):
             continue
@@ -167,7 +124,7 @@ def interval_rows(result: PairResult, keys: list[str]) -> list[tuple[str, list[s
             else:
                 cells += [with_interval(figure.diff, pattern, signed=True),
                           direction_words(figure)]
-        rows.append((label_of(key), cells))
+        rows.append((label(key), cells))
     return rows
 
 
@@ -177,8 +134,8 @@ def interval_html(result: PairResult, keys: list[str], names: tuple[str, str]) -
     out = ["<table class='abm-figures abm-intervals'><thead><tr><th></th>"]
     out += [f"<th>{escape(h)}</th>" for h in heads]
     out.append("</tr></thead><tbody>")
-    for label, cells in interval_rows(result, keys):
-        out.append(f"<tr><td>{escape(label)}</td>")
+    for name, cells in interval_rows(result, keys):
+        out.append(f"<tr><td>{escape(name)}</td>")
         out += [f"<td class='num'>{escape(c)}</td>" for c in cells]
         out.append("</tr>")
     out.append("</tbody></table>")

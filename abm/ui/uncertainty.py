@@ -12,16 +12,11 @@ import math
 import solara
 
 from abm.comparison import PairResult
+from abm.figures import CAMERA_FIGURES, ZONE_FIGURES
+from abm.figures import label as label_of
 from abm.ui.charts import Chart, interval_option
 from abm.ui.replicates import Replicates
-from abm.ui.summary import (
-    CAMERA_FIGURES,
-    ZONE_FIGURES,
-    available,
-    interval_html,
-    label_of,
-    without_cameras,
-)
+from abm.ui.summary import available, interval_html, without_cameras
 
 # Figures shown for a compare, in reading order.
 COMPARE_FIGURES = ["crimes_total", "crimes_recorded", "crimes_coverage", "crimes_buffer",
