@@ -509,6 +509,7 @@ def paired_lesson(tmp_path, monkeypatch):
             {"title": "More police", "scenario": "town.yaml", "set": {"police.units": 12},
              "text": "Four times the patrol cars.", "question": "Faster responses?",
              "control": {"label": "three patrol cars"}, "naive": True,
+             "reveal": "More cars, **closer** to each call.",
              "predict": {"figure": "response_time_median_min", "choices": [
                  {"label": "Faster", "direction": "down"},
                  {"label": "Same", "direction": "same"},
@@ -587,6 +588,7 @@ def test_a_lesson_step_is_predict_run_reveal_and_ends_in_a_debrief(configs, pair
     b = result.runs[result.runs["label"] == "B"].set_index("seed")["response_time_median_min"]
     assert diff.diff[1] == pytest.approx((b - a.loc[b.index]).mean())
     assert "against three patrol cars" in text(rc, "abm-lesson-answer")
+    assert len(rc.find(v.Html, class_="abm-lesson-explanation")) == 1  # the reveal's text
     naive = text(rc, "abm-lesson-naive")  # cameras live from day 0: no "before" to count
     assert naive.startswith("A before/after count needs days before and after")
     assert "Against its control over 3 seeds, the step changed true crime by" in naive

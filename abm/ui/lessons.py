@@ -242,7 +242,8 @@ def Reveal(state: AppState, lesson: Lesson, index: int, result: PairResult,
                 solara.Text(naive_text(state, lesson, index, result),
                             classes=["abm-lesson-naive"])
         if step.reveal.strip():
-            solara.Markdown(step.reveal.strip(), classes=["abm-lesson-explanation"])
+            with solara.Div(classes=["abm-lesson-explanation"]):
+                solara.Markdown(step.reveal.strip())
         keys = list(dict.fromkeys(
             [*step.show, *([step.predict.figure] if step.predict else []), *COMPARE_FIGURES]))
         names = (step.control.label if step.control else "control", step.title)
