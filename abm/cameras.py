@@ -356,12 +356,19 @@ class CameraSystem:
         uplift = self.settings.reporting_uplift
         return self.installed and uplift > 0 and self.random.random() < uplift
 
+    def feeds_in_rotation(self) -> int:
+        """Feeds the monitors cycle through: every installed camera's, or only working ones'."""
+        if self.settings.feeds_on_screens == "working":
+            return self.up_count
+        return len(self.cameras) if self.installed else 0
+
     def watch_probability(self) -> float:
         """Chance that a given working feed is on an operator's monitor right now."""
-        if self.up_count == 0:
+        shown = self.feeds_in_rotation()
+        if self.up_count == 0 or shown == 0:
             return 0.0
         feeds = self.settings.operators * self.settings.feeds_per_operator
-        return min(1.0, feeds / self.up_count)
+        return min(1.0, feeds / shown)
 
     def detects_live(self, node: int) -> bool:
         """Does an operator see the crime as it happens?"""

@@ -551,6 +551,15 @@ class CameraSettings(Section):
         2, "operators", "Control-room operators watching feeds at any time.", ASSUMPTION,
         ge=0, le=10_000,
     )
+    feeds_on_screens: Literal["installed", "working"] = param(
+        "installed", "-", "Which feeds the operators' monitors cycle through: every installed "
+        "camera's (a camera tour laid out for the system as built, so a dead camera's turn on "
+        "a screen shows nothing) or only the cameras that work (the control room drops a dead "
+        "feed at once and gives its screen time to working ones).",
+        "assumption: monitors show far fewer feeds than there are cameras (Gill & Spriggs "
+        "2005) and nobody re-lays the tours as cameras fail; working is the best case of a "
+        "control room that tracks every fault",
+    )
     log_live_detections: bool = param(
         True, "-", "Whether a crime an operator sees is entered in the police record even "
         "when no victim reports it (switch off to see how much of recorded crime the control "
@@ -645,8 +654,8 @@ MUTABLE = frozenset({
     *(f"police.{k}" for k in ("hotspot_source", "discovery_prob")),
     *(f"cameras.{k}" for k in ("mtbf_days", "mttr_days", "repair", "group_mtbf_days",
                                "group_mttr_days", "obstruction_mttr_days", "operators",
-                               "feeds_per_operator", "alert_delay_min", "footage_id_prob",
-                               "footage_delay_days", "hardware_visible_share",
+                               "feeds_per_operator", "feeds_on_screens", "alert_delay_min",
+                               "footage_id_prob", "footage_delay_days", "hardware_visible_share",
                                "obstruction_visible_share", "log_live_detections",
                                "reporting_uplift")),
     *(f"offenders.{k}" for k in ("opportunity_rate", "risk_aversion",

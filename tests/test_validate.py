@@ -101,10 +101,11 @@ def test_inputs_read_back_and_calibrations_are_labelled_so():
 
 def test_dose_is_monotone_and_significant_only_when_it_is():
     up = validate.Dose("uptime", "", [1.0, 0.5, 0.2], [1, 0.5, 0.2],
-                       [(-30, -35, -25), (-20, -25, -15), (-10, -15, -5)], (20, 12, 28))
+                       [(-30, -35, -25), (-20, -25, -15), (-10, -15, -5)], [0.3] * 3, (20, 12, 28))
     assert up.monotone and up.significant
     bumpy = validate.Dose("uptime", "", [1.0, 0.5, 0.2], [1, 0.5, 0.2],
-                          [(-30, -35, -25), (-35, -40, -30), (-10, -15, -5)], (20, -2, 40))
+                          [(-30, -35, -25), (-35, -40, -30), (-10, -15, -5)], [0.3] * 3,
+                          (20, -2, 40))
     assert not bumpy.monotone and not bumpy.significant
 
 
@@ -118,3 +119,63 @@ def test_uptime_is_set_with_short_and_with_long_outages():
         assert c.mtbf_days / (c.mtbf_days + c.mttr_days) == pytest.approx(0.4)
     assert short.mtbf_days == validate.DOSE_MTBF_DAYS and short.initial_down_share == 0
     assert long.mttr_days > 100 and long.initial_down_share == pytest.approx(0.6)
+
+
+def test_a_window_counts_only_its_days_and_the_second_year_reads_later_crimes():
+    day = 1440.0
+
+    def run(tag, times):
+        return {"tag": tag, "install_day": 30.0, "uptime": 1.0, "xy": None, "days": 720,
+                "crimes": crimes(np.zeros(len(times), int), np.asarray(times) * day,
+                                 zone=np.zeros(len(times), int))}
+
+    on = run("a", [40, 50, 400, 700])  # two early, two in the second year
+    off = run("a", [40, 50, 60, 70, 400, 500, 600, 700])
+    runs = {"cameras": [on], "none": [off]}
+    assert validate._changes_by_tag(runs, "cameras", window=(30, 240))[0] == pytest.approx(-50)
+    assert validate._changes_by_tag(runs, "cameras", window=(365, 720))[0] == pytest.approx(-50)
+    assert validate._changes_by_tag(runs, "cameras")[0] == pytest.approx(-50)
+    later = validate.second_year(runs)
+    assert len(later["cameras"][0]["crimes"]) == 2 and later["cameras"][0]["install_day"] == 365
+    assert validate._paired_change(later, 0) == pytest.approx(-50)
+    short = {"cameras": [dict(run("a", [40, 50]), days=240)], "none": [off]}
+    assert validate.second_year(short) is None
+
+
+def test_camera_effect_runs_last_two_years_and_the_rest_their_findings_window():
+    assert validate.run_days("cameras", quick=False) == validate.DOSE_DAYS
+    assert validate.run_days("working-feeds=0.4", quick=False) == validate.DOSE_DAYS
+    assert validate.run_days("operators=8", quick=False) == validate.DOSE_DAYS
+    assert validate.run_days("hotspot", quick=False) == validate.FINDINGS_DAYS
+    assert validate.run_days("dwell=15", quick=False) == validate.FINDINGS_DAYS
+    assert validate.run_days("cameras", quick=True) == validate.QUICK_DAYS
+
+
+def test_the_working_feeds_curve_differs_from_the_default_only_in_the_screens():
+    from abm.config import from_overrides
+
+    runs = validate.variants(240)
+    default = from_overrides(runs["uptime=0.4"]).cameras
+    working = from_overrides(runs["working-feeds=0.4"]).cameras
+    assert default.feeds_on_screens == "installed" and working.feeds_on_screens == "working"
+    assert default.model_copy(update={"feeds_on_screens": "working"}) == working
+
+
+def test_dose_trend_is_the_mean_slope_over_cities():
+    tags = ["a", "b", "c"]
+
+    def runs_at(effects):  # % change per tag against a twin of 100 crimes in coverage
+        return [{"tag": t, "install_day": 0.0, "uptime": 1.0, "days": 60, "belief": 0.2,
+                 "crimes": crimes(np.zeros(n, int), np.zeros(n), zone=np.zeros(n, int))}
+                for t, n in zip(tags, (round(100 + e) for e in effects), strict=True)]
+
+    runs = {"none": runs_at([0, 0, 0]), "cameras": runs_at([-30, -32, -28])}
+    for name, _, levels, key, default, _ in validate.CURVES:
+        for level in levels:
+            if level != default:
+                # the effect falls by 10 points per 0.1 of the level (uptime curves)
+                change = -30 + (1 - level) * 100 if name.startswith("uptime") else -30
+                runs[key.format(level)] = runs_at([change] * 3)
+    uptime = next(d for d in validate.doses(runs) if d.name == "uptime, long outages")
+    assert uptime.trend[0] == pytest.approx(-10.0, abs=0.5)
+    assert uptime.monotone

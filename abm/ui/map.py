@@ -420,7 +420,7 @@ def camera_text(model: SafeCityModel, index: int, seen: int) -> str:
         feeds = cams.settings.operators * cams.settings.feeds_per_operator
         chance = cams.watch_probability()
         watched = (f"on an operator's monitor now: chance {chance:.0%} ({feeds} monitors "
-                   f"for {cams.up_count} working cameras)" if feeds else
+                   f"for {cams.feeds_in_rotation()} feeds in rotation)" if feeds else
                    "nobody is watching (no operators)")
         status = f"working; {watched}"
     else:

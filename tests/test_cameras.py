@@ -1,0 +1,49 @@
+"""The camera system's rules: which feeds operators see, and what failures take away."""
+
+import pytest
+
+from abm.cameras import Fault
+from abm.model import SafeCityModel
+from abm.simulate import simulate
+from tests.conftest import small
+
+WORKING = ["cameras.mtbf_days=36500", "cameras.group_mtbf_days=36500"]
+
+
+def live_model(*overrides: str) -> SafeCityModel:
+    model = SafeCityModel(small(*WORKING, "cameras.count=20", "cameras.operators=1",
+                                "cameras.feeds_per_operator=4", *overrides))
+    model.run_for(1.0)
+    return model
+
+
+@pytest.mark.parametrize(("shown", "half_down"), [("installed", 4 / 20), ("working", 4 / 10)])
+def test_a_dead_feed_keeps_its_turn_on_screen_unless_the_room_drops_it(shown, half_down):
+    model = live_model(f"cameras.feeds_on_screens={shown}")
+    cams = model.cameras
+    assert cams.watch_probability() == pytest.approx(4 / 20)
+    for camera in cams.cameras[:10]:
+        cams.set_fault(camera, Fault.HARDWARE)
+    assert cams.watch_probability() == pytest.approx(half_down)
+
+
+def test_no_feed_on_screen_before_go_live_or_when_every_camera_is_dead():
+    model = SafeCityModel(small("cameras.install_day=5"))
+    assert model.cameras.watch_probability() == 0.0
+    model.run_days(6)
+    cams = model.cameras
+    for camera in cams.cameras:
+        cams.set_fault(camera, Fault.HARDWARE)
+    assert cams.watch_probability() == 0.0
+
+
+def test_failures_cost_live_detections_when_tours_keep_dead_feeds():
+    """Most cameras down: with tours over every installed camera, operators see far fewer
+    crimes as they happen than a room that only shows working feeds (monitors binding)."""
+    common = ["run.days=120", "offenders.count=200", "cameras.count=40", "cameras.operators=1",
+              "cameras.feeds_per_operator=4", "cameras.mtbf_days=5", "cameras.mttr_days=20",
+              "cameras.group_mtbf_days=36500"]
+    live = {shown: int(simulate(small(*common, f"cameras.feeds_on_screens={shown}"))
+                       .crimes["detected_live"].sum())
+            for shown in ("installed", "working")}
+    assert live["working"] > 1.5 * live["installed"] > 0, live
