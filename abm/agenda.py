@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
+from abm.mesa_adapter import pending_events
+
 if TYPE_CHECKING:
     import mesa
 
@@ -71,7 +73,7 @@ class Agenda:
         while heap and heap[0][2] is None:
             heappop(heap)
         due = heap[0][0] if heap else math.inf
-        mesa_events = self.model._event_list._events
+        mesa_events = pending_events(self.model)
         return min(due, mesa_events[0].time) if mesa_events else due
 
     @property
@@ -95,7 +97,7 @@ class Agenda:
         model, heap = self.model, self._heap
         # Mesa's heap of events; its head (perhaps a cancelled event) is no later than Mesa's
         # next event. Callbacks may schedule Mesa events, so it is read before each entry.
-        mesa_events = model._event_list._events
+        mesa_events = pending_events(model)
         last = self.end
         self._running = True
         try:
