@@ -15,7 +15,6 @@ Where an entry and a Mesa event fall on exactly the same minute, the Mesa event 
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ class Agenda:
         self.model = model
         self.horizon = -math.inf  # the end of the run under way (see ``until``)
         self._heap: list[list] = []
-        self._order = itertools.count()
+        self._order = 0  # entries made so far: ties run first-come
         self._alarm = None
         self._alarm_at = math.inf
         self._running = False
@@ -47,7 +46,8 @@ class Agenda:
         """Call ``callback()`` at a time (minutes); returns the entry, to cancel it."""
         if time < self.model.time:
             raise ValueError(f"cannot schedule at {time}, before now ({self.model.time})")
-        entry = [time, next(self._order), callback]
+        entry = [time, self._order, callback]
+        self._order += 1
         heappush(self._heap, entry)
         if time < self._alarm_at and not self._running:
             self._arm(time)
