@@ -619,6 +619,84 @@ class CameraSettings(Section):
         return self
 
 
+# Hourly profiles (hour 0 is midnight to 1 am), each scaled to a mean of 1 by the model. Their
+# shapes follow the sources named in DaytimeSettings; the values are assumptions.
+OFFENDERS_OUT = [1.0, 0.8, 0.6, 0.45, 0.35, 0.35, 0.45, 0.6, 0.75, 0.85, 0.95, 1.0,
+                 1.1, 1.1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.6, 1.5, 1.35, 1.2]
+TARGETS_EXPOSED = {
+    "residential": [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.6, 0.8, 1.4, 1.4, 1.4, 1.4,
+                    1.4, 1.4, 1.4, 1.4, 1.4, 1.1, 0.9, 0.9, 0.9, 0.6, 0.6, 0.6],
+    "mixed": [1.3, 1.3, 1.1, 0.5, 0.5, 0.5, 0.6, 0.6, 0.6, 0.9, 0.9, 0.9,
+              0.9, 0.9, 0.9, 0.9, 0.9, 1.1, 1.1, 1.1, 1.4, 1.4, 1.4, 1.4],
+    "commercial": [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.5, 0.9, 1.5, 1.5, 1.5,
+                   1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.3, 1.0, 0.7, 0.5, 0.3],
+    "park": [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.8, 0.8, 0.8, 1.2, 1.2, 1.2,
+             1.2, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2, 1.1, 1.1, 1.1, 0.7, 0.7],
+}
+
+
+def _hourly(value: list[float] | None, label: str) -> list[float] | None:
+    if value is not None and (len(value) != 24 or min(value) < 0 or sum(value) <= 0):
+        raise ValueError(f"{label}: give 24 hourly weights, none negative, not all 0")
+    return value
+
+
+class DaytimeSettings(Section):
+    """Time of day: hourly profiles of offenders' routines, exposed targets and police on
+    duty (docs/ODD.md section 7.12)."""
+
+    clock: bool = param(
+        True, "-", "Whether the hour of the day matters: offenders leave places, targets are "
+        "exposed and police are on duty by the hourly profiles below (false: every hour "
+        "alike).", "Felson & Poulsen 2003 (crime by time of day)",
+    )
+    offenders_out: list[float] = param(
+        OFFENDERS_OUT, "relative weight per hour", "When offenders leave a place (home or an "
+        "activity place): the hazard of leaving by hour, scaled to a mean of 1, so stays "
+        "keep their mean length (offenders.dwell_home_h, dwell_activity_h) and end more often "
+        "in the afternoon and evening than before dawn.",
+        "shape after Felson & Poulsen 2003 (crime lowest about 5 am, highest afternoon and "
+        "evening); values an assumption",
+    )
+    targets_exposed: dict[Literal["residential", "mixed", "commercial", "park"],
+                          list[float]] = param(
+        TARGETS_EXPOSED, "relative weight per hour, by land use", "How exposed targets are at "
+        "each hour by the land use of the place (guardians away, venues open), scaled to a "
+        "mean of 1: a place's attractiveness is multiplied by its hour's weight.",
+        "homes empty in the working day: Coupe & Blake 2006; shops while open; the night-time "
+        "economy of mixed streets late at night: Newton & Hirschfield 2009; street robbery in "
+        "darkness: Tompson & Bowers 2013; values an assumption",
+    )
+    police_on_duty: list[float] | None = param(
+        None, "share of police.units per hour", "Share of the units on duty at each hour "
+        "(shifts); null: every unit round the clock.",
+        "assumption: round-the-clock cover, as the costs assume",
+    )
+
+    @field_validator("offenders_out", "police_on_duty")
+    @classmethod
+    def _hours(cls, value: list[float] | None, info: ValidationInfo) -> list[float] | None:
+        return _hourly(value, info.field_name)
+
+    @field_validator("targets_exposed")
+    @classmethod
+    def _uses(cls, value: dict) -> dict:
+        for use, weights in value.items():
+            _hourly(weights, f"targets_exposed.{use}")
+        missing = {"residential", "mixed", "commercial", "park"} - set(value)
+        if missing:
+            raise ValueError(f"targets_exposed: give every land use ({', '.join(sorted(missing))}"
+                             " missing)")
+        return value
+
+    @field_validator("police_on_duty")
+    @classmethod
+    def _shares(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and max(value) > 1:
+            raise ValueError("police_on_duty: shares of police.units, at most 1")
+        return value
+
+
 class CostSettings(Section):
     """Unit costs for cost per crime prevented."""
 
@@ -713,6 +791,7 @@ class Config(Section):
     victims: VictimSettings = VictimSettings()
     police: PoliceSettings = PoliceSettings()
     cameras: CameraSettings = CameraSettings()
+    daytime: DaytimeSettings = DaytimeSettings()
     costs: CostSettings = CostSettings()
     timeline: list[Change] = Field(
         default_factory=list,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.daytime import hour_of
 from abm.streets import LandUse
 from abm.units import MINUTES_PER_DAY
 
@@ -73,7 +74,7 @@ class Crime:
     """One crime and what followed: reporting, recording, response, arrest, and what the
     offender learned from it."""
 
-    COLUMNS = ("crime_id", "time_min", "node", "kind", "offender", "zone", "under_camera",
+    COLUMNS = ("crime_id", "time_min", "hour", "node", "kind", "offender", "zone", "under_camera",
                "under_working_camera", "perceived_camera", "camera_risk", "police_present",
                "detected_live", "victim_reported", "discovered", "reported", "recorded",
                "report_time_min", "response_time_min", "arrested", "arrest_mode",
@@ -193,9 +194,10 @@ class Crime:
             self.arrest_mode == ArrestMode.ON_SCENE and self.detected_live)
 
     def row(self) -> tuple:
-        return (self.crime_id, self.time_min, self.node, str(self.kind), self.offender.unique_id,
-                self.zone, self.under_camera, self.under_working_camera, self.perceived_camera,
-                self.camera_risk, self.police_present, self.detected_live, self.victim_reported,
+        return (self.crime_id, self.time_min, hour_of(self.time_min), self.node,
+                str(self.kind), self.offender.unique_id, self.zone, self.under_camera,
+                self.under_working_camera, self.perceived_camera, self.camera_risk,
+                self.police_present, self.detected_live, self.victim_reported,
                 self.discovered, self.reported, self.recorded, self.report_time_min,
                 self.response_time_min, self.arrested, str(self.arrest_mode),
                 self.arrest_time_min)

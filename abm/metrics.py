@@ -126,7 +126,7 @@ def crime_frame(crimes: list[Crime]) -> pd.DataFrame:
     from abm.crimes import Crime
 
     df = pd.DataFrame([c.row() for c in crimes], columns=list(Crime.COLUMNS))
-    return df.astype({"crime_id": "int64", "time_min": "float64", "node": "int64",
+    return df.astype({"crime_id": "int64", "time_min": "float64", "hour": "int8", "node": "int64",
                       "kind": "string", "offender": "int64", "zone": "int8",
                       "under_camera": "bool", "under_working_camera": "bool",
                       "perceived_camera": "bool", "camera_risk": "float64",

@@ -21,6 +21,7 @@ from abm.beliefs import Beliefs
 from abm.cameras import CameraSystem
 from abm.config import Config
 from abm.crimes import ArrestCurve, ArrestMode, Crime
+from abm.daytime import MINUTES_PER_HOUR, Clock
 from abm.dispatch import Dispatcher
 from abm.mesa_adapter import stop_stepping
 from abm.metrics import Accounts, Recorder
@@ -59,6 +60,7 @@ class SafeCityModel(mesa.Model):
         self.space = Network(self.city.graph, layout=self.city.positions(), random=self.random)
         self.crimes: list[Crime] = []
         self.arrests = 0
+        self.clock = Clock(config.daytime)
         self.targets = Targets(self)
         self.arrest_curve = ArrestCurve(config.police)
         self.recorder = Recorder(self)
@@ -68,7 +70,7 @@ class SafeCityModel(mesa.Model):
         self.offenders = self._create_offenders()
         self.trips = Trips(self, self.offenders)
         self.units = [PoliceUnit(self, start, beat)
-                      for start, beat in self.patrol.posts(config.police.units)]
+                      for start, beat in self.patrol.posts(self.units_on_duty())]
         self.leaving: list[PoliceUnit] = []
         self.dispatcher.units = self.units
         # Cameras last, on their own stream: a twin without cameras keeps the same people.
@@ -87,6 +89,9 @@ class SafeCityModel(mesa.Model):
                                 Schedule(interval=HOTSPOT_REFRESH_MIN, start=HOTSPOT_REFRESH_MIN))
         self.schedule_recurring(self.recorder.close_day,
                                 Schedule(interval=MINUTES_PER_DAY, start=MINUTES_PER_DAY))
+        if self.clock.shifts:
+            self.schedule_recurring(self.change_shift,
+                                    Schedule(interval=MINUTES_PER_HOUR, start=MINUTES_PER_HOUR))
         self.trips.start()
         for unit in self.units:
             unit.patrol()
@@ -141,10 +146,19 @@ class SafeCityModel(mesa.Model):
         self.accounts.accrue()
         self.cameras.install()
 
+    def units_on_duty(self) -> int:
+        """Police units on duty now: ``police.units`` times the hour's share."""
+        return round(self.config.police.units * self.clock.on_duty(self.time))
+
+    def change_shift(self) -> None:
+        """Hourly, with shifts: units come on duty or stand down."""
+        self.accounts.accrue()
+        self.set_police_units(self.units_on_duty())
+
     def settings_changed(self, keys: set[str]) -> None:
         """Tell the parts that act on changed settings (called by the timeline)."""
         if "police.units" in keys:
-            self.set_police_units(self.config.police.units)
+            self.set_police_units(self.units_on_duty())
         self.patrol.settings_changed(keys)
         if "cameras.repair" in keys and self.config.cameras.repair:
             self.cameras.resume_repairs()

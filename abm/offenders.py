@@ -18,6 +18,7 @@ import mesa
 import numpy as np
 
 from abm.config import OffenderSettings
+from abm.streets import LandUse
 from abm.units import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
@@ -140,6 +141,7 @@ class Offender(mesa.Agent):
         # back (k..2k-1), with the attractiveness of the places on them, its sum and the
         # route's length; worked out when first taken.
         self._routes: list[tuple | None] = [None] * (2 * len(self.anchors))
+        self._uses: list[tuple | None] = [None] * (2 * len(self.anchors))  # see _land_use
         self._slot = 0  # the current leg's
         self._event: list | None = None  # the next target met (or release), on the agenda
         # Recent crimes that ended without arrest on the scene, (place, time), oldest first;
@@ -162,7 +164,9 @@ class Offender(mesa.Agent):
 
     def start(self) -> None:
         """Begin the routine: leave home after a random part of a home stay."""
-        self._plan_leg(self.model.time, self.random.random() * self.settings.dwell_home_h * 60.0)
+        model = self.model
+        self._plan_leg(model.time, model.clock.stay_under_way(
+            model.time, self.settings.dwell_home_h, self.random))
 
     # --- routine trips --------------------------------------------------------------------
 
@@ -173,7 +177,7 @@ class Offender(mesa.Agent):
         model = self.model
         s = model.config.offenders
         mean_h = s.dwell_home_h if node == self.home else s.dwell_activity_h
-        return self._plan_leg(now, model.random.expovariate(1.0 / (mean_h * 60.0)))
+        return self._plan_leg(now, model.clock.stay(now, mean_h, model.random))
 
     def _plan_leg(self, now: float, wait_min: float) -> bool:
         """Choose the next place (from home one of the activity places, from there home),
@@ -189,13 +193,20 @@ class Offender(mesa.Agent):
         depart = now + wait_min
         self._path, self._along, self._depart = path, along, depart
         self._slot, self._dest = slot, dest
+        exposure = model.clock.exposure(depart)  # by land use, at the hour of departure
+        uses = None
+        if exposure is not None:
+            uses, by_use = self._uses[slot] or self._land_use(slot)
+            total = float(by_use @ exposure)
         if self._boosts:
             lift = self._boost(slot, depart)
             if lift is not None:
                 extra, extra_total, fade = lift
                 attractiveness = attractiveness + extra * fade
+                if exposure is not None:
+                    extra_total = float(exposure[uses] @ extra)
                 total += extra_total * fade
-        self._chances = model.targets.met(path, depart, attractiveness, total)
+        self._chances = model.targets.met(path, depart, attractiveness, total, exposure, uses)
         if self._chances:
             self._schedule_next()
             return True
@@ -218,6 +229,14 @@ class Offender(mesa.Agent):
         route = self._routes[slot] = (path, along, attractiveness, float(attractiveness.sum()),
                                       along.item(-1))
         return route
+
+    def _land_use(self, slot: int) -> tuple[np.ndarray, np.ndarray]:
+        """A slot's route places' land uses, and its attractiveness summed by land use."""
+        path, _, attractiveness, _, _ = self._routes[slot]
+        uses = self.model.city.land_use[path]
+        found = self._uses[slot] = (uses, np.bincount(uses, weights=attractiveness,
+                                                       minlength=len(LandUse)))
+        return found
 
     # --- coming back to where a crime paid ------------------------------------------------
 

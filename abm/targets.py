@@ -26,22 +26,29 @@ class Targets:
         self.trend = 1.0  # exogenous multiplier on offending (1 = none), compounded daily
         self.near_repeats = NearRepeats(model)
 
-    def hazard(self, nodes: np.ndarray, now: float,
-               attractiveness: np.ndarray | None = None) -> np.ndarray:
+    def hazard(self, nodes: np.ndarray, now: float, attractiveness: np.ndarray | None = None,
+               exposure: np.ndarray | None = None, uses: np.ndarray | None = None) -> np.ndarray:
         """Hazard of meeting a suitable target at each place passed: the chance of one is
         1 - exp(-hazard), close to the hazard itself when small.
 
-        ``attractiveness`` may be given for the places when the caller has it at hand.
+        ``attractiveness`` may be given for the places when the caller has it at hand;
+        ``exposure`` (by land use) weighs it by the hour, with the places' land ``uses``.
         """
         if attractiveness is None:
             attractiveness = self.model.city.attractiveness[nodes]
+        if exposure is not None:
+            if uses is None:
+                uses = self.model.city.land_use[nodes]
+            attractiveness = attractiveness * exposure[uses]
         rate = self.model.config.offenders.opportunity_rate * self.trend
         return rate * attractiveness + self.near_repeats.extra(nodes, now)
 
     def met(self, nodes: np.ndarray, now: float, attractiveness: np.ndarray,
-            total_attractiveness: float) -> list[int]:
+            total_attractiveness: float, exposure: np.ndarray | None = None,
+            uses: np.ndarray | None = None) -> list[int]:
         """Where along a route suitable targets turn up (indices into ``nodes``), each place
-        independently with chance 1 - exp(-hazard).
+        independently with chance 1 - exp(-hazard); ``total_attractiveness`` is the places'
+        attractiveness summed as the hazard weighs it (by ``exposure``, if given).
 
         Drawn as the places where the hazard summed along the route first reaches successive
         exponential clocks (restarted after each place with a target): exactly that chance,
@@ -53,7 +60,7 @@ class Targets:
         near = self.near_repeats
         if clock > base + near.most(len(nodes), now) or clock > base + near.total(nodes, now):
             return []
-        summed = np.cumsum(self.hazard(nodes, now, attractiveness))
+        summed = np.cumsum(self.hazard(nodes, now, attractiveness, exposure, uses))
         hits = []
         while clock <= summed[-1]:
             i = int(np.searchsorted(summed, clock))

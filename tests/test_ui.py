@@ -218,7 +218,7 @@ def test_charts_plot_the_recorded_days(configs):
         pass
     rows = state.run.daily_rows()
     assert len(rows) == 2
-    charts = chart_options(rows, state.run.response_times())
+    charts = chart_options(rows, state.run.response_times(), state.run.crimes_by_hour())
     crimes = {s["name"]: s["data"] for s in charts["crimes"]["series"]}
     assert crimes["true"] == [[r["day"], r["crimes_true"]] for r in rows]
     assert crimes["recorded"] == [[r["day"], r["crimes_recorded"]] for r in rows]
@@ -226,6 +226,10 @@ def test_charts_plot_the_recorded_days(configs):
     assert clearance == pytest.approx(state.run.summary()["clearance_rate"], abs=1e-4)
     calls = sum(n for _, n in charts["response"]["series"][0]["data"])
     assert calls == len(state.run.response_times()) > 0
+    hours = {s["name"]: s["data"] for s in charts["hours"]["series"]}
+    log = state.run.crime_log()
+    assert hours["true"] == [[h, int((log["hour"] == h).sum())] for h in range(24)]
+    assert sum(n for _, n in hours["recorded"]) == int(log["recorded"].sum())
     same = difference_option(rows, rows)
     assert all(y == 0 for _, y in same["series"][0]["data"])
 

@@ -87,7 +87,8 @@ def _bar_room(x: list[float]) -> float | None:
     return (math.ceil(max(x)) + 1) if x else None
 
 
-def chart_options(rows: list[dict], response_times: list[float]) -> dict[str, dict]:
+def chart_options(rows: list[dict], response_times: list[float],
+                  by_hour: tuple[list[int], list[int]] | None = None) -> dict[str, dict]:
     """The explore mode's charts, by name."""
     x = days(rows)
     charts = {
@@ -113,7 +114,18 @@ def chart_options(rows: list[dict], response_times: list[float]) -> dict[str, di
         ], [_axis("risk (0 to 1)", max=1)]),
     }
     charts["response"] = response_histogram(response_times)
+    if by_hour is not None:
+        charts["hours"] = hours_chart(*by_hour)
     return charts
+
+
+def hours_chart(true: list[int], recorded: list[int]) -> dict:
+    """Crimes so far by hour of the day (the clock of daytime.clock)."""
+    hours = list(range(24))
+    return _chart("Crimes by hour of day", [
+        _bars("true", hours, true, TRUE_COLOUR),
+        _bars("recorded", hours, recorded, RECORDED_COLOUR),
+    ], [_axis("crimes", counts=True)], x_name="hour (0 = midnight)")
 
 
 def response_histogram(response_times: list[float]) -> dict:

@@ -91,7 +91,7 @@ def LiveCharts(state: AppState, index: int = 0) -> None:
         if run is None:
             return None
         with state.lock:
-            return chart_options(run.daily_rows(), run.response_times())
+            return chart_options(run.daily_rows(), run.response_times(), run.crimes_by_hour())
 
     options = solara.use_memo(compute, dependencies=[use_refresh(state), id(run)])
     if options is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from abm.config import Config
+from abm.daytime import hour_of
 from abm.metrics import crime_frame, summarise
 from abm.model import SafeCityModel, city_seed
 from abm.streets import City, build_city
@@ -104,6 +105,15 @@ class Simulation:
     def crime_log(self):
         """The crime log so far, as crimes.parquet holds it (one row per crime)."""
         return crime_frame(self.model.crimes)
+
+    def crimes_by_hour(self) -> tuple[list[int], list[int]]:
+        """Crimes so far by hour of the day (0-23): all, and those on record."""
+        true, recorded = [0] * 24, [0] * 24
+        for crime in self.model.crimes:
+            hour = hour_of(crime.time_min)
+            true[hour] += 1
+            recorded[hour] += crime.recorded
+        return true, recorded
 
     def response_times(self) -> list[float]:
         """Response times (min) of calls answered so far."""
