@@ -12,6 +12,7 @@ total; a flat profile is the model without a clock.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 
 import numpy as np
@@ -47,10 +48,11 @@ class Hazard:
     """
 
     def __init__(self, weights: Sequence[float]) -> None:
-        self.weights = scaled(weights)
+        # Python floats: a wait is worked out at every arrival, where numpy scalars cost more.
+        self.weights = scaled(weights).tolist()
         # Cumulative hazard (in weight-hours) at the start of each hour of a day, and a day's.
-        self.cumulative = np.concatenate([[0.0], np.cumsum(self.weights)])
-        self.per_day = float(self.cumulative[-1])
+        self.cumulative = [0.0, *np.cumsum(self.weights).tolist()]
+        self.per_day = self.cumulative[-1]
 
     def wait(self, now: float, draw: float, mean_min: float) -> float:
         """Minutes from ``now`` until an event of a process whose rate is ``weight / mean_min``
@@ -60,10 +62,9 @@ class Hazard:
         into = (now - day_start) / MINUTES_PER_HOUR  # hours into the day
         hour = min(int(into), HOURS - 1)
         done = self.cumulative[hour] + (into - hour) * self.weights[hour]
-        target = done + need
-        days, rest = divmod(target, self.per_day)
+        days, rest = divmod(done + need, self.per_day)
         # The hour whose span of cumulative hazard holds it (its weight is above 0).
-        h = min(int(np.searchsorted(self.cumulative, rest, side="right")) - 1, HOURS - 1)
+        h = min(bisect_right(self.cumulative, rest) - 1, HOURS - 1)
         at = h + (rest - self.cumulative[h]) / self.weights[h]
         return (day_start + (days * HOURS + at) * MINUTES_PER_HOUR) - now
 
@@ -98,12 +99,18 @@ class Clock:
             return u * mean_h * 60.0
         return self.leaving.wait(now, -math.log(1.0 - u), mean_h * 60.0)
 
-    def exposure(self, now: float) -> np.ndarray | None:
-        """How exposed targets are at ``now`` by land use (indexed by LandUse), or None when
-        every hour is alike."""
-        if self._exposure is None:
-            return None
+    @property
+    def exposes(self) -> bool:
+        """Whether how exposed targets are changes by the hour."""
+        return self._exposure is not None
+
+    def exposure(self, now: float) -> np.ndarray:
+        """How exposed targets are at ``now`` by land use (indexed by LandUse)."""
         return self._exposure[hour_of(now)]
+
+    def exposed_by_hour(self, by_use: np.ndarray) -> list[float]:
+        """Attractiveness summed by land use, as exposed at each hour of the day."""
+        return (self._exposure @ by_use).tolist()
 
     def on_duty(self, now: float) -> float:
         """Share of the police units on duty at ``now``."""

@@ -18,6 +18,7 @@ import mesa
 import numpy as np
 
 from abm.config import OffenderSettings
+from abm.daytime import hour_of
 from abm.streets import LandUse
 from abm.units import MINUTES_PER_DAY
 
@@ -193,11 +194,12 @@ class Offender(mesa.Agent):
         depart = now + wait_min
         self._path, self._along, self._depart = path, along, depart
         self._slot, self._dest = slot, dest
-        exposure = model.clock.exposure(depart)  # by land use, at the hour of departure
-        uses = None
-        if exposure is not None:
-            uses, by_use = self._uses[slot] or self._land_use(slot)
-            total = float(by_use @ exposure)
+        exposure = uses = None
+        clock = model.clock
+        if clock.exposes:  # by land use, at the hour of departure
+            uses, by_hour = self._uses[slot] or self._land_use(slot)
+            total = by_hour[hour_of(depart)]
+            exposure = clock.exposure(depart)
         if self._boosts:
             lift = self._boost(slot, depart)
             if lift is not None:
@@ -230,12 +232,13 @@ class Offender(mesa.Agent):
                                       along.item(-1))
         return route
 
-    def _land_use(self, slot: int) -> tuple[np.ndarray, np.ndarray]:
-        """A slot's route places' land uses, and its attractiveness summed by land use."""
+    def _land_use(self, slot: int) -> tuple[np.ndarray, list[float]]:
+        """A slot's route places' land uses, and their attractiveness summed as exposed at
+        each hour of the day."""
         path, _, attractiveness, _, _ = self._routes[slot]
         uses = self.model.city.land_use[path]
-        found = self._uses[slot] = (uses, np.bincount(uses, weights=attractiveness,
-                                                       minlength=len(LandUse)))
+        by_use = np.bincount(uses, weights=attractiveness, minlength=len(LandUse))
+        found = self._uses[slot] = (uses, self.model.clock.exposed_by_hour(by_use))
         return found
 
     # --- coming back to where a crime paid ------------------------------------------------

@@ -22,7 +22,7 @@ def test_a_wait_inverts_the_cumulative_hazard_exactly():
     weights = [0.0] * 6 + [2.0] * 12 + [1.0] * 6  # nobody leaves before 6 am
     hazard = Hazard(weights)
     mean = 180.0
-    rate = hazard.weights / mean  # per minute, by hour
+    rate = np.asarray(hazard.weights) / mean  # per minute, by hour
     rng = np.random.default_rng(3)
     for _ in range(300):
         now = float(rng.uniform(0, 5 * 1440.0))
