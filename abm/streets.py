@@ -15,7 +15,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import Delaunay, KDTree
 
 from abm.config import CitySettings
@@ -78,10 +78,11 @@ class City:
         self._label_nodes()
 
     def _label_nodes(self) -> None:
-        for node in self.graph.nodes:
-            data = self.graph.nodes[node]
-            data["land_use"] = LandUse(int(self.land_use[node])).name.lower()
-            data["attractiveness"] = float(self.attractiveness[node])
+        names = [use.name.lower() for use in LandUse]
+        use, attractiveness = self.land_use.tolist(), self.attractiveness.tolist()
+        for node, data in self.graph.nodes(data=True):
+            data["land_use"] = names[use[node]]
+            data["attractiveness"] = attractiveness[node]
 
     @property
     def n(self) -> int:
@@ -89,7 +90,7 @@ class City:
 
     def positions(self) -> dict[int, tuple[float, float]]:
         """Node positions as Mesa's Network ``layout=`` expects."""
-        return {i: (float(x), float(y)) for i, (x, y) in enumerate(self.xy)}
+        return dict(enumerate(map(tuple, self.xy.tolist())))
 
     @property
     def within_held(self) -> int:
@@ -137,12 +138,9 @@ class Router:
     def __init__(self, graph: nx.Graph, max_trees: int = 4096, tree_memory_mb: float = 512.0,
                  route_memory_mb: float = 128.0) -> None:
         n = graph.number_of_nodes()
-        rows, cols, lengths = [], [], []
-        for u, v, data in graph.edges(data=True):
-            rows.append(u)
-            cols.append(v)
-            lengths.append(float(data["length"]))
-        rows, cols, lengths = np.array(rows), np.array(cols), np.array(lengths)
+        edges = np.array(list(graph.edges(data="length")), dtype=float).reshape(-1, 3)
+        rows, cols = edges[:, :2].astype(np.intp).T
+        lengths = edges[:, 2].copy()
         self.two_way = not graph.is_directed()  # every street can be driven both ways
         if self.two_way:
             rows, cols = np.r_[rows, cols], np.r_[cols, rows]
@@ -252,34 +250,51 @@ class Router:
 # --- generators -------------------------------------------------------------------------------
 
 
-def _with_lengths(graph: nx.Graph, xy: np.ndarray) -> nx.Graph:
-    for u, v, data in graph.edges(data=True):
-        data["length"] = float(np.hypot(*(xy[u] - xy[v])))
+def _street_graph(xy: np.ndarray, ends: np.ndarray) -> nx.Graph:
+    """The graph of streets ``ends`` (pairs of nodes, in the order networkx lists them) with
+    their straight-line lengths, on nodes 0..N-1."""
+    lengths = np.hypot(*(xy[ends[:, 0]] - xy[ends[:, 1]]).T).tolist()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(xy)))
+    graph.add_edges_from(zip(*ends.T.tolist(), ({"length": m} for m in lengths), strict=True))
     return graph
 
 
-def _largest_component(graph: nx.Graph, xy: np.ndarray) -> tuple[nx.Graph, np.ndarray]:
-    """Keep the largest (strongly) connected component and relabel it 0..N-1."""
-    parts = (nx.strongly_connected_components(graph) if graph.is_directed()
-             else nx.connected_components(graph))
-    keep = sorted(max(parts, key=lambda c: (len(c), -min(c))))
-    mapping = {old: new for new, old in enumerate(keep)}
-    sub = nx.relabel_nodes(graph.subgraph(keep).copy(), mapping)
-    return sub, xy[keep]
+def _largest_component(xy: np.ndarray, ends: np.ndarray) -> tuple[nx.Graph, np.ndarray]:
+    """The graph of the largest connected component (ties: the one with the lowest node),
+    relabelled 0..K-1, and its positions."""
+    n = len(xy)
+    links = sp.coo_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(n, n))
+    _, label = connected_components(links, directed=False)
+    size = np.bincount(label)
+    first = np.full(len(size), n)
+    np.minimum.at(first, label, np.arange(n))
+    keep = np.flatnonzero(label == np.lexsort((first, -size))[0])
+    if 2 * len(keep) < n:
+        # networkx lists the nodes of a subgraph under half its graph in a set's order: built
+        # through networkx, such a graph keeps that order.
+        part = _street_graph(xy, ends).subgraph(keep.tolist()).copy()
+        return nx.relabel_nodes(part, {old: new for new, old in enumerate(keep.tolist())}), \
+            xy[keep]
+    new = np.full(n, -1, dtype=np.intp)
+    new[keep] = np.arange(len(keep))
+    ends = new[ends]
+    return _street_graph(xy[keep], ends[ends[:, 0] >= 0]), xy[keep]
 
 
 def grid_city(settings: CitySettings, rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray]:
     """A perturbed grid: jittered intersections with some segments removed."""
     side = max(4, round(np.sqrt(settings.nodes)))
-    graph = nx.grid_2d_graph(side, side)
-    graph = nx.convert_node_labels_to_integers(graph, ordering="sorted")
-    ij = np.array([(i // side, i % side) for i in range(side * side)], dtype=float)
+    node = np.arange(side * side).reshape(side, side)
+    ij = np.column_stack(np.divmod(node.ravel(), side)).astype(float)
     xy = ij * settings.block_m + rng.normal(0, settings.jitter * settings.block_m / 2, ij.shape)
-    edges = sorted(graph.edges())
-    drop = rng.random(len(edges)) < settings.edge_drop
-    graph.remove_edges_from([e for e, d in zip(edges, drop, strict=True) if d])
-    graph, xy = _largest_component(graph, xy)
-    return _with_lengths(graph, xy), xy
+    east = np.column_stack([node[:, :-1].ravel(), node[:, 1:].ravel()])
+    south = np.column_stack([node[:-1].ravel(), node[1:].ravel()])
+    ends = np.concatenate([east, south])
+    ends = ends[np.lexsort((ends[:, 1], ends[:, 0]))]  # segments in order, as drops are drawn
+    ends = ends[rng.random(len(ends)) >= settings.edge_drop]
+    # networkx lists a grid node's street south before its street east.
+    return _largest_component(xy, ends[np.lexsort((-ends[:, 1], ends[:, 0]))])
 
 
 def organic_city(settings: CitySettings, rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray]:
@@ -292,21 +307,14 @@ def organic_city(settings: CitySettings, rng: np.random.Generator) -> tuple[nx.G
     near = centres[which] + rng.normal(0, side / 6, (clustered, 2))
     spread = rng.uniform(0, side, (n - clustered, 2))
     xy = np.clip(np.vstack([near, spread]), 0, side)
-    tri = Delaunay(xy)
-    edges = set()
-    for a, b, c in tri.simplices:
-        for u, v in ((a, b), (b, c), (a, c)):
-            edges.add((min(u, v), max(u, v)))
-    edges = sorted(edges)
-    lengths = np.array([np.hypot(*(xy[u] - xy[v])) for u, v in edges])
+    tri = Delaunay(xy).simplices
+    pairs = np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [0, 2]]])
+    ends = np.unique(np.sort(pairs, axis=1), axis=0)  # each once, in order
+    lengths = np.hypot(*(xy[ends[:, 0]] - xy[ends[:, 1]]).T)
     # Drop the longest links (triangulation artefacts) and a random share of the rest.
     keep = lengths < np.quantile(lengths, 0.9)
-    keep &= rng.random(len(edges)) >= settings.edge_drop + 0.15
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    graph.add_edges_from(e for e, k in zip(edges, keep, strict=True) if k)
-    graph, xy = _largest_component(graph, xy)
-    return _with_lengths(graph, xy), xy
+    keep &= rng.random(len(ends)) >= settings.edge_drop + 0.15
+    return _largest_component(xy, ends[keep])
 
 
 def load_graphml(path: str | Path) -> tuple[nx.Graph, np.ndarray]:
@@ -351,10 +359,10 @@ def build_city(settings: CitySettings, seed: int) -> City:
         residents = mapped.residents()
     else:
         use = _land_use(xy, settings, rng)
-        base = np.array([ATTRACTIVENESS[LandUse(u)] for u in use])
+        base = np.array([ATTRACTIVENESS[u] for u in LandUse])[use]
         attractiveness = base * rng.lognormal(0.0, settings.attractiveness_sigma, len(xy))
         attractiveness /= attractiveness.mean()
-        residents = np.array([RESIDENTS[LandUse(u)] for u in use])
+        residents = np.array([RESIDENTS[u] for u in LandUse])[use]
         if residents.sum() == 0:
             residents[:] = 1.0
     if settings.attractiveness_points:
