@@ -39,6 +39,12 @@ RESIDENTS = {LandUse.RESIDENTIAL: 1.0, LandUse.MIXED: 0.6, LandUse.COMMERCIAL: 0
              LandUse.PARK: 0.0}
 # Most node ids the radius cache of City.within holds (8 bytes each).
 WITHIN_CACHE_NODES = 8_000_000
+# Memory for shortest-path trees: at most this, and at most a quarter of what is available
+# when the router is made (several runs may share a machine).
+TREE_MEMORY_MB = 1024.0
+# A route without a cached tree is first searched up to this many times the straight line
+# between its ends, plus two of the longest streets (most routes are within it).
+ROUTE_DETOUR = 1.5
 
 
 @dataclass
@@ -57,7 +63,7 @@ class City:
     kdtree: KDTree = field(init=False)
 
     def __post_init__(self) -> None:
-        self.router = Router(self.graph)
+        self.router = Router(self.graph, xy=self.xy)
         self.kdtree = KDTree(self.xy)
         # No street is shorter than the straight line between its ends (true of generated
         # cities), so street distance is never below straight-line distance.
@@ -133,10 +139,16 @@ class Router:
     from trees are cached too: offenders repeat the same trips and patrols cycle through the same
     places, so most routes are asked for many times. Both caches are bounded in memory; what they
     evict is recomputed identically when asked for again.
+
+    Given positions (``xy``), a route toward a place without a cached tree comes from a search
+    bounded near its ends, which on a large city costs a small part of a whole tree. Searches
+    agree exactly on the distances they reach, so that route is the tree's unless one of its
+    places has two next places equally short (``tied``); then, or if the bounded search does not
+    reach the route's start, the whole tree is searched.
     """
 
-    def __init__(self, graph: nx.Graph, max_trees: int = 4096, tree_memory_mb: float = 512.0,
-                 route_memory_mb: float = 128.0) -> None:
+    def __init__(self, graph: nx.Graph, max_trees: int = 4096, tree_memory_mb: float | None = None,
+                 route_memory_mb: float = 128.0, xy: np.ndarray | None = None) -> None:
         n = graph.number_of_nodes()
         edges = np.array(list(graph.edges(data="length")), dtype=float).reshape(-1, 3)
         rows, cols = edges[:, :2].astype(np.intp).T
@@ -154,7 +166,11 @@ class Router:
             (lengths[first], (rows[first], cols[first])), shape=(n, n)
         )
         self.reverse = self.forward.transpose().tocsr()
+        self.xy = xy
+        self._reach_extra = 2.0 * float(lengths.max()) if len(lengths) else 0.0
         # A tree costs 12 bytes a node (float64 distance, int32 next node).
+        if tree_memory_mb is None:
+            tree_memory_mb = min(TREE_MEMORY_MB, available_mb() / 4)
         self.max_trees = max(1, min(max_trees, int(tree_memory_mb * 2**20 / (12 * max(n, 1)))))
         self._trees: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         # A route costs 16 bytes a node (intp node id, float64 distance) plus its tuple.
@@ -167,12 +183,15 @@ class Router:
         tree = self._trees.get(target)
         if tree is None:
             dist, nxt = dijkstra(self.reverse, indices=target, return_predecessors=True)
-            tree = (dist, nxt.astype(np.int32))
-            self._trees[target] = tree
-            if len(self._trees) > self.max_trees:
-                self._trees.popitem(last=False)
+            tree = self._keep(target, dist, nxt)
         else:
             self._trees.move_to_end(target)
+        return tree
+
+    def _keep(self, target: int, dist: np.ndarray, nxt: np.ndarray):
+        tree = self._trees[target] = (dist, nxt.astype(np.int32, copy=False))
+        if len(self._trees) > self.max_trees:
+            self._trees.popitem(last=False)
         return tree
 
     def route(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
@@ -185,8 +204,8 @@ class Router:
         if found is not None:
             self._routes.move_to_end(key)
             return found
-        dist, nxt = self.tree_to(key[1])
-        path, along = self._walk(key[0], key[1], dist, nxt)
+        found = None if key[1] in self._trees else self._near(*key)
+        path, along = found or self._walk(*key, *self.tree_to(key[1]))
         path.flags.writeable = False
         along.flags.writeable = False
         self._routes[key] = (path, along)
@@ -195,6 +214,17 @@ class Router:
             _, (old, _) = self._routes.popitem(last=False)
             self._route_nodes -= len(old)
         return path, along
+
+    def _near(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The route from a search bounded near its ends, if it reaches the start untied."""
+        if self.xy is None:
+            return None
+        straight = float(np.hypot(*(self.xy[source] - self.xy[target])))
+        dist, nxt = self.toward(target, ROUTE_DETOUR * straight + self._reach_extra)
+        if not np.isfinite(dist[source]):
+            return None
+        path, along = self._walk(source, target, dist, nxt)
+        return None if self.tied(path, dist) else (path, along)
 
     @staticmethod
     def _walk(source: int, target: int, dist: np.ndarray, nxt: np.ndarray):
@@ -239,12 +269,27 @@ class Router:
 
     def toward(self, target: int, limit_m: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
         """(distance to target, next node) for every node, searched only up to a limit (inf
-        beyond it); not cached: calls for service come from anywhere."""
-        return dijkstra(self.reverse, indices=target, return_predecessors=True, limit=limit_m)
+        beyond it). Bounded searches are not cached (calls for service come from anywhere); a
+        whole search is kept as the target's tree, which it is."""
+        found = dijkstra(self.reverse, indices=target, return_predecessors=True, limit=limit_m)
+        return self._keep(int(target), *found) if limit_m == np.inf else found
 
     def walk(self, source: int, target: int, tree: tuple[np.ndarray, np.ndarray]):
         """The route from source to target along a tree from ``toward`` or ``tree_to``."""
         return self._walk(int(source), int(target), *tree)
+
+
+def available_mb() -> float:
+    """Memory available for new allocations: MemAvailable on Linux; elsewhere, as much as
+    would not limit the trees."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 4 * TREE_MEMORY_MB
 
 
 # --- generators -------------------------------------------------------------------------------

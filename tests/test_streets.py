@@ -107,7 +107,7 @@ def test_tiny_caches_give_the_same_run(monkeypatch):
     roomy.run_days(8)
     monkeypatch.setattr(streets, "WITHIN_CACHE_NODES", 10)
     city = build_city(config.city, config.run.seed)
-    city.router = Router(city.graph, max_trees=1, route_memory_mb=0.001)
+    city.router = Router(city.graph, max_trees=1, route_memory_mb=0.001, xy=city.xy)
     cramped = SafeCityModel(config, city=city)
     cramped.run_days(8)
     assert city.router.trees_held == 1 and city.within_held <= 10
@@ -193,3 +193,34 @@ def test_generators_build_the_graph_networkx_built(generator, nodes, seed, extra
     assert list(graph.nodes(data=True)) == list(ref.nodes(data=True))
     assert list(graph.edges(data=True)) == list(ref.edges(data=True))
     assert all(list(graph.adj[u]) == list(ref.adj[u]) for u in ref)
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.3])
+def test_routes_from_bounded_searches_are_the_trees_routes(jitter):
+    """Routes searched near their ends equal the routes walked from whole trees; on a
+    perfectly regular grid, where routes tie, the router falls back to the tree."""
+    city = build_city(CitySettings(nodes=900, jitter=jitter), seed=3)
+    trees = Router(city.graph)  # without positions: every route from a whole tree
+    rng = np.random.default_rng(2)
+    for s, t in rng.integers(0, city.n, (300, 2)).tolist():
+        path, along = city.router.route(s, t)
+        ref_path, ref_along = trees.route(s, t)
+        assert np.array_equal(path, ref_path) and np.array_equal(along, ref_along)
+    assert (city.router.trees_held > 0) == (jitter == 0)
+
+
+def test_a_whole_search_is_kept_as_the_targets_tree(city):
+    dist, nxt = city.router.toward(5)
+    assert city.router.cached_tree(5)[0] is dist
+    ref = Router(city.graph).tree_to(5)
+    assert np.array_equal(dist, ref[0]) and np.array_equal(nxt, ref[1])
+    assert city.router.cached_tree(6) is None and city.router.toward(6, 300.0) is not None
+    assert city.router.cached_tree(6) is None  # a bounded search is not a tree
+
+
+def test_trees_kept_fit_the_memory_available(city, monkeypatch):
+    monkeypatch.setattr(streets, "available_mb", lambda: 4 * 12 * city.n * 10 / 2**20)
+    assert Router(city.graph).max_trees == 10
+    monkeypatch.setattr(streets, "available_mb", lambda: 1e9)
+    assert Router(city.graph).max_trees == min(4096, int(streets.TREE_MEMORY_MB * 2**20
+                                                        / (12 * city.n)))
