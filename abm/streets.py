@@ -15,7 +15,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import Delaunay, KDTree
 
 from abm.config import CitySettings
@@ -39,6 +39,12 @@ RESIDENTS = {LandUse.RESIDENTIAL: 1.0, LandUse.MIXED: 0.6, LandUse.COMMERCIAL: 0
              LandUse.PARK: 0.0}
 # Most node ids the radius cache of City.within holds (8 bytes each).
 WITHIN_CACHE_NODES = 8_000_000
+# Memory for shortest-path trees: at most this, and at most a quarter of what is available
+# when the router is made (several runs may share a machine).
+TREE_MEMORY_MB = 1024.0
+# A route without a cached tree is first searched up to this many times the straight line
+# between its ends, plus two of the longest streets (most routes are within it).
+ROUTE_DETOUR = 1.5
 
 
 @dataclass
@@ -57,7 +63,7 @@ class City:
     kdtree: KDTree = field(init=False)
 
     def __post_init__(self) -> None:
-        self.router = Router(self.graph)
+        self.router = Router(self.graph, xy=self.xy)
         self.kdtree = KDTree(self.xy)
         # No street is shorter than the straight line between its ends (true of generated
         # cities), so street distance is never below straight-line distance.
@@ -78,10 +84,11 @@ class City:
         self._label_nodes()
 
     def _label_nodes(self) -> None:
-        for node in self.graph.nodes:
-            data = self.graph.nodes[node]
-            data["land_use"] = LandUse(int(self.land_use[node])).name.lower()
-            data["attractiveness"] = float(self.attractiveness[node])
+        names = [use.name.lower() for use in LandUse]
+        use, attractiveness = self.land_use.tolist(), self.attractiveness.tolist()
+        for node, data in self.graph.nodes(data=True):
+            data["land_use"] = names[use[node]]
+            data["attractiveness"] = attractiveness[node]
 
     @property
     def n(self) -> int:
@@ -89,7 +96,7 @@ class City:
 
     def positions(self) -> dict[int, tuple[float, float]]:
         """Node positions as Mesa's Network ``layout=`` expects."""
-        return {i: (float(x), float(y)) for i, (x, y) in enumerate(self.xy)}
+        return dict(enumerate(map(tuple, self.xy.tolist())))
 
     @property
     def within_held(self) -> int:
@@ -132,17 +139,20 @@ class Router:
     from trees are cached too: offenders repeat the same trips and patrols cycle through the same
     places, so most routes are asked for many times. Both caches are bounded in memory; what they
     evict is recomputed identically when asked for again.
+
+    Given positions (``xy``), a route toward a place without a cached tree comes from a search
+    bounded near its ends, which on a large city costs a small part of a whole tree. Searches
+    agree exactly on the distances they reach, so that route is the tree's unless one of its
+    places has two next places equally short (``tied``); then, or if the bounded search does not
+    reach the route's start, the whole tree is searched.
     """
 
-    def __init__(self, graph: nx.Graph, max_trees: int = 4096, tree_memory_mb: float = 512.0,
-                 route_memory_mb: float = 128.0) -> None:
+    def __init__(self, graph: nx.Graph, max_trees: int = 4096, tree_memory_mb: float | None = None,
+                 route_memory_mb: float = 128.0, xy: np.ndarray | None = None) -> None:
         n = graph.number_of_nodes()
-        rows, cols, lengths = [], [], []
-        for u, v, data in graph.edges(data=True):
-            rows.append(u)
-            cols.append(v)
-            lengths.append(float(data["length"]))
-        rows, cols, lengths = np.array(rows), np.array(cols), np.array(lengths)
+        edges = np.array(list(graph.edges(data="length")), dtype=float).reshape(-1, 3)
+        rows, cols = edges[:, :2].astype(np.intp).T
+        lengths = edges[:, 2].copy()
         self.two_way = not graph.is_directed()  # every street can be driven both ways
         if self.two_way:
             rows, cols = np.r_[rows, cols], np.r_[cols, rows]
@@ -156,7 +166,11 @@ class Router:
             (lengths[first], (rows[first], cols[first])), shape=(n, n)
         )
         self.reverse = self.forward.transpose().tocsr()
+        self.xy = xy
+        self._reach_extra = 2.0 * float(lengths.max()) if len(lengths) else 0.0
         # A tree costs 12 bytes a node (float64 distance, int32 next node).
+        if tree_memory_mb is None:
+            tree_memory_mb = min(TREE_MEMORY_MB, available_mb() / 4)
         self.max_trees = max(1, min(max_trees, int(tree_memory_mb * 2**20 / (12 * max(n, 1)))))
         self._trees: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         # A route costs 16 bytes a node (intp node id, float64 distance) plus its tuple.
@@ -169,12 +183,15 @@ class Router:
         tree = self._trees.get(target)
         if tree is None:
             dist, nxt = dijkstra(self.reverse, indices=target, return_predecessors=True)
-            tree = (dist, nxt.astype(np.int32))
-            self._trees[target] = tree
-            if len(self._trees) > self.max_trees:
-                self._trees.popitem(last=False)
+            tree = self._keep(target, dist, nxt)
         else:
             self._trees.move_to_end(target)
+        return tree
+
+    def _keep(self, target: int, dist: np.ndarray, nxt: np.ndarray):
+        tree = self._trees[target] = (dist, nxt.astype(np.int32, copy=False))
+        if len(self._trees) > self.max_trees:
+            self._trees.popitem(last=False)
         return tree
 
     def route(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
@@ -187,8 +204,8 @@ class Router:
         if found is not None:
             self._routes.move_to_end(key)
             return found
-        dist, nxt = self.tree_to(key[1])
-        path, along = self._walk(key[0], key[1], dist, nxt)
+        found = None if key[1] in self._trees else self._near(*key)
+        path, along = found or self._walk(*key, *self.tree_to(key[1]))
         path.flags.writeable = False
         along.flags.writeable = False
         self._routes[key] = (path, along)
@@ -197,6 +214,17 @@ class Router:
             _, (old, _) = self._routes.popitem(last=False)
             self._route_nodes -= len(old)
         return path, along
+
+    def _near(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The route from a search bounded near its ends, if it reaches the start untied."""
+        if self.xy is None:
+            return None
+        straight = float(np.hypot(*(self.xy[source] - self.xy[target])))
+        dist, nxt = self.toward(target, ROUTE_DETOUR * straight + self._reach_extra)
+        if not np.isfinite(dist[source]):
+            return None
+        path, along = self._walk(source, target, dist, nxt)
+        return None if self.tied(path, dist) else (path, along)
 
     @staticmethod
     def _walk(source: int, target: int, dist: np.ndarray, nxt: np.ndarray):
@@ -241,45 +269,77 @@ class Router:
 
     def toward(self, target: int, limit_m: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
         """(distance to target, next node) for every node, searched only up to a limit (inf
-        beyond it); not cached: calls for service come from anywhere."""
-        return dijkstra(self.reverse, indices=target, return_predecessors=True, limit=limit_m)
+        beyond it). Bounded searches are not cached (calls for service come from anywhere); a
+        whole search is kept as the target's tree, which it is."""
+        found = dijkstra(self.reverse, indices=target, return_predecessors=True, limit=limit_m)
+        return self._keep(int(target), *found) if limit_m == np.inf else found
 
     def walk(self, source: int, target: int, tree: tuple[np.ndarray, np.ndarray]):
         """The route from source to target along a tree from ``toward`` or ``tree_to``."""
         return self._walk(int(source), int(target), *tree)
 
 
+def available_mb() -> float:
+    """Memory available for new allocations: MemAvailable on Linux; elsewhere, as much as
+    would not limit the trees."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 4 * TREE_MEMORY_MB
+
+
 # --- generators -------------------------------------------------------------------------------
 
 
-def _with_lengths(graph: nx.Graph, xy: np.ndarray) -> nx.Graph:
-    for u, v, data in graph.edges(data=True):
-        data["length"] = float(np.hypot(*(xy[u] - xy[v])))
+def _street_graph(xy: np.ndarray, ends: np.ndarray) -> nx.Graph:
+    """The graph of streets ``ends`` (pairs of nodes, in the order networkx lists them) with
+    their straight-line lengths, on nodes 0..N-1."""
+    lengths = np.hypot(*(xy[ends[:, 0]] - xy[ends[:, 1]]).T).tolist()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(xy)))
+    graph.add_edges_from(zip(*ends.T.tolist(), ({"length": m} for m in lengths), strict=True))
     return graph
 
 
-def _largest_component(graph: nx.Graph, xy: np.ndarray) -> tuple[nx.Graph, np.ndarray]:
-    """Keep the largest (strongly) connected component and relabel it 0..N-1."""
-    parts = (nx.strongly_connected_components(graph) if graph.is_directed()
-             else nx.connected_components(graph))
-    keep = sorted(max(parts, key=lambda c: (len(c), -min(c))))
-    mapping = {old: new for new, old in enumerate(keep)}
-    sub = nx.relabel_nodes(graph.subgraph(keep).copy(), mapping)
-    return sub, xy[keep]
+def _largest_component(xy: np.ndarray, ends: np.ndarray) -> tuple[nx.Graph, np.ndarray]:
+    """The graph of the largest connected component (ties: the one with the lowest node),
+    relabelled 0..K-1, and its positions."""
+    n = len(xy)
+    links = sp.coo_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(n, n))
+    _, label = connected_components(links, directed=False)
+    size = np.bincount(label)
+    first = np.full(len(size), n)
+    np.minimum.at(first, label, np.arange(n))
+    keep = np.flatnonzero(label == np.lexsort((first, -size))[0])
+    if 2 * len(keep) < n:
+        # networkx lists the nodes of a subgraph under half its graph in a set's order: built
+        # through networkx, such a graph keeps that order.
+        part = _street_graph(xy, ends).subgraph(keep.tolist()).copy()
+        return nx.relabel_nodes(part, {old: new for new, old in enumerate(keep.tolist())}), \
+            xy[keep]
+    new = np.full(n, -1, dtype=np.intp)
+    new[keep] = np.arange(len(keep))
+    ends = new[ends]
+    return _street_graph(xy[keep], ends[ends[:, 0] >= 0]), xy[keep]
 
 
 def grid_city(settings: CitySettings, rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray]:
     """A perturbed grid: jittered intersections with some segments removed."""
     side = max(4, round(np.sqrt(settings.nodes)))
-    graph = nx.grid_2d_graph(side, side)
-    graph = nx.convert_node_labels_to_integers(graph, ordering="sorted")
-    ij = np.array([(i // side, i % side) for i in range(side * side)], dtype=float)
+    node = np.arange(side * side).reshape(side, side)
+    ij = np.column_stack(np.divmod(node.ravel(), side)).astype(float)
     xy = ij * settings.block_m + rng.normal(0, settings.jitter * settings.block_m / 2, ij.shape)
-    edges = sorted(graph.edges())
-    drop = rng.random(len(edges)) < settings.edge_drop
-    graph.remove_edges_from([e for e, d in zip(edges, drop, strict=True) if d])
-    graph, xy = _largest_component(graph, xy)
-    return _with_lengths(graph, xy), xy
+    east = np.column_stack([node[:, :-1].ravel(), node[:, 1:].ravel()])
+    south = np.column_stack([node[:-1].ravel(), node[1:].ravel()])
+    ends = np.concatenate([east, south])
+    ends = ends[np.lexsort((ends[:, 1], ends[:, 0]))]  # segments in order, as drops are drawn
+    ends = ends[rng.random(len(ends)) >= settings.edge_drop]
+    # networkx lists a grid node's street south before its street east.
+    return _largest_component(xy, ends[np.lexsort((-ends[:, 1], ends[:, 0]))])
 
 
 def organic_city(settings: CitySettings, rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray]:
@@ -292,21 +352,14 @@ def organic_city(settings: CitySettings, rng: np.random.Generator) -> tuple[nx.G
     near = centres[which] + rng.normal(0, side / 6, (clustered, 2))
     spread = rng.uniform(0, side, (n - clustered, 2))
     xy = np.clip(np.vstack([near, spread]), 0, side)
-    tri = Delaunay(xy)
-    edges = set()
-    for a, b, c in tri.simplices:
-        for u, v in ((a, b), (b, c), (a, c)):
-            edges.add((min(u, v), max(u, v)))
-    edges = sorted(edges)
-    lengths = np.array([np.hypot(*(xy[u] - xy[v])) for u, v in edges])
+    tri = Delaunay(xy).simplices
+    pairs = np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [0, 2]]])
+    ends = np.unique(np.sort(pairs, axis=1), axis=0)  # each once, in order
+    lengths = np.hypot(*(xy[ends[:, 0]] - xy[ends[:, 1]]).T)
     # Drop the longest links (triangulation artefacts) and a random share of the rest.
     keep = lengths < np.quantile(lengths, 0.9)
-    keep &= rng.random(len(edges)) >= settings.edge_drop + 0.15
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    graph.add_edges_from(e for e, k in zip(edges, keep, strict=True) if k)
-    graph, xy = _largest_component(graph, xy)
-    return _with_lengths(graph, xy), xy
+    keep &= rng.random(len(ends)) >= settings.edge_drop + 0.15
+    return _largest_component(xy, ends[keep])
 
 
 def load_graphml(path: str | Path) -> tuple[nx.Graph, np.ndarray]:
@@ -351,10 +404,10 @@ def build_city(settings: CitySettings, seed: int) -> City:
         residents = mapped.residents()
     else:
         use = _land_use(xy, settings, rng)
-        base = np.array([ATTRACTIVENESS[LandUse(u)] for u in use])
+        base = np.array([ATTRACTIVENESS[u] for u in LandUse])[use]
         attractiveness = base * rng.lognormal(0.0, settings.attractiveness_sigma, len(xy))
         attractiveness /= attractiveness.mean()
-        residents = np.array([RESIDENTS[LandUse(u)] for u in use])
+        residents = np.array([RESIDENTS[u] for u in LandUse])[use]
         if residents.sum() == 0:
             residents[:] = 1.0
     if settings.attractiveness_points:

@@ -8,7 +8,7 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from abm import bench
+from abm import bench, catalog
 from abm.config import load
 from abm.model import SafeCityModel
 from abm.offenders import Offender
@@ -57,6 +57,24 @@ def test_frame_workload_is_measured():
                    "--set", "offenders.count=30")
     assert done.returncode == 0, done.stderr
     assert "ms median" in done.stdout
+
+
+def test_the_100k_city_is_the_city_on_ten_times_the_streets():
+    assert "city-100k" in abm_cli("bench", "--help").stdout
+    big, city = (load(catalog.find(bench.WORKLOADS[name].config)).model_dump()
+                 for name in ("city-100k", "city"))
+    assert big["city"].pop("nodes") == 100_000 and city["city"].pop("nodes") == 10_000
+    assert big["run"].pop("name") == "city-100k"
+    city["run"].pop("name")
+    assert big == city
+
+
+def test_the_100k_city_is_held_to_cpu_time_with_its_build():
+    figures = {"cpu_s": 59.0, "wall_s": 90.0, "rss_peak_mb": 1500.0}
+    lines = bench.targets({"city-100k": figures}, {"city-100k"})
+    assert lines == ["city-100k year within 60 s CPU, build included: 59.0 s, met",
+                     "city-100k peak memory within 2048 MB: 1500 MB, met"]
+    assert bench.targets({"city-100k": figures}, set()) == []  # not as shipped: no targets
 
 
 def test_unwritable_json_exits_2_with_one_line(tmp_path):

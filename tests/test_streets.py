@@ -2,6 +2,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.spatial import Delaunay
 
 from abm import streets
 from abm.config import CitySettings, ConfigError
@@ -106,7 +107,7 @@ def test_tiny_caches_give_the_same_run(monkeypatch):
     roomy.run_days(8)
     monkeypatch.setattr(streets, "WITHIN_CACHE_NODES", 10)
     city = build_city(config.city, config.run.seed)
-    city.router = Router(city.graph, max_trees=1, route_memory_mb=0.001)
+    city.router = Router(city.graph, max_trees=1, route_memory_mb=0.001, xy=city.xy)
     cramped = SafeCityModel(config, city=city)
     cramped.run_days(8)
     assert city.router.trees_held == 1 and city.within_held <= 10
@@ -131,3 +132,95 @@ def test_routes_along_full_trees_are_the_bounded_searches_routes_where_not_tied(
                 else:
                     assert np.array_equal(path, router.walk(source, target, bounded)[0])
         assert (tied > 0) == (jitter == 0)  # equal routes on a regular grid
+
+
+def networkx_grid(settings: CitySettings, rng: np.random.Generator):
+    """The grid as networkx built it before the generators used arrays: the reference."""
+    side = max(4, round(np.sqrt(settings.nodes)))
+    graph = nx.convert_node_labels_to_integers(nx.grid_2d_graph(side, side), ordering="sorted")
+    ij = np.array([(i // side, i % side) for i in range(side * side)], dtype=float)
+    xy = ij * settings.block_m + rng.normal(0, settings.jitter * settings.block_m / 2, ij.shape)
+    edges = sorted(graph.edges())
+    drop = rng.random(len(edges)) < settings.edge_drop
+    graph.remove_edges_from([e for e, d in zip(edges, drop, strict=True) if d])
+    return networkx_largest_part(graph, xy)
+
+
+def networkx_organic(settings: CitySettings, rng: np.random.Generator):
+    n = settings.nodes
+    side = np.sqrt(n) * settings.block_m
+    centres = rng.uniform(0.2 * side, 0.8 * side, (settings.centres, 2))
+    which = rng.integers(0, settings.centres, int(0.5 * n))
+    near = centres[which] + rng.normal(0, side / 6, (int(0.5 * n), 2))
+    xy = np.clip(np.vstack([near, rng.uniform(0, side, (n - int(0.5 * n), 2))]), 0, side)
+    edges = set()
+    for a, b, c in Delaunay(xy).simplices:
+        for u, v in ((a, b), (b, c), (a, c)):
+            edges.add((min(u, v), max(u, v)))
+    edges = sorted(edges)
+    lengths = np.array([np.hypot(*(xy[u] - xy[v])) for u, v in edges])
+    keep = lengths < np.quantile(lengths, 0.9)
+    keep &= rng.random(len(edges)) >= settings.edge_drop + 0.15
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(e for e, k in zip(edges, keep, strict=True) if k)
+    return networkx_largest_part(graph, xy)
+
+
+def networkx_largest_part(graph, xy):
+    keep = sorted(max(nx.connected_components(graph), key=lambda c: (len(c), -min(c))))
+    part = nx.relabel_nodes(graph.subgraph(keep).copy(), {old: new for new, old in
+                                                          enumerate(keep)})
+    for u, v, data in part.edges(data=True):
+        data["length"] = float(np.hypot(*(xy[keep][u] - xy[keep][v])))
+    return part, xy[keep]
+
+
+@pytest.mark.parametrize("nodes, seed, extra", [
+    (400, 1, {}), (2500, 3, {"jitter": 0.0}), (900, 7, {"edge_drop": 0.4}),
+    (34, 38, {"edge_drop": 0.45}), (34, 18, {"edge_drop": 0.45}),  # small largest parts
+])
+@pytest.mark.parametrize("generator", ["grid", "organic"])
+def test_generators_build_the_graph_networkx_built(generator, nodes, seed, extra):
+    """Built with arrays, the same graph bit for bit: nodes, streets and each node's
+    neighbours in the same order (exports, drawing and Mesa's cells follow it), and lengths."""
+    settings = CitySettings(generator=generator, nodes=nodes, **extra)
+    make = streets.grid_city if generator == "grid" else streets.organic_city
+    reference = networkx_grid if generator == "grid" else networkx_organic
+    (graph, xy), (ref, ref_xy) = (f(settings, np.random.default_rng(seed))
+                                  for f in (make, reference))
+    assert np.array_equal(xy, ref_xy)
+    assert list(graph.nodes(data=True)) == list(ref.nodes(data=True))
+    assert list(graph.edges(data=True)) == list(ref.edges(data=True))
+    assert all(list(graph.adj[u]) == list(ref.adj[u]) for u in ref)
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.3])
+def test_routes_from_bounded_searches_are_the_trees_routes(jitter):
+    """Routes searched near their ends equal the routes walked from whole trees; on a
+    perfectly regular grid, where routes tie, the router falls back to the tree."""
+    city = build_city(CitySettings(nodes=900, jitter=jitter), seed=3)
+    trees = Router(city.graph)  # without positions: every route from a whole tree
+    rng = np.random.default_rng(2)
+    for s, t in rng.integers(0, city.n, (300, 2)).tolist():
+        path, along = city.router.route(s, t)
+        ref_path, ref_along = trees.route(s, t)
+        assert np.array_equal(path, ref_path) and np.array_equal(along, ref_along)
+    assert (city.router.trees_held > 0) == (jitter == 0)
+
+
+def test_a_whole_search_is_kept_as_the_targets_tree(city):
+    dist, nxt = city.router.toward(5)
+    assert city.router.cached_tree(5)[0] is dist
+    ref = Router(city.graph).tree_to(5)
+    assert np.array_equal(dist, ref[0]) and np.array_equal(nxt, ref[1])
+    assert city.router.cached_tree(6) is None and city.router.toward(6, 300.0) is not None
+    assert city.router.cached_tree(6) is None  # a bounded search is not a tree
+
+
+def test_trees_kept_fit_the_memory_available(city, monkeypatch):
+    monkeypatch.setattr(streets, "available_mb", lambda: 4 * 12 * city.n * 10 / 2**20)
+    assert Router(city.graph).max_trees == 10
+    monkeypatch.setattr(streets, "available_mb", lambda: 1e9)
+    assert Router(city.graph).max_trees == min(4096, int(streets.TREE_MEMORY_MB * 2**20
+                                                        / (12 * city.n)))
