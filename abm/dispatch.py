@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # Search radii for the nearest free unit, in metres, widened in turn to the whole city while no
 # free unit is that close. Bounded searches keep dispatch cheap on large cities; a call at a
 # place with a cached tree needs none.
-SEARCH_RADII_M = (1500.0, 5000.0, np.inf)
+SEARCH_RADII_M = (1500.0, 5000.0, 15000.0, np.inf)
 
 
 class Dispatcher:
