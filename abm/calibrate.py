@@ -50,8 +50,8 @@ from abm.experiment.design import Spec
 # Settings naming files: relative to the spec, as the batch sweeps live elsewhere.
 PATH_KEYS = ("city.file", "city.graph_file", "city.attractiveness_points")
 # The summary figures a target may name beyond abm.measures: those of a tiny run.
-PROBE = ["run.days=0.05", "city.nodes=16", "offenders.count=1", "police.units=0",
-         "cameras.count=0", "city.destinations=2"]
+PROBE = {"run.days": 0.05, "city.nodes": 16, "offenders.count": 1, "police.units": 0,
+         "cameras.count": 0, "city.destinations": 2}
 
 
 class Parameter(Spec):
@@ -97,7 +97,7 @@ class CalibrationSpec(Spec):
 
 def load_spec(path: Path) -> tuple[CalibrationSpec, str]:
     """Read and check a spec: structure, every parameter at its ends, every target's name."""
-    from abm.experiment.sweepfile import NAME, override
+    from abm.experiment.sweepfile import NAME
     from abm.measures import check
 
     data = cfg.read_yaml(path)
@@ -115,22 +115,25 @@ def load_spec(path: Path) -> tuple[CalibrationSpec, str]:
     if not NAME.match(name):
         raise ConfigError(f"{path}: name: use letters, digits, '.', '_' or '-' (got {name!r})")
     try:
-        base = cfg.load(catalog.resolve(spec.base, catalog.Kind.SCENARIO, path.parent)
-                        ).model_dump(mode="json")
+        base = cfg.load(catalog.resolve(spec.base, catalog.Kind.SCENARIO, path.parent))
     except ConfigError as exc:
         raise ConfigError(f"{path}: base: {exc}") from None
-    fixed = [override(k, v) for k, v in spec.set.items()]
+    for where, keys in (("set", spec.set), ("parameters", spec.parameters)):
+        for key in keys:
+            try:
+                cfg.setting(key)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: {where}.{exc}") from None
     for key, p in spec.parameters.items():
         for end in (p.min, p.max):
             value = int(end) if p.type == "int" else end
             try:
-                cfg.validate(cfg.apply_overrides(base, [*fixed, override(key, value)]),
-                             origin=f"parameters.{key}")
+                base.changed({**spec.set, key: value}, origin=f"parameters.{key}")
             except ConfigError as exc:
-                raise ConfigError(f"{path}: {str(exc).removeprefix('--set ')}") from None
+                raise ConfigError(f"{path}: {exc}") from None
     from abm.simulate import simulate
 
-    known = set(simulate(cfg.from_overrides(PROBE)).summary)
+    known = set(simulate(cfg.Config().changed(PROBE)).summary)
     for key in spec.targets:
         try:
             computed = check(key)

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from abm import catalog
 from abm import config as cfg
@@ -137,15 +137,7 @@ def _error(path: Path, exc: ValidationError) -> ConfigError:
 
 def number_type(key: str) -> str:
     """"int" or "float": what the setting ``key`` holds (other settings cannot be sampled)."""
-    model: Any = cfg.Config
-    annotation: Any = None
-    for part in key.split("."):
-        fields = getattr(model, "model_fields", {})
-        if part not in fields:
-            raise ConfigError(f"{key}: unknown key")
-        annotation = fields[part].annotation
-        model = annotation if isinstance(annotation, type) and issubclass(
-            annotation, BaseModel) else None
+    annotation = cfg.setting(key).annotation
     kinds = {annotation, *typing.get_args(annotation)} - {type(None)}
     if kinds == {int}:
         return "int"
@@ -195,7 +187,7 @@ def load_spec(path: str | Path, samples: int | None = None, overrides: list[str]
     inside its setting's bounds, the outcome's figures. ``samples`` and ``overrides`` come
     from the command line."""
     from abm.calibrate import PROBE
-    from abm.experiment.sweepfile import MAX_RUNS, RESERVED, override
+    from abm.experiment.sweepfile import MAX_RUNS, RESERVED
     from abm.measures import check
 
     path = catalog.resolve(path, catalog.Kind.DISCOVERY)
@@ -233,15 +225,13 @@ def load_spec(path: str | Path, samples: int | None = None, overrides: list[str]
         raise ConfigError(f"{path}: uncertain.{both[0]}: also fixed in set; remove one")
     try:
         scenario = catalog.resolve(spec.scenario, catalog.Kind.SCENARIO, path.parent)
-        base_data = cfg.load(scenario).model_dump(mode="json")
+        loaded = cfg.load(scenario)
     except ConfigError as exc:
         raise ConfigError(f"{path}: scenario: {exc}") from None
     try:
-        fixed = cfg.apply_overrides(base_data, [override(k, v) for k, v in spec.set.items()])
-        base = cfg.validate(fixed, origin="set")
+        base = loaded.changed(spec.set, origin="set")
     except ConfigError as exc:
-        text = str(exc).removeprefix("--set ").removeprefix("set: ")
-        raise ConfigError(f"{path}: set.{text}") from None
+        raise ConfigError(f"{path}: set.{str(exc).removeprefix('set: ')}") from None
     kinds = {}
     for key, (low, high) in spec.uncertain.items():
         try:
@@ -254,8 +244,7 @@ def load_spec(path: str | Path, samples: int | None = None, overrides: list[str]
         for end in (low, high):
             value = int(end) if kinds[key] == "int" else float(end)
             try:
-                cfg.validate(cfg.apply_overrides(fixed, [override(key, value)]),
-                             origin=f"uncertain.{key} = {value}")
+                loaded.changed({**spec.set, key: value}, origin=f"uncertain.{key} = {value}")
             except ConfigError as exc:
                 raise ConfigError(f"{path}: {exc}") from None
     known = None
@@ -270,7 +259,7 @@ def load_spec(path: str | Path, samples: int | None = None, overrides: list[str]
         if not computed:
             from abm.simulate import simulate
 
-            known = known or set(simulate(cfg.from_overrides(PROBE)).summary)
+            known = known or set(simulate(cfg.Config().changed(PROBE)).summary)
             if figure not in known:
                 raise ConfigError(f"{path}: outcome.{field}: {figure}: not a summary figure "
                                   "or measure")
