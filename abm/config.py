@@ -915,13 +915,18 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
         raise ConfigError(f"--set {text!r}: expected section.key=value")
+    return key.split("."), parse_value(raw, f"--set {key}")
+
+
+def parse_value(text: str, origin: str) -> Any:
+    """A value given as text (``--set``, a seed typed in the app) read as a YAML scalar: 3,
+    0.5, true, null (nothing at all is null); ConfigError '<origin>: ...' for malformed text."""
     try:
-        value = parse_yaml(raw, f"--set {key}") if raw.strip() else None
+        return parse_yaml(text, origin) if text.strip() else None
     except ConfigError as exc:
         if "malformed YAML" in str(exc):
-            raise ConfigError(f"--set {key}: cannot parse value {shown(raw)}") from None
+            raise ConfigError(f"{origin}: cannot parse value {shown(text)}") from None
         raise
-    return key.split("."), value
 
 
 def set_key(data: dict, key: str, value: Any, label: str = "--set") -> None:

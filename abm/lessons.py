@@ -124,8 +124,7 @@ class Lesson(Strict):
     def _load(self, scenario: str, settings: dict[str, Any], index: int) -> Config:
         base = catalog.resolve(scenario, catalog.Kind.SCENARIO,
                                self.path.parent if self.path else Path.cwd())
-        overrides = [f"{k}={_yaml_scalar(v)}" for k, v in settings.items()]
-        config = cfg.load(base, overrides)
+        config = cfg.load(base).changed(settings, origin=str(base))
         config.run.name = cfg.folder_name(f"{self.name}-{index + 1}")
         return config
 
@@ -162,6 +161,7 @@ def answer(step: Step, result: PairResult) -> int | None:
 
 
 def _yaml_scalar(value: Any) -> str:
+    """A setting's value as a lesson page writes it (as YAML would)."""
     import yaml
 
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
