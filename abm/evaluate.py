@@ -55,22 +55,21 @@ def periods(config: Config) -> list[Period]:
 
 def twin_config(config: Config, twin: str) -> Config:
     """The scenario's twin: same seed, city and people; cameras absent or flawless."""
-    data = config.model_dump(mode="json")
     if twin == "no-cameras":
-        data["cameras"]["install_day"] = min(3650.0, config.run.days + 1)
-        data["timeline"] = [c for c in data["timeline"] if not c["cameras_only"]]
+        changes = {"cameras.install_day": min(3650.0, config.run.days + 1),
+                   "timeline": [c for c in config.timeline if not c.cameras_only]}
     elif twin == "working":
-        cams = data["cameras"]
-        cams.update(repair=True, **NEVER_FAILING,
-                    operators=math.ceil(config.cameras.count / config.cameras.feeds_per_operator))
-        for change in data["timeline"]:
-            change["set"] = {k: v for k, v in change["set"].items() if not k.startswith("cameras.")}
-            change["news"] = None  # cameras that always work make no news of broken ones
-        data["timeline"] = [c for c in data["timeline"] if c["set"]]
+        # Cameras that always work make no news of broken ones.
+        timeline = [c.model_copy(update={"news": None, "set": {
+            k: v for k, v in c.set.items() if not k.startswith("cameras.")}})
+            for c in config.timeline]
+        changes = {"cameras.repair": True, **{f"cameras.{k}": v for k, v in NEVER_FAILING.items()},
+                   "cameras.operators": math.ceil(config.cameras.count
+                                                  / config.cameras.feeds_per_operator),
+                   "timeline": [c for c in timeline if c.set]}
     else:
         raise ConfigError(f"unknown twin {twin!r}; choose from {', '.join(TWINS)}")
-    data["run"]["name"] = f"{config.run.name}-{twin}"
-    return Config.model_validate(data)
+    return config.changed({**changes, "run.name": f"{config.run.name}-{twin}"})
 
 
 def _run(job: tuple[str, int, int, Config, list[Period]]) -> dict:
