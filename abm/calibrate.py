@@ -98,7 +98,7 @@ class CalibrationSpec(Spec):
 def load_spec(path: Path) -> tuple[CalibrationSpec, str]:
     """Read and check a spec: structure, every parameter at its ends, every target's name."""
     from abm.experiment.sweepfile import NAME
-    from abm.measures import check
+    from abm.measures import parse
 
     data = cfg.read_yaml(path)
     if not isinstance(data, dict):
@@ -136,7 +136,7 @@ def load_spec(path: Path) -> tuple[CalibrationSpec, str]:
     known = set(simulate(cfg.Config().changed(PROBE)).summary)
     for key in spec.targets:
         try:
-            computed = check(key)
+            computed = parse(key) is not None
         except ConfigError as exc:
             raise ConfigError(f"{path}: targets.{exc}") from None
         if not computed and key not in known:
@@ -190,6 +190,7 @@ def calibrate(spec_path: Path, out: Path | None, backend, echo=print) -> dict:
 
     from abm.experiment.runner import run_sweep
     from abm.experiment.sweepfile import load_sweep
+    from abm.measures import computed
 
     spec, name = load_spec(spec_path)
     out = out or Path("runs") / name
@@ -209,7 +210,7 @@ def calibrate(spec_path: Path, out: Path | None, backend, echo=print) -> dict:
         sweep = load_sweep(_sweep_file(spec, spec_path, batches, index, trials))
         sweeps.append(sweep)
         outcome = run_sweep(sweep, batches / f"batch-{index:03d}", backend,
-                            echo=lambda *a, **k: None, measures=tuple(targets))
+                            echo=lambda *a, **k: None, measures=computed(targets))
         results = pd.read_parquet(outcome.out / "results.parquet")
         for point, trial in enumerate(trials):
             mine = results[(results["point"] == point) & (results["status"] == "ok")]
@@ -311,9 +312,9 @@ def _plot(table: pd.DataFrame, fit: pd.DataFrame, path: Path, name: str) -> None
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from abm.experiment.backends import backend
+    from abm.cli import backend_of
 
-    engine = backend(args.backend, args.workers, args.scheduler)
+    engine = backend_of(args)
     echo = (lambda *a, **k: None) if args.quiet else print
     with engine:
         result = calibrate(Path(args.spec), Path(args.out) if args.out else None, engine, echo)
@@ -328,14 +329,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    from abm.cli import add_backend_args
+
     p = sub.add_parser(
         "calibrate", help="fit parameters to observed targets (optuna over the sweep runner)",
         description="Fit the spec's parameters to its targets with optuna; evaluations run "
         "through the sweep runner (workers, Dask, resume).")
     p.add_argument("spec", help="calibration spec YAML (see abm/calibrate.py)")
     p.add_argument("--out", help="output folder (default runs/<name>)")
-    p.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
-    p.add_argument("--backend", choices=("local", "dask"), default="local")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    add_backend_args(p)
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(handler=cmd_calibrate)

@@ -188,7 +188,7 @@ def load_spec(path: str | Path, samples: int | None = None, overrides: list[str]
     from the command line."""
     from abm.calibrate import PROBE
     from abm.experiment.sweepfile import MAX_RUNS, RESERVED
-    from abm.measures import check
+    from abm.measures import parse
 
     path = catalog.resolve(path, catalog.Kind.DISCOVERY)
     data = cfg.read_yaml(path)
@@ -253,7 +253,7 @@ def load_spec(path: str | Path, samples: int | None = None, overrides: list[str]
         if figure is None:
             continue
         try:
-            computed = check(figure)
+            computed = parse(figure) is not None
         except ConfigError as exc:
             raise ConfigError(f"{path}: outcome.{field}: {exc}") from None
         if not computed:
@@ -443,6 +443,7 @@ def discover(d: Discovery, out: Path | None, sweep_dir: Path | None, backend,
     from abm import outputs
     from abm.experiment.runner import run_sweep
     from abm.experiment.sweepfile import load_sweep
+    from abm.measures import computed
 
     out = outputs.check_folder(out or Path("runs") / f"discover-{d.name}-{d.hash()}", KIND)
     sweep_dir = sweep_dir or out.with_name(f"{out.name}-sweep")
@@ -454,7 +455,7 @@ def discover(d: Discovery, out: Path | None, sweep_dir: Path | None, backend,
         except ConfigError as exc:
             raise ConfigError(f"{d.path}: {str(exc).removeprefix(f'{sweep_file}: ')}") from None
         outcome = run_sweep(sweep, sweep_dir, backend, echo=echo, progress=progress,
-                            measures=d.measures)
+                            measures=computed(d.measures))
     results = pd.read_parquet(outcome.out / "results.parquet")
     points = score(d, sweep, results)
     trajectory, boxes, chosen = find_box(d, points)
@@ -498,19 +499,15 @@ def _version(name: str) -> str | None:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    from abm.experiment.backends import WorkerLostError, backend
+    from abm.cli import backend_of
 
     d = load_spec(args.spec, args.samples, args.overrides, args.max_runs)
-    engine = backend(args.backend, args.workers, args.scheduler)
+    engine = backend_of(args)
     echo = (lambda *a, **k: None) if args.quiet else print
-    try:
-        with engine:
-            result = discover(d, Path(args.out) if args.out else None,
-                              Path(args.sweep_out) if args.sweep_out else None, engine, echo,
-                              progress=sys.stderr.isatty() and not args.quiet)
-    except WorkerLostError as exc:
-        print(f"abm: error: {exc}", file=sys.stderr)
-        return 1
+    with engine:
+        result = discover(d, Path(args.out) if args.out else None,
+                          Path(args.sweep_out) if args.sweep_out else None, engine, echo,
+                          progress=sys.stderr.isatty() and not args.quiet)
     if not args.quiet:
         print(result["report"])
         print(f"wrote {result['out']}: points.parquet, boxes.csv, trajectory.parquet, "
@@ -519,7 +516,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    from abm.cli import positive_int
+    from abm.cli import add_backend_args, add_set_arg, positive_int
     from abm.experiment.sweepfile import MAX_RUNS
 
     p = sub.add_parser(
@@ -531,17 +528,13 @@ def register(sub) -> None:
                    "(`abm scenarios` lists them)")
     p.add_argument("--samples", type=positive_int, default=None, metavar="N",
                    help="Latin hypercube points (default: the spec's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="SECTION.KEY=VALUE", help="fix one more setting; repeatable")
+    add_set_arg(p)
     p.add_argument("--out", help="output folder (default runs/discover-<name>-<hash>)")
     p.add_argument("--sweep-out", metavar="DIR",
                    help="where the runs are kept (default: the output folder's name + -sweep)")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help="parallel runs (default: the number of cores)")
+    add_backend_args(p)
     p.add_argument("--max-runs", type=positive_int, default=MAX_RUNS, metavar="N",
                    help=f"refuse more runs (samples x replicates) than this (default "
                    f"{MAX_RUNS:,})")
-    p.add_argument("--backend", choices=("local", "dask"), default="local")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(handler=cmd_discover)

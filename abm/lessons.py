@@ -226,12 +226,15 @@ def shown(step: Step) -> list[str]:
     return keys + [k for k in dict.fromkeys(extra) if k not in keys]
 
 
-def run(lesson: Lesson, root: Path, workers: int | None = None) -> list[PairResult]:
+def run(lesson: Lesson, root: Path, workers: int | None = None,
+        backend=None) -> list[PairResult]:
     """Each step against its control over the lesson's replicate seeds: the pairs the app
-    and tests/test_lesson_claims.py run (read back from ``root`` when already there)."""
+    and tests/test_lesson_claims.py run (read back from ``root`` when already there), on
+    ``backend`` (default: ``workers`` local processes)."""
     from abm.comparison import run_pair
 
-    return [run_pair(lesson.pair(i), root, workers) for i in range(len(lesson.steps))]
+    return [run_pair(lesson.pair(i), root, workers, backend=backend)
+            for i in range(len(lesson.steps))]
 
 
 def markdown(lesson: Lesson, results: list[PairResult]) -> str:
@@ -280,6 +283,7 @@ def markdown(lesson: Lesson, results: list[PairResult]) -> str:
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
+    from abm.cli import backend_of
     from abm.outputs import check_writable, write_text
 
     if args.name is None:
@@ -291,7 +295,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         check_writable(args.write, "--write")  # before running every step, not after
     if args.pairs.exists() and not args.pairs.is_dir():
         raise ConfigError(f"--pairs {args.pairs}: exists and is not a folder")
-    results = run(lesson, args.pairs, args.workers)
+    results = run(lesson, args.pairs, backend=backend_of(args))  # entered pair by pair
     text = markdown(lesson, results)
     if args.write:
         try:
@@ -306,15 +310,15 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    from abm.cli import add_backend_args
+
     p = sub.add_parser("lesson", help="list lessons, or run one and write its page")
-    from abm.cli import positive_int
 
     p.add_argument("name", nargs="?", help="a shipped lesson's name (abm scenarios lists "
                    "them) or a lesson file")
     p.add_argument("--pairs", type=Path, default=Path("runs") / "app-pairs", metavar="DIR",
                    help="where the steps' pair runs are kept and read back (default "
                    "runs/app-pairs, the app's)")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help="processes (default: all cores)")
+    add_backend_args(p)
     p.add_argument("--write", type=Path, metavar="FILE", help="write the markdown page here")
     p.set_defaults(handler=cmd_lesson)
