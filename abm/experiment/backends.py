@@ -133,11 +133,6 @@ class WorkerPool(ProcessPoolExecutor):
         return super().__exit__(kind, value, tb)
 
 
-def process_pool(workers: int | None = None) -> WorkerPool:
-    """A pool of fresh worker processes (see ``WorkerPool``)."""
-    return WorkerPool(workers)
-
-
 class LocalBackend:
     """A pool of worker processes on this machine (one worker runs in this process)."""
 
