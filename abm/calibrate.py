@@ -47,8 +47,6 @@ from abm import config as cfg
 from abm.config import ConfigError
 from abm.experiment.design import Spec
 
-# Settings naming files: relative to the spec, as the batch sweeps live elsewhere.
-PATH_KEYS = ("city.file", "city.graph_file", "city.attractiveness_points")
 # The summary figures a target may name beyond abm.measures: those of a tiny run.
 PROBE = {"run.days": 0.05, "city.nodes": 16, "offenders.count": 1, "police.units": 0,
          "cameras.count": 0, "city.destinations": 2}
@@ -97,7 +95,7 @@ class CalibrationSpec(Spec):
 
 def load_spec(path: Path) -> tuple[CalibrationSpec, str]:
     """Read and check a spec: structure, every parameter at its ends, every target's name."""
-    from abm.experiment.sweepfile import NAME
+    from abm.config import NAME, NAME_RULE, shown
     from abm.measures import parse
 
     data = cfg.read_yaml(path)
@@ -107,13 +105,11 @@ def load_spec(path: Path) -> tuple[CalibrationSpec, str]:
         spec = CalibrationSpec.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        msg = "unknown key" if err["type"] == "extra_forbidden" else \
-            err["msg"].removeprefix("Value error, ")
+        where, msg = ".".join(str(p) for p in err["loc"]), cfg.problem(err)
         raise ConfigError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}") from None
     name = spec.name or path.stem
     if not NAME.match(name):
-        raise ConfigError(f"{path}: name: use letters, digits, '.', '_' or '-' (got {name!r})")
+        raise ConfigError(f"{path}: name: {NAME_RULE} (got {shown(name)})")
     try:
         base = cfg.load(catalog.resolve(spec.base, catalog.Kind.SCENARIO, path.parent))
     except ConfigError as exc:
@@ -165,8 +161,7 @@ def _sweep_file(spec: CalibrationSpec, spec_path: Path, folder: Path, index: int
     """A list-design sweep of one batch of trials, written beside its results."""
     from abm.outputs import write_text
 
-    fixed = {k: str((spec_path.parent / v).resolve()) if k in PATH_KEYS and isinstance(v, str)
-             and not Path(v).is_absolute() else v for k, v in spec.set.items()}
+    fixed = cfg.beside(spec_path.parent, spec.set)  # the batch sweeps live elsewhere
     doc = {"name": f"batch-{index:03d}",
            "base": str(catalog.resolve(spec.base, catalog.Kind.SCENARIO, spec_path.parent)
                        .resolve()), "set": fixed,

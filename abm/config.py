@@ -811,14 +811,20 @@ def shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def problem(err: dict) -> str:
+    """What a pydantic error says, as a one-line message says it: 'unknown key', or the
+    message with the value that broke it (a scenario's, a sweep file's, any spec's)."""
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    msg = err["msg"].removeprefix("Value error, ")
+    if "input" in err and not isinstance(err["input"], dict | list) and err["type"] != "missing":
+        msg = f"{msg} (got {shown(err['input'])})"
+    return msg
+
+
 def _describe(err: dict) -> str:
     key = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif "input" in err and not isinstance(err["input"], dict | list):
-        msg = f"{msg} (got {shown(err['input'])})"
-    return f"{key}: {msg}" if key else msg
+    return f"{key}: {problem(err)}" if key else problem(err)
 
 
 def validate(data: Any, origin: str = "config") -> Config:
@@ -943,6 +949,17 @@ def set_key(data: dict, key: str, value: Any, label: str = "--set") -> None:
             node[part] = {}
         node = node[part]
     node[name] = value
+
+
+# Settings that name files (city.graph_file is the older name of city.file).
+FILE_KEYS = ("city.file", "city.graph_file", "city.attractiveness_points")
+
+
+def beside(folder: Path, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings a file in ``folder`` gives (a sweep, a spec), with the files they name
+    relative to that folder."""
+    return {key: str((folder / value).resolve()) if key in FILE_KEYS and isinstance(value, str)
+            and not Path(value).is_absolute() else value for key, value in settings.items()}
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:

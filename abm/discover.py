@@ -123,12 +123,7 @@ class DiscoverySpec(Spec):
 
 def _error(path: Path, exc: ValidationError) -> ConfigError:
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    msg = "unknown key" if err["type"] == "extra_forbidden" else \
-        err["msg"].removeprefix("Value error, ")
-    if "input" in err and not isinstance(err["input"], dict | list) and \
-            err["type"] not in ("missing", "extra_forbidden"):
-        msg = f"{msg} (got {shown(err['input'])})"
+    where, msg = ".".join(str(p) for p in err["loc"]), cfg.problem(err)
     if where == "uncertain" and ": " in msg:  # the range validator names the key first
         key, msg = msg.split(": ", 1)
         where = f"uncertain.{key}"
@@ -169,10 +164,7 @@ class Discovery:
 
     def sweep_doc(self) -> dict:
         """The Latin-hypercube sweep the runner executes."""
-        from abm.calibrate import PATH_KEYS
-
-        fixed = {k: str((self.path.parent / v).resolve()) if k in PATH_KEYS and isinstance(
-            v, str) and not Path(v).is_absolute() else v for k, v in self.spec.set.items()}
+        fixed = cfg.beside(self.path.parent, self.spec.set)
         ranges = {k: {"min": lo, "max": hi, "type": self.kinds[k]}
                   for k, (lo, hi) in self.spec.uncertain.items()}
         return {"name": f"discover-{self.name}", "base": str(self.scenario.resolve()),

@@ -178,8 +178,7 @@ def load(path: str | Path) -> Lesson:
         lesson = Lesson.model_validate({**data, "path": path.resolve()})
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(map(str, err["loc"]))
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        where, msg = ".".join(map(str, err["loc"])), cfg.problem(err)
         raise ConfigError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}") from None
     for i in range(len(lesson.steps)):
         try:

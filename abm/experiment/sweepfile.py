@@ -103,12 +103,7 @@ def parse(data: Any, path: Path) -> SweepSpec:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = _location(err["loc"])
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        msg = msg.removeprefix("Value error, ")
-        if "input" in err and not isinstance(err["input"], dict | list) and \
-                err["type"] not in ("missing", "extra_forbidden"):
-            msg = f"{msg} (got {shown(err['input'])})"
+        where, msg = _location(err["loc"]), cfg.problem(err)
         raise ConfigError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}") from None
     if spec.name is not None and not NAME.match(spec.name):
         raise ConfigError(f"{path}: name: {NAME_RULE} (got {shown(spec.name)})")
@@ -145,19 +140,12 @@ class Builder:
         except ConfigError as exc:
             raise ConfigError(f"{self.path}: {where}{exc}") from None
 
-    def resolve(self, key: str, value: Any) -> Any:
-        """Relative graph and points files are relative to the sweep file."""
-        relative = isinstance(value, str) and not Path(value).is_absolute()
-        if key in ("city.file", "city.graph_file", "city.attractiveness_points") and relative:
-            return str((self.path.parent / value).resolve())
-        return value
-
     def config(self, settings: dict[str, Any], origin: str, where: str) -> Config:
         """The base with ``settings`` applied; a bad key names ``where`` (the part of the file
         that holds it), a bad value or combination names ``origin``."""
         for key in settings:
             self.check_key(key, where)
-        config = self.base.changed({k: self.resolve(k, v) for k, v in settings.items()},
+        config = self.base.changed(cfg.beside(self.path.parent, settings),
                                    origin=f"{self.path}: {origin}")
         graph = config.city.file
         if graph and not Path(graph).exists():
