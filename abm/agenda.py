@@ -15,12 +15,13 @@ Where an entry and a Mesa event fall on exactly the same minute, the Mesa event 
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
 from contextlib import contextmanager
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
+
+from abm.mesa_adapter import pending_events
 
 if TYPE_CHECKING:
     import mesa
@@ -33,7 +34,7 @@ class Agenda:
         self.model = model
         self.horizon = -math.inf  # the end of the run under way (see ``until``)
         self._heap: list[list] = []
-        self._order = itertools.count()
+        self._order = 0  # entries made so far: ties run first-come
         self._alarm = None
         self._alarm_at = math.inf
         self._running = False
@@ -45,7 +46,8 @@ class Agenda:
         """Call ``callback()`` at a time (minutes); returns the entry, to cancel it."""
         if time < self.model.time:
             raise ValueError(f"cannot schedule at {time}, before now ({self.model.time})")
-        entry = [time, next(self._order), callback]
+        entry = [time, self._order, callback]
+        self._order += 1
         heappush(self._heap, entry)
         if time < self._alarm_at and not self._running:
             self._arm(time)
@@ -71,7 +73,7 @@ class Agenda:
         while heap and heap[0][2] is None:
             heappop(heap)
         due = heap[0][0] if heap else math.inf
-        mesa_events = self.model._event_list._events
+        mesa_events = pending_events(self.model)
         return min(due, mesa_events[0].time) if mesa_events else due
 
     @property
@@ -95,7 +97,7 @@ class Agenda:
         model, heap = self.model, self._heap
         # Mesa's heap of events; its head (perhaps a cancelled event) is no later than Mesa's
         # next event. Callbacks may schedule Mesa events, so it is read before each entry.
-        mesa_events = model._event_list._events
+        mesa_events = pending_events(model)
         last = self.end
         self._running = True
         try:

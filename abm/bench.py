@@ -311,11 +311,13 @@ def measure_floor(spec: dict, profile=None) -> dict:
     """Events/s of Mesa's event list alone, with bound-method and with partial callbacks."""
     import mesa
 
+    from abm.mesa_adapter import stop_stepping
+
     rss_base = peak_rss_mb()
     out = {"events": 0, "run_cpu_s": 0.0, "cpu_s": 0.0, "wall_s": 0.0, "rss_base_mb": rss_base}
     for bound in (True, False):
         model = mesa.Model(rng=spec["seed"])
-        model._default_schedule.stop()  # pure discrete-event, as SafeCityModel
+        stop_stepping(model)  # pure discrete-event, as SafeCityModel
         tickers = [_Ticker(model, bound) for _ in range(FLOOR_PENDING)]
         for ticker in tickers:
             ticker.tick()

@@ -1,4 +1,5 @@
-"""Crimes as they happen: kinds, the record each leaves, victims' reporting and near repeats."""
+"""Crimes as they happen: kinds, the record each leaves, victims' reporting, and arrest (on the
+scene, by the response time; later, from footage)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,36 @@ class ArrestMode(StrEnum):
     NONE = ""
     ON_SCENE = "on_scene"
     FOOTAGE = "footage"
+
+
+class ArrestCurve:
+    """On-scene arrest chance against response time: p(T) = p_max / (1 + exp(beta (ln T -
+    ln T50))), logistic in log time.
+
+    Chosen so that p(T_ref) = arrest_ref_prob and a 10% longer response at T_ref lowers the
+    chance by ``arrest_drop_per_10pct`` (Blanes i Vidal & Kirchmaier 2018).
+    """
+
+    def __init__(self, settings) -> None:
+        pmax, pref, drop, tref = (settings.arrest_max_prob, settings.arrest_ref_prob,
+                                  settings.arrest_drop_per_10pct, settings.arrest_ref_min)
+        self.pmax, self.pref = pmax, pref
+        self.beta = self.log_t50 = 0.0
+        if drop > 0:
+            odds_ref = pmax / pref - 1.0
+            odds_later = pmax / (pref - drop) - 1.0
+            self.beta = math.log(odds_later / odds_ref) / math.log(1.1)
+            self.log_t50 = math.log(tref) - math.log(odds_ref) / self.beta
+
+    def prob(self, response_min: float) -> float:
+        """On-scene arrest chance for a response time (flat at the reference chance when the
+        response time makes no difference)."""
+        if response_min <= 0:
+            return self.pmax
+        if self.beta == 0:
+            return self.pref
+        z = self.beta * (math.log(response_min) - self.log_t50)
+        return self.pmax / (1.0 + math.exp(min(z, 700.0)))
 
 
 class Crime:
@@ -123,7 +154,7 @@ class Crime:
     def respond(self) -> None:
         """A unit reaches the scene: the response time decides an on-scene arrest."""
         self.response_time_min = self.model.time - self.time_min
-        p = self.model.police_arrest_prob(self.response_time_min)
+        p = self.model.arrest_curve.prob(self.response_time_min)
         caught = self.offender.free and self.model.random.random() < p
         if caught:
             self.model.arrest(self, ArrestMode.ON_SCENE)
@@ -168,63 +199,3 @@ class Crime:
                 self.discovered, self.reported, self.recorded, self.report_time_min,
                 self.response_time_min, self.arrested, str(self.arrest_mode),
                 self.arrest_time_min)
-
-
-class NearRepeats:
-    """Raised risk near recent crimes, decaying with time (Johnson & Bowers 2004).
-
-    Each crime adds a fixed chance of finding a target at every place within the radius, fading
-    exponentially: a self-exciting process (as in Mohler et al. 2011). The excitation is added
-    to, not multiplied with, a place's own attractiveness, so busy places do not feed on
-    themselves without bound.
-
-    Kept as each place's sum over crimes nearby of exp((crime time - origin) / tau): the
-    excitation now is that sum times one factor, exp((origin - now) / tau), so many places
-    are read with one lookup. The origin moves forward before the sums grow large.
-    """
-
-    REBASE_TAUS = 50.0  # move the origin when the newest weight would exceed e**50
-
-    def __init__(self, model: SafeCityModel) -> None:
-        s = model.config.offenders
-        self.model = model
-        self.excitation = s.near_repeat_excitation
-        self.radius = s.near_repeat_radius_m
-        self.tau = s.near_repeat_days * MINUTES_PER_DAY
-        self.weight = np.zeros(model.city.n)
-        self.origin = 0.0
-        self.highest = 0.0  # the largest weight: a place's weight only ever grows
-
-    def _scale(self, now: float) -> float:
-        """What a unit of weight adds now."""
-        return self.excitation * math.exp((self.origin - now) / self.tau)
-
-    def most(self, count: int, now: float) -> float:
-        """No less than the chance added at any ``count`` places now, summed."""
-        if self.excitation == 0:
-            return 0.0
-        return self._scale(now) * self.highest * count
-
-    def extra(self, nodes: np.ndarray, now: float) -> np.ndarray | float:
-        """Chance of a target added at these places now."""
-        if self.excitation == 0:
-            return 0.0
-        return self._scale(now) * self.weight[nodes]
-
-    def total(self, nodes: np.ndarray, now: float) -> float:
-        """The chance added at these places now, summed."""
-        if self.excitation == 0:
-            return 0.0
-        return self._scale(now) * float(self.weight[nodes].sum())
-
-    def record(self, node: int, now: float) -> None:
-        if self.excitation == 0 or self.radius == 0:
-            return
-        if now - self.origin > self.REBASE_TAUS * self.tau:
-            shrink = math.exp((self.origin - now) / self.tau)
-            self.weight *= shrink
-            self.highest *= shrink
-            self.origin = now
-        near = self.model.city.within(node, self.radius)
-        self.weight[near] += math.exp((now - self.origin) / self.tau)
-        self.highest = max(self.highest, float(self.weight[near].max()))

@@ -1,4 +1,5 @@
-"""Calls for service: the queue, and sending the nearest free unit by street distance.
+"""Calls for service: the queue, where the free units are, and sending the nearest of them by
+street distance.
 
 Response time = reporting delay + call handling + waiting for a free unit + travel time.
 Live detections by camera operators jump the queue (they are in progress).
@@ -10,8 +11,6 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from abm.police import Whereabouts
 
 if TYPE_CHECKING:
     from abm.crimes import Crime
@@ -134,3 +133,55 @@ class Dispatcher:
         """Unit-minutes spent on calls so far."""
         self._set_busy(0)
         return self._busy_minutes
+
+
+class Whereabouts:
+    """Where units are at one moment, for dispatch: which are stopped (at a patrol stop or a
+    scene) and where, and which are driving, with bounds on their distance to any place.
+
+    Looked up all at once from the units' rows in ``Presence``: the same as each unit's
+    ``stopped_at`` and ``leg``. Every free unit is on a tour (it plans one whenever it is free).
+
+    Bounds: by now a unit has driven about a = (now - departure) x speed of its shortest
+    route of length L from u to v: it is at most a from u and at most L - a + (one street)
+    from v. By the triangle inequality it is no nearer than d(u) - a, and on two-way streets
+    no nearer than d(v) - (L - a + one street); where no street is shorter than the straight
+    line, the same holds for straight-line distances.
+    """
+
+    def __init__(self, units: list[PoliceUnit], now: float) -> None:
+        self.units, self.now = units, now
+        n = len(units)
+        if n == 0:
+            self.stopped, self.places, self.driving = [], [], []
+            return
+        model = units[0].model
+        rows = np.fromiter((u.row for u in units), np.intp, n)
+        stopped, end, start, depart, metres = model.presence.legs(rows, now)
+        self.stopped = np.flatnonzero(stopped).tolist()
+        self.places = end[stopped].tolist()
+        driving = ~stopped
+        self.driving = np.flatnonzero(driving).tolist()
+        m = len(self.driving)
+        speed = np.fromiter((units[i].speed for i in self.driving), float, m)
+        done = (now - depart[driving]) * speed
+        left = metres[driving] - done
+        left += model.city.longest_street_m
+        # Both ends of the legs (starts, then ends) and at most how far each unit is from
+        # them, so each bound below is worked out for both ends at once.
+        self.ends = np.concatenate([start[driving], end[driving]])
+        self.gone = np.concatenate([done, left])
+        self.start, self.end, self.done = self.ends[:m], self.ends[m:], self.gone[:m]
+        self.ends_xy = model.city.xy[self.ends]
+        self.city = model.city
+
+    def bounds(self, place: int, dist: np.ndarray, limit_m: float = np.inf) -> np.ndarray:
+        """At least how far each driving unit is from ``place`` now, by ``dist`` (street
+        metres toward it from every node; inf beyond a search limit)."""
+        city = self.city
+        bound = np.minimum(dist[self.ends], limit_m) - self.gone
+        if not city.router.two_way:
+            bound[len(self.start):] = -np.inf  # no bound by street from the end
+        if city.streets_not_shorter:
+            bound = np.maximum(bound, np.hypot(*(self.ends_xy - city.xy[place]).T) - self.gone)
+        return np.maximum(bound[:len(self.start)], bound[len(self.start):])

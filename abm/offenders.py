@@ -14,8 +14,8 @@ from enum import Enum, auto
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
-from mesa.discrete_space import CellAgent
 
 from abm.config import OffenderSettings
 from abm.units import MINUTES_PER_DAY
@@ -117,7 +117,7 @@ class Trips:
             self._entry = agenda.at(first, self.run)
 
 
-class Offender(CellAgent):
+class Offender(mesa.Agent):
     """A motivated offender with a home, a few activity places and a belief about cameras."""
 
     def __init__(self, model: SafeCityModel, index: int, home: int, anchors: np.ndarray) -> None:
@@ -128,7 +128,6 @@ class Offender(CellAgent):
         self.state = State.FREE
         self.crimes = 0
         self.arrests = 0
-        self.cell = model.space[home]
         self.node = home
         # The current leg: its intersections, metres travelled on reaching each, and the
         # departure time; the times of passing them are worked out when asked for.
@@ -151,7 +150,7 @@ class Offender(CellAgent):
         self._boosts: list[tuple[int, float]] = []
         self._boost_weights: list[list] = [[] for _ in range(2 * len(self.anchors))]
         self._boost_lift: list = [None] * (2 * len(self.anchors))
-        self._speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
+        self.speed = self.settings.speed_kmh * 1000.0 / 60.0  # metres per minute
 
     @property
     def settings(self) -> OffenderSettings:
@@ -172,7 +171,6 @@ class Offender(CellAgent):
         next leg; whether a target turns up on it."""
         self.node = node = self._dest
         model = self.model
-        self.cell = model.space[node]
         s = model.config.offenders
         mean_h = s.dwell_home_h if node == self.home else s.dwell_activity_h
         return self._plan_leg(now, model.random.expovariate(1.0 / (mean_h * 60.0)))
@@ -197,11 +195,11 @@ class Offender(CellAgent):
                 extra, extra_total, fade = lift
                 attractiveness = attractiveness + extra * fade
                 total += extra_total * fade
-        self._chances = model.targets_met(path, depart, attractiveness, total)
+        self._chances = model.targets.met(path, depart, attractiveness, total)
         if self._chances:
             self._schedule_next()
             return True
-        model.trips.expect(self.index, depart + length / self._speed)  # what _passing(-1) gives
+        model.trips.expect(self.index, depart + length / self.speed)  # what passing(-1) gives
         return False
 
     def _work_out(self, slot: int) -> tuple:
@@ -281,26 +279,30 @@ class Offender(CellAgent):
         """The routes worked out so far, by (from, to): places and metres on reaching each."""
         return {(r[0].item(0), r[0].item(-1)): (r[0], r[1]) for r in self._routes if r}
 
-    def _passing(self, index: int) -> float:
+    def leg(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """The current leg: its intersections, metres travelled on reaching each, and when it
+        departs (or departed)."""
+        return self._path, self._along, self._depart
+
+    def passing(self, index: int) -> float:
         """When the current leg passes its index-th intersection."""
-        return self._depart + self._along.item(index) / self._speed
+        return self._depart + self._along.item(index) / self.speed
 
     def _schedule_next(self) -> None:
         if self._chances:
-            self._event = self.model.agenda.at(self._passing(self._chances[0]), self.meet_target)
+            self._event = self.model.agenda.at(self.passing(self._chances[0]), self.meet_target)
         else:
             self._event = None
-            self.model.trips.expect(self.index, self._passing(-1))
+            self.model.trips.expect(self.index, self.passing(-1))
 
     def meet_target(self) -> None:
         """A suitable target at a place on the way: offend or be deterred."""
         index = self._chances.pop(0)
         model = self.model
         self.node = node = self._path.item(index)
-        self.cell = model.space[node]
         cameras = model.cameras.in_view(node)
         camera_risk = model.beliefs.camera_risk(self.index, cameras)
-        police = model.police_present(node)
+        police = model.presence.present(node, model.time)
         if self.random.random() < self.offend_prob(camera_risk, police):
             self._chances.clear()  # one crime per trip
             self.crimes += 1
@@ -329,7 +331,7 @@ class Offender(CellAgent):
         """Where the offender is at a time on the current leg (for maps)."""
         if not self.free:
             return self.node
-        times = self._depart + self._along / self._speed
+        times = self._depart + self._along / self.speed
         i = int(np.searchsorted(times, now, side="right")) - 1
         return int(self._path[max(i, 0)])
 
@@ -342,7 +344,6 @@ class Offender(CellAgent):
         self.state = State.JAILED
         self.arrests += 1
         self._chances.clear()
-        self.cell = None
         sentence = self.random.expovariate(1.0 / self.settings.sentence_days) \
             if self.settings.sentence_days > 0 else 0.0
         self._event = self.model.agenda.after(sentence * MINUTES_PER_DAY, self.release)
@@ -351,5 +352,4 @@ class Offender(CellAgent):
         self._event = None
         self.state = State.FREE
         self.node = self.home
-        self.cell = self.model.space[self.home]
         self._plan_leg(self.model.time, 0.0)

@@ -91,6 +91,11 @@ class City:
         """Node positions as Mesa's Network ``layout=`` expects."""
         return {i: (float(x), float(y)) for i, (x, y) in enumerate(self.xy)}
 
+    @property
+    def within_held(self) -> int:
+        """Places held in the cache of radius queries (at most ``WITHIN_CACHE_NODES``)."""
+        return self._within_size
+
     def within(self, node: int, radius_m: float) -> np.ndarray:
         """Nodes within a straight-line radius of a node (including itself); read-only.
 
@@ -206,6 +211,11 @@ class Router:
             append(node)
         path = np.array(nodes, dtype=np.intp)
         return path, dist[source] - dist[path]
+
+    @property
+    def trees_held(self) -> int:
+        """Shortest-path trees in the cache (at most ``max_trees``)."""
+        return len(self._trees)
 
     def cached_tree(self, target: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The tree toward a target if it is cached (see ``tree_to``), else None."""

@@ -49,5 +49,5 @@ class Timeline:
         """Compound the exogenous trend in offending up to now."""
         now = self.model.time
         rate = self.model.config.offenders.trend_per_year
-        self.model.crime_multiplier *= (1.0 + rate) ** ((now - self._last) / MINUTES_PER_YEAR)
+        self.model.targets.trend *= (1.0 + rate) ** ((now - self._last) / MINUTES_PER_YEAR)
         self._last = now

@@ -53,6 +53,9 @@ SCENARIOS = [
      ["run.days=30", "run.seed=5", "police.presence_radius_m=900", "police.units=20",
       "city.jitter=0", "police.dwell_min=0"]),
     ("city-scale-45d", "bench/city-scale.yaml", ["run.days=45"]),
+    # A calendar: cameras going live after a year, staff moved from patrol on that day (units
+    # stand down), no repairs.
+    ("islamabad-staff-moved-400d", "scenarios/islamabad-staff-moved.yaml", ["run.days=400"]),
 ]
 DIGESTS = ("crimes", "metrics", "summary", "positions")
 QUICK = {"default-30d-seed42", "city-60d-seed1", "beat-organic-seed3"}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from abm.cameras import Fault
+from abm.cameras import Fault, detection_accuracy
 from abm.model import SafeCityModel
 from abm.simulate import simulate
 from tests.conftest import small
@@ -47,3 +47,10 @@ def test_failures_cost_live_detections_when_tours_keep_dead_feeds():
                        .crimes["detected_live"].sum())
             for shown in ("installed", "working")}
     assert live["working"] > 1.5 * live["installed"] > 0, live
+
+
+def test_operator_accuracy_follows_home_office_test():
+    assert detection_accuracy(1) == pytest.approx(0.85)
+    assert detection_accuracy(4) == pytest.approx(0.74)
+    assert detection_accuracy(9) == pytest.approx(0.53)
+    assert detection_accuracy(16) == pytest.approx(0.53)

@@ -1,7 +1,10 @@
 """The record a crime leaves: who reports it, what enters police statistics, what police see."""
 
 import numpy as np
+import pytest
 
+from abm.config import PoliceSettings
+from abm.crimes import ArrestCurve
 from abm.model import SafeCityModel
 from abm.simulate import simulate
 from tests.conftest import small
@@ -62,3 +65,19 @@ def test_hot_spot_patrol_reads_only_the_incidents_it_is_told_to():
     start = moving.hotspots.copy()
     moving.run_days(60)
     assert not np.array_equal(moving.hotspots, start)
+
+
+def test_arrest_curve_matches_blanes_i_vidal_kirchmaier():
+    settings = PoliceSettings()
+    curve = ArrestCurve(settings)
+    p = curve.prob
+    ref = settings.arrest_ref_min
+    assert p(ref) == pytest.approx(settings.arrest_ref_prob)
+    assert p(ref) - p(1.1 * ref) == pytest.approx(0.047)
+    times = np.linspace(0.5, 120, 50)
+    probs = [p(t) for t in times]
+    assert all(a > b for a, b in zip(probs, probs[1:], strict=False))
+    assert curve.beta > 0
+    assert p(0.0) == settings.arrest_max_prob
+    flat = ArrestCurve(PoliceSettings(arrest_drop_per_10pct=0.0))
+    assert flat.prob(3.0) == flat.prob(300.0) == PoliceSettings().arrest_ref_prob

@@ -2,12 +2,10 @@
 
 from collections import Counter
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from abm.cameras import detection_accuracy
-from abm.model import SafeCityModel, arrest_curve
+from abm.model import SafeCityModel
 from abm.simulate import simulate
 from tests.conftest import small
 
@@ -142,26 +140,6 @@ def test_offenders_learn_that_broken_cameras_do_not_bite():
     assert risk_broken.iloc[-1] < 0.5 - 0.05
     assert risk_broken.iloc[-1] < risk_working.iloc[-1] - 0.05
     assert risk_broken.iloc[-1] < risk_broken.iloc[0]
-
-
-def test_arrest_curve_matches_blanes_i_vidal_kirchmaier():
-    model = SafeCityModel(small("offenders.count=0"))
-    p = model.police_arrest_prob
-    ref = model.config.police.arrest_ref_min
-    assert p(ref) == pytest.approx(model.config.police.arrest_ref_prob)
-    assert p(ref) - p(1.1 * ref) == pytest.approx(0.047)
-    times = np.linspace(0.5, 120, 50)
-    probs = [p(t) for t in times]
-    assert all(a > b for a, b in zip(probs, probs[1:], strict=False))
-    beta, _ = arrest_curve(model.config.police)
-    assert beta > 0
-
-
-def test_operator_accuracy_follows_home_office_test():
-    assert detection_accuracy(1) == pytest.approx(0.85)
-    assert detection_accuracy(4) == pytest.approx(0.74)
-    assert detection_accuracy(9) == pytest.approx(0.53)
-    assert detection_accuracy(16) == pytest.approx(0.53)
 
 
 def test_recorded_crime_never_exceeds_true_crime_and_kinds_are_known():

@@ -1,9 +1,19 @@
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
+from abm import streets
 from abm.config import CitySettings, ConfigError
-from abm.streets import build_city, load_graphml
+from abm.model import SafeCityModel
+from abm.simulate import finish
+from abm.streets import Router, build_city, load_graphml
+from tests.conftest import small
+
+
+@pytest.fixture(scope="module")
+def city():
+    return build_city(CitySettings(nodes=900, generator="organic"), seed=4)
 
 
 @pytest.mark.parametrize("generator", ["grid", "organic"])
@@ -65,3 +75,59 @@ def test_malformed_graph_files(tmp_path, content, fragment):
     path.write_text(content)
     with pytest.raises(ConfigError, match=fragment):
         load_graphml(path)
+
+
+def test_cached_routes_equal_fresh_walks_and_are_read_only(city):
+    rng = np.random.default_rng(0)
+    fresh = Router(city.graph)
+    for s, t in rng.integers(0, city.n, (200, 2)):
+        path, along = city.router.route(s, t)
+        again = city.router.route(int(s), int(t))
+        assert again[0] is path  # served from the cache
+        ref_path, ref_along = fresh.walk(int(s), int(t), fresh.tree_to(int(t)))
+        assert np.array_equal(path, ref_path) and np.array_equal(along, ref_along)
+        with pytest.raises(ValueError):
+            path[0] = 1
+
+
+def test_radius_queries_equal_the_kdtree_and_are_read_only(city):
+    for node in range(0, city.n, 37):
+        near = city.within(node, 250.0)
+        ref = np.sort(city.kdtree.query_ball_point(city.xy[node], 250.0))
+        assert np.array_equal(np.sort(near), ref)
+        assert city.within(node, 250.0) is near
+    with pytest.raises(ValueError):
+        near[0] = 0
+
+
+def test_tiny_caches_give_the_same_run(monkeypatch):
+    config = small("run.days=8", "police.patrol=random")
+    roomy = SafeCityModel(config)
+    roomy.run_days(8)
+    monkeypatch.setattr(streets, "WITHIN_CACHE_NODES", 10)
+    city = build_city(config.city, config.run.seed)
+    city.router = Router(city.graph, max_trees=1, route_memory_mb=0.001)
+    cramped = SafeCityModel(config, city=city)
+    cramped.run_days(8)
+    assert city.router.trees_held == 1 and city.within_held <= 10
+    a, b = finish(roomy, 0.0), finish(cramped, 0.0)
+    pd.testing.assert_frame_equal(a.crimes, b.crimes)
+    pd.testing.assert_frame_equal(a.metrics, b.metrics)
+
+
+def test_routes_along_full_trees_are_the_bounded_searches_routes_where_not_tied():
+    for jitter in (0.0, 0.3):
+        city = build_city(CitySettings(nodes=900, jitter=jitter), seed=3)
+        router, rng = city.router, np.random.default_rng(1)
+        tied = 0
+        for target in rng.integers(0, city.n, 60).tolist():
+            full, bounded = router.tree_to(target), router.toward(target, 600.0)
+            near = np.flatnonzero(np.isfinite(bounded[0]))
+            assert np.array_equal(full[0][near], bounded[0][near])
+            for source in near.tolist():
+                path = router.walk(source, target, full)[0]
+                if router.tied(path, full[0]):
+                    tied += 1
+                else:
+                    assert np.array_equal(path, router.walk(source, target, bounded)[0])
+        assert (tied > 0) == (jitter == 0)  # equal routes on a regular grid
