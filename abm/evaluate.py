@@ -109,7 +109,7 @@ class Job:
                    "period": p.label, "period_days": p.days}
             for column, measure in period_measures(p).items():
                 value = values[measure.name]
-                row[column] = value if column == "camera_uptime" else int(value)
+                row[column] = int(value) if isinstance(measure, Crimes) else value  # counts
             rows.append(row)
         return rows
 
