@@ -234,19 +234,18 @@ def calibrate(spec_path: Path, out: Path | None, backend, echo=print) -> dict:
 
 
 def _fit(spec: CalibrationSpec, out: Path, best) -> pd.DataFrame:
-    from scipy import stats
+    from abm.experiment.stats import interval
 
     batch = out / "batches" / f"batch-{best.number // spec.batch:03d}" / "results.parquet"
     results = pd.read_parquet(batch)
     mine = results[results["point"] == best.number % spec.batch]
     rows = []
     for key, t in spec.targets.items():
-        x = mine[key].to_numpy(float)
-        m = float(x.mean())
-        half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))) \
-            if len(x) > 1 else 0.0
+        n, m, lo, hi = interval(mine[key].to_numpy(float))
+        if n < 2:  # one replicate: no interval, the value itself
+            lo = hi = m
         rows.append({"target": key, "observed": t.value, "sd": t.scale, "weight": t.weight,
-                     "simulated": m, "lo": m - half, "hi": m + half,
+                     "simulated": m, "lo": lo, "hi": hi,
                      "error_sd": (m - t.value) / t.scale})
     return pd.DataFrame(rows)
 
