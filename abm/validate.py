@@ -142,6 +142,8 @@ def variants(days: float) -> dict[str, dict[str, Any]]:
 # --- reading the runs ------------------------------------------------------------------------
 
 KNOX_DISTANCE_M, KNOX_DAYS = 200.0, 14.0  # Johnson & Bowers 2004: within ~200 m, for weeks
+KNOX = Knox(KNOX_DISTANCE_M, KNOX_DAYS, FINDINGS_DAYS)  # the near-repeat finding's ratio
+KNOX_NEARER = Knox(100.0, 7.0, FINDINGS_DAYS)  # nearer and sooner (its detail)
 
 
 @dataclass
@@ -222,7 +224,7 @@ def _buffer_vs_coverage(reading: Reading) -> float:
 
 
 def _knox_ratio(reading: Reading) -> float:
-    ratios = [r[Knox(KNOX_DISTANCE_M, KNOX_DAYS, FINDINGS_DAYS)] for r in reading.runs["base"]]
+    ratios = [r[KNOX] for r in reading.runs["base"]]
     ratios = [x for x in ratios if math.isfinite(x)]
     return float(np.mean(ratios)) if ratios else math.nan
 
@@ -402,9 +404,7 @@ def wanted(variant: str, days: float) -> tuple[Measure, ...]:
     if variant == "base":
         shares = [PlacesFor(s, w) for s in (0.5, 0.25)
                   for w in dict.fromkeys((FINDINGS_DAYS, *CONCENTRATION_WINDOWS))]
-        return (*shares, LastCrime(), Crimes(0, FINDINGS_DAYS),
-                Knox(KNOX_DISTANCE_M, KNOX_DAYS, FINDINGS_DAYS),
-                Knox(100.0, 7.0, FINDINGS_DAYS))
+        return (*shares, LastCrime(), Crimes(0, FINDINGS_DAYS), KNOX, KNOX_NEARER)
     out: list[Measure] = [Crimes(0, days)]
     if variant.startswith(DOSE_VARIANTS):
         install = install_day(days)
@@ -510,7 +510,7 @@ def second_year(runs: dict[str, list[Run]]) -> Reading | None:
 def _near_repeat_detail(reading: Reading) -> str:
     """The Knox ratio nearer and sooner, and with both near-repeat mechanisms off."""
     base = reading.runs["base"]
-    near = np.mean([r[Knox(100.0, 7.0, FINDINGS_DAYS)] for r in base])
+    near = np.mean([r[KNOX_NEARER] for r in base])
     off = reading.runs.get("no-near-repeats")
     if not off:
         return f"Within 100 m and 7 days: {near:.2f}"
