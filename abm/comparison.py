@@ -238,14 +238,11 @@ class WarmBackend:
 
     @classmethod
     def _executor(cls, workers: int):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from abm.experiment.backends import WorkerPool
 
         with cls._guard:
             if cls._pool is None:
-                cls._pool = ProcessPoolExecutor(
-                    max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_quiet_worker)
+                cls._pool = WorkerPool(workers)
             return cls._pool
 
     def run(self, tasks):
@@ -269,13 +266,6 @@ class WarmBackend:
         finally:
             for future in futures:
                 future.cancel()  # runs not started yet
-
-
-def _quiet_worker() -> None:
-    """Workers leave Ctrl-C to the process that started them."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_pair(pair: Pair, root: str | Path, workers: int | None = None,

@@ -17,10 +17,11 @@ import pandas as pd
 
 from abm.cameras import Zone
 from abm.config import NEVER_FAILING, Config, ConfigError
-from abm.experiment.backends import default_workers, process_pool
+from abm.experiment.backends import Task
 from abm.experiment.seeds import replicate_seeds
 from abm.experiment.stats import interval
-from abm.units import DAYS_PER_YEAR, MINUTES_PER_DAY
+from abm.measures import Crimes, Measure, Uptime
+from abm.units import DAYS_PER_YEAR
 
 TWINS = ("no-cameras", "working")
 
@@ -55,49 +56,66 @@ def periods(config: Config) -> list[Period]:
 
 def twin_config(config: Config, twin: str) -> Config:
     """The scenario's twin: same seed, city and people; cameras absent or flawless."""
-    data = config.model_dump(mode="json")
     if twin == "no-cameras":
-        data["cameras"]["install_day"] = min(3650.0, config.run.days + 1)
-        data["timeline"] = [c for c in data["timeline"] if not c["cameras_only"]]
+        changes = {"cameras.install_day": min(3650.0, config.run.days + 1),
+                   "timeline": [c for c in config.timeline if not c.cameras_only]}
     elif twin == "working":
-        cams = data["cameras"]
-        cams.update(repair=True, **NEVER_FAILING,
-                    operators=math.ceil(config.cameras.count / config.cameras.feeds_per_operator))
-        for change in data["timeline"]:
-            change["set"] = {k: v for k, v in change["set"].items() if not k.startswith("cameras.")}
-            change["news"] = None  # cameras that always work make no news of broken ones
-        data["timeline"] = [c for c in data["timeline"] if c["set"]]
+        # Cameras that always work make no news of broken ones.
+        timeline = [c.model_copy(update={"news": None, "set": {
+            k: v for k, v in c.set.items() if not k.startswith("cameras.")}})
+            for c in config.timeline]
+        changes = {"cameras.repair": True, **{f"cameras.{k}": v for k, v in NEVER_FAILING.items()},
+                   "cameras.operators": math.ceil(config.cameras.count
+                                                  / config.cameras.feeds_per_operator),
+                   "timeline": [c for c in timeline if c.set]}
     else:
         raise ConfigError(f"unknown twin {twin!r}; choose from {', '.join(TWINS)}")
-    data["run"]["name"] = f"{config.run.name}-{twin}"
-    return Config.model_validate(data)
+    return config.changed({**changes, "run.name": f"{config.run.name}-{twin}"})
 
 
-def _run(job: tuple[str, int, int, Config, list[Period]]) -> dict:
-    """Run one variant for one replicate and reduce it to counts per period and zone."""
-    from abm.simulate import simulate
+def period_measures(p: Period) -> dict[str, Measure]:
+    """What a run's counts table holds for one period, by column: crimes true and recorded,
+    arrests and camera uptime, then crimes true and recorded in each zone."""
+    columns: dict[str, Measure] = {
+        "true": Crimes(p.start, p.end), "recorded": Crimes(p.start, p.end, "recorded"),
+        "arrests": Crimes(p.start, p.end, "arrested"), "camera_uptime": Uptime(p.start, p.end)}
+    for zone in Zone:
+        columns[f"true_{zone.label}"] = Crimes(p.start, p.end, zone=zone)
+        columns[f"recorded_{zone.label}"] = Crimes(p.start, p.end, "recorded", zone)
+    return columns
 
-    variant, replicate, seed, config, spans = job
-    result = simulate(config)
-    crimes, metrics = result.crimes, result.metrics
-    day = crimes["time_min"] / MINUTES_PER_DAY
-    rows = []
-    for p in spans:
-        inside = crimes[(day >= p.start) & (day < p.end)]
-        m = metrics[(metrics["day"] > p.start) & (metrics["day"] <= p.end)]
-        row = {"variant": variant, "replicate": replicate, "seed": seed, "period": p.label,
-               "period_days": p.days, "true": len(inside),
-               "recorded": int(inside["recorded"].sum()),
-               "arrests": int(inside["arrested"].sum()),
-               "camera_uptime": (float(m["cameras_up_mean"].mean() / config.cameras.count)
-                                 if len(m) and config.cameras.count else math.nan)}
-        for zone in Zone:
-            in_zone = inside[inside["zone"] == zone]
-            row[f"true_{zone.label}"] = len(in_zone)
-            row[f"recorded_{zone.label}"] = int(in_zone["recorded"].sum())
-        rows.append(row)
-    return {"rows": rows, "summary": {"variant": variant, "replicate": replicate, "seed": seed,
-                                      **result.summary}}
+
+@dataclass(frozen=True)
+class Job:
+    """One variant of the scenario at one replicate seed, read over some periods."""
+
+    variant: str
+    replicate: int
+    seed: int
+    config: Config
+    spans: list[Period]
+
+    def task(self) -> Task:
+        measures = [m for p in self.spans for m in period_measures(p).values()]
+        return Task(f"{self.variant} r{self.replicate}", self.config.model_dump(mode="json"),
+                    tuple(dict.fromkeys(measures)))
+
+    def rows(self, outcome: dict) -> list[dict]:
+        """The run reduced to counts per period and zone (its measures, as columns)."""
+        values = outcome["measures"]
+        rows = []
+        for p in self.spans:
+            row = {"variant": self.variant, "replicate": self.replicate, "seed": self.seed,
+                   "period": p.label, "period_days": p.days}
+            for column, measure in period_measures(p).items():
+                value = values[measure.name]
+                row[column] = int(value) if isinstance(measure, Crimes) else value  # counts
+            rows.append(row)
+        return rows
+
+    def summary(self, outcome: dict) -> dict:
+        return {"variant": self.variant, "replicate": self.replicate, "seed": self.seed,
+                **outcome["summary"]}
 
 
 def mean_ci(values: pd.Series | np.ndarray) -> tuple[float, float, float]:
@@ -139,11 +157,14 @@ def decomposition_periods(config: Config, end: str | None) -> tuple[str, str]:
 
 
 def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS,
-             workers: int | None = None, progress=None, decompose: bool = False,
-             decompose_to: str | None = None) -> Evaluation:
+             workers: int | None = None, progress: bool = False, decompose: bool = False,
+             decompose_to: str | None = None, backend=None) -> Evaluation:
     """Run the scenario and its twins for each replicate seed and compute every table; with
-    ``decompose``, also one variant per mechanism switched off (abm.decompose)."""
+    ``decompose``, also one variant per mechanism switched off (abm.decompose). The runs go
+    to ``backend`` (abm.experiment.backends; default ``workers`` local processes)."""
     from abm import decompose as dec
+    from abm.experiment.backends import LocalBackend
+    from abm.experiment.runner import run_all
 
     if replicates < 1:
         raise ConfigError("--replicates must be at least 1")
@@ -161,28 +182,16 @@ def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS
         spans.update(dict.fromkeys(extra, compared))
     jobs = []
     for r, seed in enumerate(replicate_seeds(config.run.seed, replicates)):
-        for name, cfg in variants.items():
-            data = cfg.model_dump(mode="json")
-            data["run"]["seed"] = seed
-            data["run"]["days"] = min(cfg.run.days, spans[name][-1].end)
-            if data["city"]["seed"] is None:
-                data["city"]["seed"] = config.run.seed  # one city across replicates
-            jobs.append((name, r, seed, Config.model_validate(data), spans[name]))
-    workers = workers or default_workers()
-    results = []
-    if workers == 1:
-        for job in jobs:
-            results.append(_run(job))
-            if progress:
-                progress()
-    else:
-        with process_pool(min(workers, len(jobs))) as pool:
-            for out in pool.map(_run, jobs):
-                results.append(out)
-                if progress:
-                    progress()
-    counts = pd.DataFrame([row for out in results for row in out["rows"]])
-    summaries = pd.DataFrame([out["summary"] for out in results])
+        for name, variant in variants.items():
+            changes = {"run.seed": seed, "run.days": min(variant.run.days, spans[name][-1].end)}
+            if variant.city.seed is None:
+                changes["city.seed"] = config.run.seed  # one city across replicates
+            jobs.append(Job(name, r, seed, variant.changed(changes), spans[name]))
+    outcomes = run_all([job.task() for job in jobs], backend or LocalBackend(workers),
+                       config.run.name, progress)
+    counts = pd.DataFrame([row for job, out in zip(jobs, outcomes, strict=True)
+                           for row in job.rows(out)])
+    summaries = pd.DataFrame([job.summary(out) for job, out in zip(jobs, outcomes, strict=True)])
     mine = ["scenario", *twins]
     ev = Evaluation(config, counts, summaries,
                     *_analyse(config, counts[counts["variant"].isin(mine)],

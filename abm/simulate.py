@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from abm.camera_records import camera_frame
@@ -28,6 +29,9 @@ class RunResult:
     wall_s: float
     city: dict | None = None  # where the streets came from: import report or generator
     cameras: pd.DataFrame | None = None  # one row per camera (abm.camera_records)
+    places: int = 0  # street places (intersections) of the city
+    xy: np.ndarray | None = None  # their positions (m), by node id
+    hotspots: np.ndarray | None = None  # the places hot-spot patrol cycled through at the end
 
 
 def finish(model: SafeCityModel, started: float) -> RunResult:
@@ -36,7 +40,8 @@ def finish(model: SafeCityModel, started: float) -> RunResult:
     crimes = crime_frame(model.crimes)
     return RunResult(model.initial_config, crimes, model.recorder.frame(),
                      summarise(model, crimes), time.perf_counter() - started,
-                     city=model.city.source or None, cameras=camera_frame(model, crimes))
+                     city=model.city.source or None, cameras=camera_frame(model, crimes),
+                     places=model.city.n, xy=model.city.xy, hotspots=model.hotspots.copy())
 
 
 def simulate(config: Config, city: City | None = None,

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from abm.model import SafeCityModel
 
 
-
 class ScheduledChange:
     """One dated change, kept alive by the timeline until it fires."""
 
@@ -29,9 +28,7 @@ class ScheduledChange:
         model, change = self.model, self.change
         if change.set:
             model.accounts.accrue()
-            for key, value in change.set.items():
-                section, name = key.split(".")
-                setattr(getattr(model.config, section), name, value)
+            model.config.assign(change.set)
             model.settings_changed(set(change.set))
         if change.news is not None:
             model.beliefs.hear_news(change.news.cameras_broken_share, change.news.reach)

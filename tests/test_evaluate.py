@@ -139,15 +139,20 @@ def test_evaluate_bad_input(argv, fragment, tmp_path):
 def test_a_decomposition_variant_stopped_early_counts_what_a_full_run_counts():
     # Mechanism variants stop at the end of the later period compared; the days they keep
     # must not depend on where a run ends.
-    from abm.evaluate import _run
+    from abm.evaluate import Job
+    from abm.experiment.backends import execute
 
     config = from_overrides([*TINY, "cameras.operators=1", "offenders.trend_per_year=0.5"])
     span = [p for p in periods(config) if p.label == "before"]
-    short = config.model_copy(deep=True)
-    short.run.days = span[-1].end
-    full = _run(("v", 0, 1, config, span))["rows"]
+    short = config.changed({"run.days": span[-1].end})
+
+    def rows(config):
+        job = Job("v", 0, 1, config, span)
+        return job.rows(execute(job.task()))
+
+    full = rows(config)
     assert short.run.days < config.run.days
-    assert _run(("v", 0, 1, short, span))["rows"] == full
+    assert rows(short) == full
     assert full[0]["true"] > 0
 
 

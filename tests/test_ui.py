@@ -27,7 +27,7 @@ from abm.ui.lessons import LESSON_STEP_MIN, step_label
 from abm.ui.map import COLOURS, LAYERS, MapRenderer, recent_crimes, renderer_for
 from abm.ui.scenarios import list_scenarios
 from abm.ui.session import OPENING_MIN, CityCache, Simulation
-from abm.ui.settings import edit, hardware_uptime, mttr_for_uptime, value_of
+from abm.ui.settings import edit, hardware_uptime, mttr_for_uptime
 from abm.ui.state import COMPARE, EXPLORE, LESSONS, AppState, offered
 from abm.ui.summary import summary_rows
 from tests.conftest import ROOT, small
@@ -673,8 +673,8 @@ def test_crafted_slider_values_are_clamped_to_the_control(configs, key, sent, ke
         state.change(key, sent)
     else:
         slider_for.fire_event("change", sent)
-    assert value_of(state.config.value, key) == kept
-    assert value_of(state.run.config, key) == kept
+    assert state.config.value.get(key) == kept
+    assert state.run.config.get(key) == kept
     assert "outside the control's range" in state.message.value
     assert len(state.message.value.splitlines()) == 1
 
@@ -719,7 +719,7 @@ def test_uptime_slider_values_are_checked_too(configs):
 
 
 def test_slider_ranges_cover_every_shipped_scenario_within_the_schema():
-    from abm.config import Config
+    from abm.config import setting
     from abm.ui.settings import CONTROLS
 
     configs = [load(ROOT / "abm/configs" / name) for name in offered(list_scenarios())]
@@ -731,9 +731,8 @@ def test_slider_ranges_cover_every_shipped_scenario_within_the_schema():
         if control.kind not in ("int", "float"):
             continue
         for config in configs:
-            assert control.low <= value_of(config, key) <= control.high, (key, config.run.name)
-        section, name = key.split(".")
-        field = Config.model_fields[section].annotation.model_fields[name]
+            assert control.low <= config.get(key) <= control.high, (key, config.run.name)
+        field = setting(key)
         for meta in field.metadata:
             if getattr(meta, "ge", None) is not None:
                 assert control.low >= meta.ge, key

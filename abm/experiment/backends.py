@@ -29,29 +29,27 @@ class WorkerLostError(RuntimeError):
 class Task(NamedTuple):
     run_id: str
     config: dict
-    measures: tuple[str, ...] = ()  # figures beyond the summary (abm.measures), e.g. calibrate
+    measures: tuple = ()  # figures beyond the summary (abm.measures.Measure), by name
 
 
 def execute(task: Task) -> dict:
-    """Run one simulation; an error is caught and returned, so the sweep goes on."""
+    """Run one simulation and compute its measures; an error is caught and returned (with
+    ``input_error`` when it is the input's), so a sweep goes on."""
     from abm.config import validate
-    from abm.experiment.store import Status, clean
+    from abm.experiment.store import Status
     from abm.simulate import simulate
 
     started = time.perf_counter()
     try:
         result = simulate(validate(task.config, origin=task.run_id))
+        measures = {m.name: m.of(result) for m in task.measures}
     except Exception as exc:  # noqa: BLE001 - recorded as a failed run
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
-        return {"status": Status.FAILED, "error": f"{type(exc).__name__}: {exc}{where}",
-                "wall_s": round(time.perf_counter() - started, 3)}
-    summary = result.summary
-    if task.measures:
-        from abm.measures import measure_all
-
-        summary = {**summary, **measure_all(task.measures, result)}
-    return {"status": Status.OK, "summary": clean(summary),
+        failed = {"status": Status.FAILED, "error": f"{type(exc).__name__}: {exc}{where}",
+                  "wall_s": round(time.perf_counter() - started, 3)}
+        return {**failed, "input_error": str(exc)} if isinstance(exc, ConfigError) else failed
+    return {"status": Status.OK, "summary": result.summary, "measures": measures,
             "wall_s": round(result.wall_s, 3)}
 
 
@@ -133,11 +131,6 @@ class WorkerPool(ProcessPoolExecutor):
             self.stop()
             return False
         return super().__exit__(kind, value, tb)
-
-
-def process_pool(workers: int | None = None) -> WorkerPool:
-    """A pool of fresh worker processes (see ``WorkerPool``)."""
-    return WorkerPool(workers)
 
 
 class LocalBackend:
