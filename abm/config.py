@@ -19,6 +19,7 @@ import sys
 import typing
 from collections.abc import Mapping
 from datetime import date
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -369,6 +370,14 @@ class VictimSettings(Section):
     )
 
 
+class PatrolStrategy(StrEnum):
+    """Where units patrol between calls; each has its class in ``abm.patrol.STRATEGIES``."""
+
+    HOTSPOT = "hotspot"
+    BEAT = "beat"
+    RANDOM = "random"
+
+
 class PoliceSettings(Section):
     """Police units: patrol, dispatch, arrest."""
 
@@ -377,9 +386,9 @@ class PoliceSettings(Section):
     speed_kmh: float = param(
         30.0, "km/h", "Driving speed along streets, urban average.", ASSUMPTION, gt=0, le=200
     )
-    patrol: Literal["random", "hotspot", "beat"] = param(
-        "hotspot", "-", "Patrol strategy between calls.", "Braga et al. 2019 (hot spots)",
-        mid_run=True
+    patrol: PatrolStrategy = param(
+        PatrolStrategy.HOTSPOT, "-", "Patrol strategy between calls (abm/patrol.py).",
+        "Braga et al. 2019 (hot spots)", mid_run=True
     )
     hotspots: int = param(
         20, "places", "Places hot-spot patrol cycles through (highest recorded crime).",
@@ -776,6 +785,14 @@ def sections() -> dict[str, type[Section]]:
 MUTABLE = frozenset(f"{name}.{key}" for name, section in sections().items()
                     for key, field in section.model_fields.items()
                     if (field.json_schema_extra or {}).get("mid_run"))
+
+
+def choices(key: str) -> tuple[str, ...]:
+    """The values a setting with a fixed set of them may take (a Literal or an enum)."""
+    annotation = setting(key).annotation
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return tuple(str(member.value) for member in annotation)
+    return tuple(str(value) for value in typing.get_args(annotation))
 
 
 def setting(key: str) -> FieldInfo:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from abm.config import Config, ConfigError, parse_value
+from abm.config import Config, ConfigError, choices, parse_value
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,12 @@ class Control:
     low: float = 0
     high: float = 1
     step: float = 1
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # for a choice: the schema's, unless given
     log: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind == "choice" and not self.choices:
+            object.__setattr__(self, "choices", choices(self.key))
 
 
 # Grouped by concept. Ranges stay inside the schema's bounds and cover every shipped scenario
@@ -47,15 +51,14 @@ GROUPS: dict[str, tuple[Control, ...]] = {
     ),
     "Police": (
         Control("police.units", "Police units", "int", 0, 200, 1),
-        Control("police.patrol", "Patrol strategy", "choice",
-                choices=("hotspot", "random", "beat")),
+        Control("police.patrol", "Patrol strategy", "choice"),
         Control("police.dispatch_delay_min", "Dispatch delay (min)", "int", 0, 120, 1),
     ),
     "Offenders": (
         Control("offenders.count", "Offenders", "int", 0, 2000, 10),
     ),
     "City": (
-        Control("city.generator", "Street layout", "choice", choices=("grid", "organic")),
+        Control("city.generator", "Street layout", "choice"),
         Control("city.nodes", "Intersections", "int", 100, 10_000, 100, log=True),
     ),
     "Run": (
