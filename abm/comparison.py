@@ -54,7 +54,7 @@ class Pair:
 
     def changes(self) -> dict[str, Any]:
         """B's settings that differ from A's, as dotted keys (the timeline as a whole)."""
-        return differences(self.base, self.b)
+        return self.base.differences(self.b)
 
     def sweep_text(self) -> str:
         """The sweep file that runs the pair (its base scenario, A, is written beside it)."""
@@ -75,21 +75,6 @@ class Pair:
         text = (base.to_yaml() + yaml.safe_dump(self.changes(), sort_keys=True)
                 + f"{self.a is None}|{self.replicates}|{self.seed}")
         return "pair-" + hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def differences(a: Config, b: Config) -> dict[str, Any]:
-    """Dotted keys whose values differ between two configs (``run.name`` aside)."""
-    da, db = a.model_dump(mode="json"), b.model_dump(mode="json")
-    out: dict[str, Any] = {}
-    for section, values in db.items():
-        if not isinstance(values, dict):
-            if values != da.get(section):
-                out[section] = values
-            continue
-        for key, value in values.items():
-            if (section, key) != ("run", "name") and value != da[section].get(key):
-                out[f"{section}.{key}"] = value
-    return out
 
 
 @dataclass(frozen=True)

@@ -756,6 +756,21 @@ class Config(Section):
             set_key(data, key, value, label=f"{origin}:")
         return validate(data, origin)
 
+    def differences(self, other: Config) -> dict[str, Any]:
+        """Dotted keys whose values differ in ``other``, with its values as JSON-ready data
+        (``run.name`` aside; a differing timeline as the key ``timeline``)."""
+        mine, theirs = self.model_dump(mode="json"), other.model_dump(mode="json")
+        out: dict[str, Any] = {}
+        for section, values in theirs.items():
+            if not isinstance(values, dict):
+                if values != mine.get(section):
+                    out[section] = values
+                continue
+            for key, value in values.items():
+                if (section, key) != ("run", "name") and value != mine[section].get(key):
+                    out[f"{section}.{key}"] = value
+        return out
+
     def assign(self, changes: Mapping[str, Any]) -> None:
         """Change settings of this config in place, each validated as it is assigned: a
         timeline's changes during a run, seen at once by every part that holds a section."""

@@ -29,6 +29,9 @@ class Mechanism:
 
     name = ""
     label = ""
+    # Whether the mechanism acts only once the cameras are live, so a run without it can be
+    # forked at go-live from the scenario's own run (abm.model.SafeCityModel.fork).
+    after_go_live = True
 
     def present(self, config: Config) -> bool:
         """Whether the scenario has this mechanism at all."""
@@ -55,6 +58,7 @@ def _drop_changes(timeline: list[Change], keys, cameras_only: bool | None = None
 
 class Trend(Mechanism):
     name, label = "trend", "background trend"
+    after_go_live = False  # it compounds from the first day
 
     def present(self, config: Config) -> bool:
         return config.offenders.trend_per_year != 0 or any(
@@ -130,6 +134,16 @@ def without(config: Config, names: list[str]) -> Config:
     for name in names:
         config = config.changed(MECHANISMS[name].switch_off(config))
     return config.changed({"run.name": f"{config.run.name}-without-{'-'.join(names)}"})
+
+
+def after_go_live(config: Config) -> list[str]:
+    """The variants (by name) whose switched-off mechanisms all act only once the cameras are
+    live: they can run forked from the scenario's run at go-live."""
+    present = [name for name, m in MECHANISMS.items() if m.present(config)]
+    names = [WITHOUT + name for name in present if MECHANISMS[name].after_go_live]
+    if all(MECHANISMS[name].after_go_live for name in present):
+        names.append(NONE)
+    return names
 
 
 def variants(config: Config) -> tuple[dict[str, Config], list[str]]:

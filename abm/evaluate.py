@@ -17,7 +17,7 @@ import pandas as pd
 
 from abm.cameras import Zone
 from abm.config import NEVER_FAILING, Config, ConfigError
-from abm.experiment.backends import Task
+from abm.experiment.backends import Fork, Task
 from abm.experiment.seeds import replicate_seeds
 from abm.experiment.stats import interval
 from abm.measures import Crimes, Measure, Uptime
@@ -95,10 +95,19 @@ class Job:
     config: Config
     spans: list[Period]
 
-    def task(self) -> Task:
-        measures = [m for p in self.spans for m in period_measures(p).values()]
-        return Task(f"{self.variant} r{self.replicate}", self.config.model_dump(mode="json"),
-                    tuple(dict.fromkeys(measures)))
+    @property
+    def run_id(self) -> str:
+        return f"{self.variant} r{self.replicate}"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return tuple(dict.fromkeys(m for p in self.spans for m in period_measures(p).values()))
+
+    def task(self, forks: list[Job] = ()) -> Task:
+        """The run as a task; ``forks`` run forked from it when the cameras go live."""
+        return Task(self.run_id, self.config.model_dump(mode="json"), self.measures,
+                    tuple(Fork(f.run_id, f.config.model_dump(mode="json"), f.measures)
+                          for f in forks), self.config.cameras.install_day)
 
     def rows(self, outcome: dict) -> list[dict]:
         """The run reduced to counts per period and zone (its measures, as columns)."""
@@ -156,12 +165,40 @@ def decomposition_periods(config: Config, end: str | None) -> tuple[str, str]:
     return "before", end
 
 
+def tasks(jobs: list[Job], forked: set[str], fork: bool) -> tuple[list[Task], dict]:
+    """The jobs as tasks: with ``fork``, the variants named in ``forked`` run forked from
+    the scenario's run of their replicate when the cameras go live, where a fork can start
+    them (abm.simulate.forks_on), so the days before go-live run once. Returns the tasks and,
+    for each job's run, the task it is part of."""
+    from abm.simulate import forks_on
+
+    scenario = {job.replicate: job for job in jobs if job.variant == "scenario"}
+    children: dict[int, list[Job]] = {r: [] for r in scenario}
+    alone = []
+    for job in jobs:
+        if job.variant == "scenario":
+            continue
+        base = scenario[job.replicate]
+        if fork and job.variant in forked and forks_on(
+                base.config, job.config, base.config.cameras.install_day):
+            children[job.replicate].append(job)
+        else:
+            alone.append(job)
+    out = [scenario[r].task(children[r]) for r in scenario] + [job.task() for job in alone]
+    part_of = {job.run_id: task.run_id for r, task in zip(scenario, out, strict=False)
+               for job in (scenario[r], *children[r])}
+    part_of.update({job.run_id: job.run_id for job in alone})
+    return out, part_of
+
+
 def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS,
              workers: int | None = None, progress: bool = False, decompose: bool = False,
-             decompose_to: str | None = None, backend=None) -> Evaluation:
+             decompose_to: str | None = None, backend=None, fork: bool = True) -> Evaluation:
     """Run the scenario and its twins for each replicate seed and compute every table; with
     ``decompose``, also one variant per mechanism switched off (abm.decompose). The runs go
-    to ``backend`` (abm.experiment.backends; default ``workers`` local processes)."""
+    to ``backend`` (abm.experiment.backends; default ``workers`` local processes). With
+    ``fork``, the twins and the mechanisms that act only once cameras are live run forked from
+    the scenario's run at go-live (the same results, bit for bit: tests/test_fork.py)."""
     from abm import decompose as dec
     from abm.experiment.backends import LocalBackend
     from abm.experiment.runner import run_all
@@ -187,8 +224,17 @@ def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS
             if variant.city.seed is None:
                 changes["city.seed"] = config.run.seed  # one city across replicates
             jobs.append(Job(name, r, seed, variant.changed(changes), spans[name]))
-    outcomes = run_all([job.task() for job in jobs], backend or LocalBackend(workers),
-                       config.run.name, progress)
+    forked = {*twins, *(dec.after_go_live(config) if decompose else ())}
+    planned, part_of = tasks(jobs, forked, fork)
+    done = dict(zip((t.run_id for t in planned),
+                    run_all(planned, backend or LocalBackend(workers), config.run.name,
+                            progress), strict=True))
+
+    def outcome(job: Job) -> dict:
+        whole = done[part_of[job.run_id]]
+        return whole if part_of[job.run_id] == job.run_id else whole["forks"][job.run_id]
+
+    outcomes = [outcome(job) for job in jobs]
     counts = pd.DataFrame([row for job, out in zip(jobs, outcomes, strict=True)
                            for row in job.rows(out)])
     summaries = pd.DataFrame([job.summary(out) for job, out in zip(jobs, outcomes, strict=True)])

@@ -268,7 +268,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     with engine, naming(path):
         ev = evaluate(config, args.replicates, twins, progress=sys.stderr.isatty(),
                       decompose=args.decompose, decompose_to=args.decompose_to,
-                      backend=engine)
+                      backend=engine, fork=not args.no_fork)
     try:
         text = write_evaluation(ev, out, args.replicates, time.perf_counter() - started)
     except OSError as exc:
@@ -297,4 +297,7 @@ def register(sub) -> None:
     p.add_argument("--decompose-to", metavar="PERIOD", default=None,
                    help="the period the decomposition compares with the year before go-live "
                    "(default: year 3)")
+    p.add_argument("--no-fork", action="store_true",
+                   help="run every twin and variant from day 0 instead of forking them from "
+                   "the scenario's run at go-live (the same results, slower)")
     p.set_defaults(handler=cmd_evaluate)

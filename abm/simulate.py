@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from abm.camera_records import camera_frame
-from abm.config import Config, ConfigError
+from abm.config import MUTABLE, Config, ConfigError
 from abm.limits import check_city
 from abm.metrics import crime_frame, summarise
 from abm.model import SafeCityModel, city_seed
@@ -52,6 +53,13 @@ def simulate(config: Config, city: City | None = None,
     on the city are refused (``abm.limits``) before any agent is built.
     """
     started = time.perf_counter()
+    model = build(config, city)
+    run_to_end(model, progress)
+    return finish(model, started)
+
+
+def build(config: Config, city: City | None = None) -> SafeCityModel:
+    """The model of a config, its city built (or given) and checked first."""
     if city is None:
         try:
             city = build_city(config.city, city_seed(config))  # as the model would build it
@@ -59,9 +67,46 @@ def simulate(config: Config, city: City | None = None,
             raise ConfigError(f"city.file: {exc}" if config.city.source == "file" else str(exc)) \
                 from None
     check_city(config, city)
-    model = SafeCityModel(config, city=city)
-    run_to_end(model, progress)
-    return finish(model, started)
+    return SafeCityModel(config, city=city)
+
+
+def simulate_forked(config: Config, day: float, forks: dict[str, Config],
+                    city: City | None = None) -> tuple[RunResult, dict[str, RunResult]]:
+    """A run and runs forked from it on ``day``, before anything due that day happens, each
+    under its own settings (``SafeCityModel.follow``): the days before are run once. Each
+    fork's result is bit for bit the run of its settings from the start, where they made no
+    difference before the day (``forks_on``)."""
+    started = time.perf_counter()
+    model = build(config, city)
+    moment = day * MINUTES_PER_DAY
+    if moment > 0:
+        model.run_until(math.nextafter(moment, 0.0))
+    results = {}
+    for name, settings in forks.items():
+        began = time.perf_counter()
+        fork = model.fork(settings)
+        run_to_end(fork)
+        results[name] = finish(fork, began)
+    run_to_end(model)
+    return finish(model, started), results
+
+
+def forks_on(config: Config, other: Config, day: float) -> bool:
+    """Whether a run of ``other`` can be forked from a run of ``config`` on ``day``: they
+    differ only in settings a run may change (``abm.config.MUTABLE``), the cameras' go-live
+    day, the run's length and name, and timeline changes from that day on."""
+    changes = config.differences(other)
+    timeline = changes.pop("timeline", None)
+    for key in ("run.days", "run.name", "cameras.install_day"):
+        changes.pop(key, None)
+    if set(changes) - MUTABLE:
+        return False
+    if min(config.cameras.install_day, other.cameras.install_day) < day:
+        return config.cameras.install_day == other.cameras.install_day
+    if timeline is not None:
+        before = [c for c in config.timeline if c.day < day]
+        return before == [c for c in other.timeline if c.day < day]
+    return True
 
 
 def run_to_end(model: SafeCityModel, progress: Callable[[float], None] | None = None) -> None:

@@ -171,3 +171,36 @@ def test_a_decomposition_needs_a_year_before_go_live():
 
     with pytest.raises(ConfigError, match="needs a year before go-live"):
         decomposition_periods(from_overrides([*TINY, "cameras.install_day=0"]), None)
+
+
+def test_forked_twins_and_variants_give_the_tables_of_runs_from_day_0():
+    config = from_overrides([*TINY, "cameras.operators=1", "offenders.trend_per_year=0.5",
+                             "run.name=forks"])
+    config = config.changed({"timeline": [
+        {"day": 30, "set": {"police.units": 2}, "cameras_only": True},
+        {"day": 50, "news": {"cameras_broken_share": 0.5, "reach": 0.7}}]})
+    forked = evaluate(config, replicates=2, workers=1, decompose=True, decompose_to="year 1")
+    plain = evaluate(config, replicates=2, workers=1, decompose=True, decompose_to="year 1",
+                     fork=False)
+    for name in ("counts", "summaries", "effects", "naive", "did", "costs", "decomposition"):
+        pd.testing.assert_frame_equal(getattr(forked, name), getattr(plain, name))
+
+
+def test_a_replicate_forks_its_twins_and_the_mechanisms_acting_after_go_live():
+    from abm import decompose as dec
+    from abm.evaluate import Job, tasks
+
+    config = from_overrides([*TINY, "cameras.operators=1", "offenders.trend_per_year=0.5"])
+    variants = {"scenario": config, "no-cameras": twin_config(config, "no-cameras"),
+                **dec.variants(config)[0]}
+    jobs = [Job(name, 0, 1, variant, periods(config)) for name, variant in variants.items()]
+    forked = {"no-cameras", *dec.after_go_live(config)}
+    planned, part_of = tasks(jobs, forked, fork=True)
+    scenario = planned[0]
+    assert scenario.fork_day == 30 and {f.run_id for f in scenario.forks} == {
+        "no-cameras r0", "without failures r0", "without learning r0",
+        "without monitoring r0", "without recording r0"}
+    assert part_of["without trend r0"] == "without trend r0"  # the trend acts from day 1
+    assert part_of[dec.NONE + " r0"] == dec.NONE + " r0"  # none of them: the trend too
+    alone, _ = tasks(jobs, forked, fork=False)
+    assert len(alone) == len(jobs) and not any(t.forks for t in alone)

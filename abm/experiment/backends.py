@@ -26,31 +26,54 @@ class WorkerLostError(RuntimeError):
     """A worker process ended without reporting (the sweep stops; finished runs are kept)."""
 
 
+class Fork(NamedTuple):
+    """A run forked from a task's run (``SafeCityModel.fork``), with its own settings."""
+
+    run_id: str
+    config: dict
+    measures: tuple = ()
+
+
 class Task(NamedTuple):
     run_id: str
     config: dict
     measures: tuple = ()  # figures beyond the summary (abm.measures.Measure), by name
+    forks: tuple[Fork, ...] = ()  # runs forked from this one on fork_day
+    fork_day: float = 0.0
+
+
+def _outcome(result, measures) -> dict:
+    from abm.experiment.store import Status
+
+    return {"status": Status.OK, "summary": result.summary,
+            "measures": {m.name: m.of(result) for m in measures},
+            "wall_s": round(result.wall_s, 3)}
 
 
 def execute(task: Task) -> dict:
-    """Run one simulation and compute its measures; an error is caught and returned (with
-    ``input_error`` when it is the input's), so a sweep goes on."""
+    """Run one simulation (and the runs forked from it, their outcomes under ``forks``) and
+    compute the measures; an error is caught and returned (with ``input_error`` when it is
+    the input's), so a sweep goes on."""
     from abm.config import validate
     from abm.experiment.store import Status
-    from abm.simulate import simulate
+    from abm.simulate import simulate, simulate_forked
 
     started = time.perf_counter()
     try:
-        result = simulate(validate(task.config, origin=task.run_id))
-        measures = {m.name: m.of(result) for m in task.measures}
+        config = validate(task.config, origin=task.run_id)
+        if not task.forks:
+            return _outcome(simulate(config), task.measures)
+        forks = {f.run_id: validate(f.config, origin=f.run_id) for f in task.forks}
+        result, forked = simulate_forked(config, task.fork_day, forks)
+        return {**_outcome(result, task.measures),
+                "forks": {f.run_id: _outcome(forked[f.run_id], f.measures)
+                          for f in task.forks}}
     except Exception as exc:  # noqa: BLE001 - recorded as a failed run
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
         failed = {"status": Status.FAILED, "error": f"{type(exc).__name__}: {exc}{where}",
                   "wall_s": round(time.perf_counter() - started, 3)}
         return {**failed, "input_error": str(exc)} if isinstance(exc, ConfigError) else failed
-    return {"status": Status.OK, "summary": result.summary, "measures": measures,
-            "wall_s": round(result.wall_s, 3)}
 
 
 def default_workers() -> int:
