@@ -11,6 +11,7 @@ costs what happens in it, not how many minutes it has.
 
 from __future__ import annotations
 
+import io
 import pickle
 
 import mesa
@@ -166,8 +167,17 @@ class SafeCityModel(mesa.Model):
 
     def fork(self, config: Config | None = None) -> SafeCityModel:
         """A copy of the model as it stands, to run on from here: bit for bit what this one
-        would do. With ``config``, the copy runs on under those settings (``follow``)."""
-        twin = pickle.loads(pickle.dumps(self))
+        would do. With ``config``, the copy runs on under those settings (``follow``). The
+        city is shared, not copied: nothing in it changes but caches of what it computes."""
+        shared = {id(self.city): self.city, id(self.city.graph): self.city.graph}
+        buffer = io.BytesIO()
+        writer = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        writer.persistent_id = lambda obj: id(obj) if id(obj) in shared else None
+        writer.dump(self)
+        buffer.seek(0)
+        reader = pickle.Unpickler(buffer)
+        reader.persistent_load = shared.__getitem__
+        twin = reader.load()
         if config is not None:
             twin.follow(config)
         return twin

@@ -98,3 +98,12 @@ def test_a_fork_refuses_what_shaped_the_run_or_already_happened():
     with pytest.raises(ConfigError, match="timeline day 20"):
         model.fork(model.config.changed({"timeline": [c for c in model.config.timeline
                                                        if c not in moved]}))
+
+
+def test_a_fork_shares_the_city_and_copies_everything_that_moves():
+    model = before_go_live(scenario())
+    fork = model.fork()
+    assert fork.city is model.city and fork.space is not model.space
+    assert fork.offenders[0] is not model.offenders[0] and fork.beliefs is not model.beliefs
+    fork.run_days(1)
+    assert model.time < fork.time and len(model.crimes) <= len(fork.crimes)

@@ -9,6 +9,7 @@ import ipyvue
 import ipyvuetify as v
 import ipywidgets
 import numpy as np
+import pandas as pd
 import pytest
 import solara
 import yaml
@@ -324,6 +325,31 @@ def test_compare_mode_runs_two_models_in_lockstep(configs):
     assert state.runs[0].config.cameras.operators == state.config.value.cameras.operators == 2
     modes.v_model = 0
     assert state.mode.value == EXPLORE and len(state.runs) == 1
+
+
+def test_compare_mode_forks_b_from_a_at_its_moment(configs):
+    state, rc = page(configs)
+    rc.find(v.BtnToggle, class_="abm-modes").widget.v_model = 1  # Compare
+    rc.find(v.Btn, children=["Nobody watching"]).widget.click()
+    state.step_min.set(360.0)
+    step = rc.find(v.Btn, class_="abm-step").widget
+    for _ in range(3):
+        step.click()
+    a = state.runs[0]
+    rc.find(v.Btn, class_="abm-fork").widget.click()
+    b = state.runs[1]
+    assert state.runs[0] is a and b.model is not a.model and b.model.city is a.model.city
+    assert b.model.time == a.model.time and b.model.config.cameras.operators == 0
+    pd.testing.assert_frame_equal(b.crime_log(), a.crime_log())
+    assert b.daily_rows() == a.daily_rows()  # one history up to the fork
+    step.click()
+    assert b.model.time == a.model.time == 4 * 360.0
+    rc.find(v.Btn, children=["No cameras"]).widget.click()  # a count cannot change mid-run
+    for _ in range(2):
+        step.click()
+    before = state.runs[1]
+    rc.find(v.Btn, class_="abm-fork").widget.click()
+    assert "cameras.count" in state.message.value and state.runs[1] is before
 
 
 def test_play_runs_to_the_end_and_stops(configs):

@@ -76,6 +76,10 @@ def ContrastPanel(state: AppState) -> None:
                               on_click=lambda changes=changes: state.change_contrast(
                                   changes, replace=True))
         solara.Text(describe(contrast, config), classes=["abm-contrast-text"])
+        solara.Button("Fork B from A now", small=True, outlined=True, classes=["abm-fork"],
+                      on_click=state.fork_b)
+        solara.Text("B starts again from A's moment and goes on with B's settings.",
+                    style={"font-size": "0.8em", "color": "#555"})
         SettingsPanel(config_b, on_change=lambda k, v: state.change_contrast({k: v}),
                       on_changes=state.change_contrast, keys=CONTRAST_KEYS, tag="abm-b")
 
