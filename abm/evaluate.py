@@ -103,11 +103,13 @@ class Job:
     def measures(self) -> tuple[Measure, ...]:
         return tuple(dict.fromkeys(m for p in self.spans for m in period_measures(p).values()))
 
-    def task(self, forks: list[Job] = ()) -> Task:
-        """The run as a task; ``forks`` run forked from it when the cameras go live."""
-        return Task(self.run_id, self.config.model_dump(mode="json"), self.measures,
+    def task(self, forks: list[Job] = (), whole: bool = True, part: int = 0) -> Task:
+        """The run as a task; ``forks`` run forked from it when the cameras go live (unless
+        ``whole``, the run itself stops there: part ``part`` of its forks)."""
+        return Task(self.run_id if whole else f"{self.run_id} part {part}",
+                    self.config.model_dump(mode="json"), self.measures,
                     tuple(Fork(f.run_id, f.config.model_dump(mode="json"), f.measures)
-                          for f in forks), self.config.cameras.install_day)
+                          for f in forks), self.config.cameras.install_day, whole)
 
     def rows(self, outcome: dict) -> list[dict]:
         """The run reduced to counts per period and zone (its measures, as columns)."""
@@ -165,11 +167,14 @@ def decomposition_periods(config: Config, end: str | None) -> tuple[str, str]:
     return "before", end
 
 
-def tasks(jobs: list[Job], forked: set[str], fork: bool) -> tuple[list[Task], dict]:
+def tasks(jobs: list[Job], forked: set[str], fork: bool,
+          parts: int = 1) -> tuple[list[Task], dict]:
     """The jobs as tasks: with ``fork``, the variants named in ``forked`` run forked from
     the scenario's run of their replicate when the cameras go live, where a fork can start
-    them (abm.simulate.forks_on), so the days before go-live run once. Returns the tasks and,
-    for each job's run, the task it is part of."""
+    them (abm.simulate.forks_on), so the days before go-live run once per task. A replicate's
+    forks are shared out over up to ``parts`` tasks (each runs the days before go-live), so
+    that a few replicates still keep every worker busy. Returns the tasks and, for each job's
+    run, the task it is part of."""
     from abm.simulate import forks_on
 
     scenario = {job.replicate: job for job in jobs if job.variant == "scenario"}
@@ -184,9 +189,15 @@ def tasks(jobs: list[Job], forked: set[str], fork: bool) -> tuple[list[Task], di
             children[job.replicate].append(job)
         else:
             alone.append(job)
-    out = [scenario[r].task(children[r]) for r in scenario] + [job.task() for job in alone]
-    part_of = {job.run_id: task.run_id for r, task in zip(scenario, out, strict=False)
-               for job in (scenario[r], *children[r])}
+    out, part_of = [], {}
+    for r, base in scenario.items():
+        share = [children[r][k::parts] for k in range(min(parts, max(1, len(children[r]))))]
+        for k, forks in enumerate(share):
+            task = base.task(forks, whole=k == 0, part=k)
+            out.append(task)
+            part_of.update({job.run_id: task.run_id for job in forks})
+        part_of[base.run_id] = base.run_id
+    out += [job.task() for job in alone]
     part_of.update({job.run_id: job.run_id for job in alone})
     return out, part_of
 
@@ -225,10 +236,11 @@ def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS
                 changes["city.seed"] = config.run.seed  # one city across replicates
             jobs.append(Job(name, r, seed, variant.changed(changes), spans[name]))
     forked = {*twins, *(dec.after_go_live(config) if decompose else ())}
-    planned, part_of = tasks(jobs, forked, fork)
+    engine = backend or LocalBackend(workers)
+    parts = math.ceil(getattr(engine, "workers", 1) / replicates)
+    planned, part_of = tasks(jobs, forked, fork, parts)
     done = dict(zip((t.run_id for t in planned),
-                    run_all(planned, backend or LocalBackend(workers), config.run.name,
-                            progress), strict=True))
+                    run_all(planned, engine, config.run.name, progress), strict=True))
 
     def outcome(job: Job) -> dict:
         whole = done[part_of[job.run_id]]

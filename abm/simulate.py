@@ -71,11 +71,13 @@ def build(config: Config, city: City | None = None) -> SafeCityModel:
 
 
 def simulate_forked(config: Config, day: float, forks: dict[str, Config],
-                    city: City | None = None) -> tuple[RunResult, dict[str, RunResult]]:
+                    city: City | None = None, whole: bool = True
+                    ) -> tuple[RunResult | None, dict[str, RunResult]]:
     """A run and runs forked from it on ``day``, before anything due that day happens, each
     under its own settings (``SafeCityModel.follow``): the days before are run once. Each
     fork's result is bit for bit the run of its settings from the start, where they made no
-    difference before the day (``forks_on``)."""
+    difference before the day (``forks_on``). Unless ``whole``, the run itself stops there
+    (None)."""
     started = time.perf_counter()
     model = build(config, city)
     moment = day * MINUTES_PER_DAY
@@ -87,6 +89,8 @@ def simulate_forked(config: Config, day: float, forks: dict[str, Config],
         fork = model.fork(settings)
         run_to_end(fork)
         results[name] = finish(fork, began)
+    if not whole:
+        return None, results
     run_to_end(model)
     return finish(model, started), results
 

@@ -204,3 +204,19 @@ def test_a_replicate_forks_its_twins_and_the_mechanisms_acting_after_go_live():
     assert part_of[dec.NONE + " r0"] == dec.NONE + " r0"  # none of them: the trend too
     alone, _ = tasks(jobs, forked, fork=False)
     assert len(alone) == len(jobs) and not any(t.forks for t in alone)
+    shared, part_of = tasks(jobs, forked, fork=True, parts=2)
+    first, second = shared[:2]
+    assert first.whole and not second.whole and first.run_id == "scenario r0"
+    assert {f.run_id for f in first.forks} | {f.run_id for f in second.forks} == {
+        f.run_id for f in scenario.forks}
+    assert not {f.run_id for f in first.forks} & {f.run_id for f in second.forks}
+    assert {part_of[f.run_id] for f in second.forks} == {second.run_id}
+
+
+def test_forks_shared_out_over_workers_give_the_same_tables():
+    config = from_overrides([*TINY, "cameras.operators=1", "run.name=parts"])
+    forked = evaluate(config, replicates=1, workers=2, decompose=True, decompose_to="year 1")
+    plain = evaluate(config, replicates=1, workers=1, decompose=True, decompose_to="year 1",
+                     fork=False)
+    for name in ("counts", "summaries", "effects", "decomposition"):
+        pd.testing.assert_frame_equal(getattr(forked, name), getattr(plain, name))
