@@ -231,7 +231,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
 
 def _run(argv: list[str] | None) -> int:
     from abm.config import ConfigError
-    from abm.experiment.backends import WorkerLostError
+    from abm.experiment.backends import WorkerLostError, stop_workers
 
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv).parse_args(argv)
@@ -246,6 +246,8 @@ def _run(argv: list[str] | None) -> int:
     except BrokenPipeError:  # output piped into a pager or head that closed early
         sys.stderr.close()
         return 0
+    finally:
+        stop_workers()
 
 
 def main(argv: list[str] | None = None) -> int:

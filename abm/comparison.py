@@ -200,8 +200,8 @@ class WarmBackend:
     """Sweep runs on worker processes kept from one pair to the next.
 
     The app runs many small pairs, one after another; starting fresh interpreters for each
-    costs more than its runs. The workers are spawned (safe from the app's threads) on first
-    use and live as long as this process.
+    costs more than its runs. The workers start on first use (from the fork server, safe from
+    the app's threads) and live as long as this process.
     """
 
     _pool = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,14 +59,35 @@ def simulate(config: Config, city: City | None = None,
     return finish(model, started)
 
 
-def build(config: Config, city: City | None = None) -> SafeCityModel:
-    """The model of a config, its city built (or given) and checked first."""
+# Cities this process built last, by settings and seed: the runs of a sweep or an evaluation
+# mostly share one city, and a city built again is the same city (its caches only remember
+# what it computed).
+CITIES_KEPT = 2
+_cities: OrderedDict[str, City] = OrderedDict()
+
+
+def city_of(config: Config) -> City:
+    """The city of a config: one of the last built, or built now (as the model would)."""
+    seed = city_seed(config)
+    key = f"{config.city.model_dump_json()}|{seed}"
+    city = _cities.get(key)
     if city is None:
         try:
-            city = build_city(config.city, city_seed(config))  # as the model would build it
+            city = build_city(config.city, seed)
         except ConfigError as exc:  # a street file that cannot be used: say which key
             raise ConfigError(f"city.file: {exc}" if config.city.source == "file" else str(exc)) \
                 from None
+        _cities[key] = city
+        while len(_cities) > CITIES_KEPT:
+            _cities.popitem(last=False)
+    else:
+        _cities.move_to_end(key)
+    return city
+
+
+def build(config: Config, city: City | None = None) -> SafeCityModel:
+    """The model of a config, its city built (or kept, or given) and checked first."""
+    city = city or city_of(config)
     check_city(config, city)
     return SafeCityModel(config, city=city)
 

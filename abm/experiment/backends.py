@@ -115,9 +115,22 @@ def sigint_left_to_us() -> Iterator[None]:
 
 
 def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
+    """End when the process that owns the pool is gone (the worker's parent: the owner, or
+    the fork server, which ends with the owner)."""
+    server = os.getppid()
+    while os.getppid() == server and _alive(parent):
         time.sleep(0.5)
     os._exit(1)  # the sweep was killed: do not run on as an orphan
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _init_worker(parent: int) -> None:
@@ -127,16 +140,42 @@ def _init_worker(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
+# What a worker needs imported before its first run: imported once, in the fork server.
+PRELOAD = ["abm.experiment.forkserver", "abm.simulate"]
+
+
+def worker_context():
+    """How worker processes start: with the model imported, not importing it each (which
+    costs a worker more CPU than a short run). A parent running one thread forks them, the
+    model imported here first, once; a threaded parent (the app, a Dask client), where a fork
+    can deadlock, has them forked from a fork server, a fresh single-threaded process that
+    imports the model once."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        import abm.simulate  # noqa: F401 - every worker inherits it
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def stop_workers() -> None:
+    """End the fork server if this process started one (it ends by itself when this process
+    ends, but then nobody waits for it): a command leaves no process behind, and the CPU time
+    of its workers counts as its own."""
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # CPython's one way to end it (its own tests use it)
+
+
 class WorkerPool(ProcessPoolExecutor):
-    """Fresh worker processes ("spawn": no state or threads inherited, safe from threaded
-    parents such as the app or a Dask client, where fork can deadlock) that leave Ctrl-C to
-    the parent and end with it. Processes start as tasks are submitted, so Ctrl-C is held
-    back while the pool is made and while tasks are submitted."""
+    """Worker processes (``worker_context``) that leave Ctrl-C to the parent and end with it.
+    Processes start as tasks are submitted, so Ctrl-C is held back while the pool is made and
+    while tasks are submitted."""
 
     def __init__(self, workers: int | None = None) -> None:
         with sigint_held():
             super().__init__(max_workers=workers or default_workers(),
-                             mp_context=multiprocessing.get_context("spawn"),
+                             mp_context=worker_context(),
                              initializer=_init_worker, initargs=(os.getpid(),))
 
     def submit(self, fn, /, *args, **kwargs):
@@ -213,6 +252,8 @@ def local_cluster(workers: int):
     memory), so neither another machine nor another user of this one can reach it or submit
     work to it. Dask also gives the scheduler and each worker a plain HTTP server (dashboard,
     cluster state, metrics); here it has no dashboard and no routes, on a free loopback port.
+    Its processes log only what is critical: a run's failure comes back with its result, and
+    a sweep stopped by Ctrl-C is not news its workers need to add to.
     """
     import logging
 
@@ -233,7 +274,7 @@ def local_cluster(workers: int):
                             dashboard_address=None, worker_dashboard_address=None,
                             scheduler_kwargs={"dashboard": False,
                                               "dashboard_address": f"{LOOPBACK}:0"},
-                            silence_logs=logging.ERROR)
+                            silence_logs=logging.CRITICAL)
 
 
 def _interrupt_quietly(signum, frame) -> None:
