@@ -87,6 +87,28 @@ def test_the_100k_city_is_held_to_cpu_time_with_its_build():
     assert bench.targets({"city-100k": figures}, set()) == []  # not as shipped: no targets
 
 
+def test_islamabad_full_is_the_scenario_with_ten_times_every_count():
+    assert "islamabad-full" in abm_cli("bench", "--help").stdout
+    full, tenth = (load(catalog.find(name)).model_dump()
+                   for name in (bench.WORKLOADS["islamabad-full"].config, "islamabad"))
+    scaled = [("city", "nodes"), ("city", "centres"), ("city", "destinations"),
+              ("offenders", "count"), ("police", "units"), ("police", "hotspots"),
+              ("cameras", "count"), ("cameras", "groups"), ("cameras", "operators")]
+    for section, key in scaled:
+        assert full[section].pop(key) == 10 * tenth[section].pop(key), key
+    assert full["run"].pop("name") == "islamabad-full"
+    tenth["run"].pop("name")
+    assert full == tenth  # the same timeline, costs, hazards and streets' shape
+
+
+def test_a_workload_over_its_cpu_target_says_by_how_much():
+    figures = {"cpu_s": 300.0, "wall_s": 310.0, "rss_peak_mb": 2100.0}
+    lines = bench.targets({"islamabad-full": figures}, {"islamabad-full"})
+    assert lines == ["islamabad-full within 60 s CPU, build included: 300.0 s (5.0x the "
+                     "target), NOT met",
+                     "islamabad-full peak memory within 2048 MB: 2100 MB, NOT met"]
+
+
 def test_the_events_target_says_how_much_is_bulk_computed():
     figures = {"agent_events_vs_wolfsheep": 4.0, "agent_actions_vs_wolfsheep": 0.8,
                "agent_events": 1000, "bulk_stops": 800}
