@@ -223,6 +223,42 @@ def breakdown(tally: Tally, counts: dict[tuple[str, bool], int]) -> dict[str, in
     return dict(sorted(parts.items(), key=lambda kv: -kv[1]))
 
 
+class LaterHalf:
+    """CPU per simulated day over the run's later half, once routes and trees toward most
+    places are built: what a day costs at steady state, per offender and per action, to
+    compare runs of different sizes (docs/performance.md, "Cost per offender-day")."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.half = model.config.run.days / 2
+        self.start: tuple[float, float, int, int] | None = None
+        self.stop: tuple[float, float, int, int] | None = None
+
+    def mark(self) -> tuple[float, float, int, int]:
+        """CPU, day, Python-level actions and crimes so far."""
+        actions = Tally(self.model, events_run(self.model)).actions
+        return (time.process_time(), self.model.time / MINUTES_PER_DAY, actions,
+                len(self.model.crimes))
+
+    def day_done(self, day: float) -> None:
+        if self.start is None and day >= self.half:
+            self.start = self.mark()
+
+    def end(self) -> None:
+        self.stop = self.mark()
+
+    def figures(self) -> dict[str, float]:
+        if self.start is None or self.stop is None or self.stop[1] <= self.start[1]:
+            return {}
+        cpu, days, actions, crimes = (b - a for a, b in zip(self.start, self.stop, strict=True))
+        offenders = self.model.config.offenders.count
+        return {"later_days": days,
+                "later_day_cpu_s": cpu / days,
+                "later_offender_day_us": cpu / days / offenders * 1e6,
+                "later_action_us": cpu / actions * 1e6 if actions else None,
+                "later_crimes_per_offender_day": crimes / days / offenders}
+
+
 class Timer:
     """Wall and CPU time of a phase, optionally under a profiler."""
 
@@ -252,8 +288,10 @@ def measure_model(spec: dict, profile=None) -> dict:
     started = time.perf_counter()
     with Timer(profile) as build:
         model = counting_model(config)
+    later = LaterHalf(model)
     with Timer(profile) as run:
-        run_to_end(model)
+        run_to_end(model, later.day_done)
+    later.end()
     with Timer(profile) as tables:
         result = finish(model, started)
     counts = events_run(model)
@@ -271,6 +309,7 @@ def measure_model(spec: dict, profile=None) -> dict:
         "agenda_alarms": model.event_counts.get((ALARM, False), 0),
         "breakdown": breakdown(tally, counts),
         "crimes": result.summary["crimes_total"],
+        **later.figures(),
         "nodes": model.city.n,
         "rss_base_mb": rss_base,
     }
@@ -551,7 +590,19 @@ def line(name: str, r: dict) -> str:
         return (f"{head}  frame {r['median_ms']:.1f} ms median, {r['max_ms']:.1f} max, "
                 f"{r['first_ms']:.1f} first ({r['frames']:.0f} frames){cpu}")
     build = f" (build {r['build_cpu_s']:.1f} s)" if r.get("build_cpu_s") is not None else ""
-    return (f"{head}{build}  {r['days_s']:6.1f} sim days/s{cpu}{count_lines(r)}")
+    return (f"{head}{build}  {r['days_s']:6.1f} sim days/s{cpu}{count_lines(r)}"
+            f"{later_line(r)}")
+
+
+def later_line(r: dict) -> str:
+    """What a day of the run's later half cost, per offender and per action."""
+    if r.get("later_day_cpu_s") is None:
+        return ""
+    action = r.get("later_action_us")
+    per_action = "" if action is None else f", {action:.1f} us per Python-level action"
+    return (f"\n{'':9} later {r['later_days']:.0f} days: {r['later_day_cpu_s'] * 1e3:.1f} ms CPU "
+            f"a day, {r['later_offender_day_us']:.1f} us per offender-day{per_action}; "
+            f"{r['later_crimes_per_offender_day']:.4f} crimes per offender-day")
 
 
 def summarise(results: dict[str, list[dict]]) -> dict[str, dict]:

@@ -239,3 +239,17 @@ def test_wolfsheep_agent_steps_are_the_step_calls_made(monkeypatch):
     monkeypatch.setattr(Animal, "step", lambda self: (calls.append(1), step(self)))
     result = bench.measure_wolfsheep({"seed": 3, "steps": 25})
     assert result["agent_steps"] == len(calls) > 25 * 100
+
+
+def test_the_later_half_is_measured_per_day_offender_and_action(root):
+    spec = {"config": str(root / "abm/configs/default.yaml"),
+            "overrides": ["run.days=6", "city.nodes=300", "offenders.count=150"]}
+    r = bench.measure_model(spec)
+    assert r["later_days"] == 3
+    assert 0 < r["later_day_cpu_s"] * 3 <= r["run_cpu_s"]
+    assert r["later_offender_day_us"] == pytest.approx(r["later_day_cpu_s"] / 150 * 1e6)
+    # At least a day's arrivals of 150 offenders happened in the later half.
+    assert r["later_action_us"] * 150 <= r["later_day_cpu_s"] * 3 * 1e6
+    assert "later 3 days" in bench.line("default", {**r, **bench.rates(r), "rss_peak_mb": 1})
+    short = bench.measure_model({**spec, "overrides": [*spec["overrides"], "run.days=1"]})
+    assert "later_days" not in short  # a single day has no later half to speak of
