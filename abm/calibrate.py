@@ -47,11 +47,9 @@ from abm import config as cfg
 from abm.config import ConfigError
 from abm.experiment.design import Spec
 
-# Settings naming files: relative to the spec, as the batch sweeps live elsewhere.
-PATH_KEYS = ("city.file", "city.graph_file", "city.attractiveness_points")
 # The summary figures a target may name beyond abm.measures: those of a tiny run.
-PROBE = ["run.days=0.05", "city.nodes=16", "offenders.count=1", "police.units=0",
-         "cameras.count=0", "city.destinations=2"]
+PROBE = {"run.days": 0.05, "city.nodes": 16, "offenders.count": 1, "police.units": 0,
+         "cameras.count": 0, "city.destinations": 2}
 
 
 class Parameter(Spec):
@@ -97,8 +95,8 @@ class CalibrationSpec(Spec):
 
 def load_spec(path: Path) -> tuple[CalibrationSpec, str]:
     """Read and check a spec: structure, every parameter at its ends, every target's name."""
-    from abm.experiment.sweepfile import NAME, override
-    from abm.measures import check
+    from abm.config import NAME, NAME_RULE, shown
+    from abm.measures import parse
 
     data = cfg.read_yaml(path)
     if not isinstance(data, dict):
@@ -107,33 +105,34 @@ def load_spec(path: Path) -> tuple[CalibrationSpec, str]:
         spec = CalibrationSpec.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        msg = "unknown key" if err["type"] == "extra_forbidden" else \
-            err["msg"].removeprefix("Value error, ")
+        where, msg = ".".join(str(p) for p in err["loc"]), cfg.problem(err)
         raise ConfigError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}") from None
     name = spec.name or path.stem
     if not NAME.match(name):
-        raise ConfigError(f"{path}: name: use letters, digits, '.', '_' or '-' (got {name!r})")
+        raise ConfigError(f"{path}: name: {NAME_RULE} (got {shown(name)})")
     try:
-        base = cfg.load(catalog.resolve(spec.base, catalog.Kind.SCENARIO, path.parent)
-                        ).model_dump(mode="json")
+        base = cfg.load(catalog.resolve(spec.base, catalog.Kind.SCENARIO, path.parent))
     except ConfigError as exc:
         raise ConfigError(f"{path}: base: {exc}") from None
-    fixed = [override(k, v) for k, v in spec.set.items()]
+    for where, keys in (("set", spec.set), ("parameters", spec.parameters)):
+        for key in keys:
+            try:
+                cfg.setting(key)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: {where}.{exc}") from None
     for key, p in spec.parameters.items():
         for end in (p.min, p.max):
             value = int(end) if p.type == "int" else end
             try:
-                cfg.validate(cfg.apply_overrides(base, [*fixed, override(key, value)]),
-                             origin=f"parameters.{key}")
+                base.changed({**spec.set, key: value}, origin=f"parameters.{key}")
             except ConfigError as exc:
-                raise ConfigError(f"{path}: {str(exc).removeprefix('--set ')}") from None
+                raise ConfigError(f"{path}: {exc}") from None
     from abm.simulate import simulate
 
-    known = set(simulate(cfg.from_overrides(PROBE)).summary)
+    known = set(simulate(cfg.Config().changed(PROBE)).summary)
     for key in spec.targets:
         try:
-            computed = check(key)
+            computed = parse(key) is not None
         except ConfigError as exc:
             raise ConfigError(f"{path}: targets.{exc}") from None
         if not computed and key not in known:
@@ -162,8 +161,7 @@ def _sweep_file(spec: CalibrationSpec, spec_path: Path, folder: Path, index: int
     """A list-design sweep of one batch of trials, written beside its results."""
     from abm.outputs import write_text
 
-    fixed = {k: str((spec_path.parent / v).resolve()) if k in PATH_KEYS and isinstance(v, str)
-             and not Path(v).is_absolute() else v for k, v in spec.set.items()}
+    fixed = cfg.beside(spec_path.parent, spec.set)  # the batch sweeps live elsewhere
     doc = {"name": f"batch-{index:03d}",
            "base": str(catalog.resolve(spec.base, catalog.Kind.SCENARIO, spec_path.parent)
                        .resolve()), "set": fixed,
@@ -187,6 +185,7 @@ def calibrate(spec_path: Path, out: Path | None, backend, echo=print) -> dict:
 
     from abm.experiment.runner import run_sweep
     from abm.experiment.sweepfile import load_sweep
+    from abm.measures import computed
 
     spec, name = load_spec(spec_path)
     out = out or Path("runs") / name
@@ -206,7 +205,7 @@ def calibrate(spec_path: Path, out: Path | None, backend, echo=print) -> dict:
         sweep = load_sweep(_sweep_file(spec, spec_path, batches, index, trials))
         sweeps.append(sweep)
         outcome = run_sweep(sweep, batches / f"batch-{index:03d}", backend,
-                            echo=lambda *a, **k: None, measures=tuple(targets))
+                            echo=lambda *a, **k: None, measures=computed(targets))
         results = pd.read_parquet(outcome.out / "results.parquet")
         for point, trial in enumerate(trials):
             mine = results[(results["point"] == point) & (results["status"] == "ok")]
@@ -235,19 +234,18 @@ def calibrate(spec_path: Path, out: Path | None, backend, echo=print) -> dict:
 
 
 def _fit(spec: CalibrationSpec, out: Path, best) -> pd.DataFrame:
-    from scipy import stats
+    from abm.experiment.stats import interval
 
     batch = out / "batches" / f"batch-{best.number // spec.batch:03d}" / "results.parquet"
     results = pd.read_parquet(batch)
     mine = results[results["point"] == best.number % spec.batch]
     rows = []
     for key, t in spec.targets.items():
-        x = mine[key].to_numpy(float)
-        m = float(x.mean())
-        half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))) \
-            if len(x) > 1 else 0.0
+        n, m, lo, hi = interval(mine[key].to_numpy(float))
+        if n < 2:  # one replicate: no interval, the value itself
+            lo = hi = m
         rows.append({"target": key, "observed": t.value, "sd": t.scale, "weight": t.weight,
-                     "simulated": m, "lo": m - half, "hi": m + half,
+                     "simulated": m, "lo": lo, "hi": hi,
                      "error_sd": (m - t.value) / t.scale})
     return pd.DataFrame(rows)
 
@@ -308,9 +306,9 @@ def _plot(table: pd.DataFrame, fit: pd.DataFrame, path: Path, name: str) -> None
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from abm.experiment.backends import backend
+    from abm.cli import backend_of
 
-    engine = backend(args.backend, args.workers, args.scheduler)
+    engine = backend_of(args)
     echo = (lambda *a, **k: None) if args.quiet else print
     with engine:
         result = calibrate(Path(args.spec), Path(args.out) if args.out else None, engine, echo)
@@ -325,14 +323,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    from abm.cli import add_backend_args
+
     p = sub.add_parser(
         "calibrate", help="fit parameters to observed targets (optuna over the sweep runner)",
         description="Fit the spec's parameters to its targets with optuna; evaluations run "
         "through the sweep runner (workers, Dask, resume).")
     p.add_argument("spec", help="calibration spec YAML (see abm/calibrate.py)")
     p.add_argument("--out", help="output folder (default runs/<name>)")
-    p.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
-    p.add_argument("--backend", choices=("local", "dask"), default="local")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    add_backend_args(p)
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(handler=cmd_calibrate)

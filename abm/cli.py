@@ -13,6 +13,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+EXIT_FAILED = 1  # some runs failed, or a worker process died
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -53,9 +54,32 @@ def positive_float(text: str) -> float:
 def add_config_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="scenario file, or a shipped scenario's name "
                         "(islamabad, teaching-town, ...; `abm scenarios` lists them)")
+    add_set_arg(parser)
+
+
+def add_set_arg(parser: argparse.ArgumentParser) -> None:
+    """--set SECTION.KEY=VALUE, repeatable: the command line's way to change a setting."""
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="SECTION.KEY=VALUE",
                         help="override one setting; repeatable (e.g. --set cameras.count=0)")
+
+
+def add_backend_args(parser: argparse.ArgumentParser) -> None:
+    """--workers, --backend and --scheduler: where a command's runs go (see ``backend_of``)."""
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help="parallel runs (default: the number of cores)")
+    parser.add_argument("--backend", choices=("local", "dask"), default="local",
+                        help="local processes (default) or a Dask cluster")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler, e.g. tls://host:8786 (default: start a local "
+                        "cluster)")
+
+
+def backend_of(args: argparse.Namespace):
+    """The backend the options of ``add_backend_args`` name (enter it before use)."""
+    from abm.experiment.backends import backend
+
+    return backend(args.backend, args.workers, args.scheduler)
 
 
 def load_config(arg: str, overrides: list[str]):
@@ -86,26 +110,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     path, config = load_config(args.config, args.overrides)  # bad input fails before imports
 
     from abm.config import ConfigError
+    from abm.experiment.progress import Progress
     from abm.limits import warn_if_long
     from abm.outputs import check_folder, default_out_dir, write_run
     from abm.simulate import simulate
 
     out = check_folder(Path(args.out) if args.out else default_out_dir(config), "run")
     warn_if_long([config])
-    progress = None
-    bar = None
-    if sys.stderr.isatty() and not args.quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(total=round(config.run.days, 2), unit="day", delay=2.0, file=sys.stderr,
-                   desc=config.run.name)
-        progress = lambda day: bar.update(round(day, 2) - bar.n)  # noqa: E731
-    try:
-        with naming(path):
-            result = simulate(config, progress=progress)
-    finally:
-        if bar is not None:
-            bar.close()
+    with Progress(round(config.run.days, 2), config.run.name, unit="day", delay=2.0,
+                  shown=sys.stderr.isatty() and not args.quiet) as bar, naming(path):
+        result = simulate(config, progress=lambda day: bar.reach(round(day, 2)))
     try:
         write_run(result, out)
     except OSError as exc:
@@ -217,6 +231,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
 
 def _run(argv: list[str] | None) -> int:
     from abm.config import ConfigError
+    from abm.experiment.backends import WorkerLostError, stop_workers
 
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv).parse_args(argv)
@@ -225,9 +240,14 @@ def _run(argv: list[str] | None) -> int:
     except ConfigError as exc:
         print(f"abm: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except WorkerLostError as exc:  # finished runs are kept
+        print(f"abm: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except BrokenPipeError:  # output piped into a pager or head that closed early
         sys.stderr.close()
         return 0
+    finally:
+        stop_workers()
 
 
 def main(argv: list[str] | None = None) -> int:

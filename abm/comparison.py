@@ -54,7 +54,7 @@ class Pair:
 
     def changes(self) -> dict[str, Any]:
         """B's settings that differ from A's, as dotted keys (the timeline as a whole)."""
-        return differences(self.base, self.b)
+        return self.base.differences(self.b)
 
     def sweep_text(self) -> str:
         """The sweep file that runs the pair (its base scenario, A, is written beside it)."""
@@ -75,21 +75,6 @@ class Pair:
         text = (base.to_yaml() + yaml.safe_dump(self.changes(), sort_keys=True)
                 + f"{self.a is None}|{self.replicates}|{self.seed}")
         return "pair-" + hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def differences(a: Config, b: Config) -> dict[str, Any]:
-    """Dotted keys whose values differ between two configs (``run.name`` aside)."""
-    da, db = a.model_dump(mode="json"), b.model_dump(mode="json")
-    out: dict[str, Any] = {}
-    for section, values in db.items():
-        if not isinstance(values, dict):
-            if values != da.get(section):
-                out[section] = values
-            continue
-        for key, value in values.items():
-            if (section, key) != ("run", "name") and value != da[section].get(key):
-                out[f"{section}.{key}"] = value
-    return out
 
 
 @dataclass(frozen=True)
@@ -215,8 +200,8 @@ class WarmBackend:
     """Sweep runs on worker processes kept from one pair to the next.
 
     The app runs many small pairs, one after another; starting fresh interpreters for each
-    costs more than its runs. The workers are spawned (safe from the app's threads) on first
-    use and live as long as this process.
+    costs more than its runs. The workers start on first use (from the fork server, safe from
+    the app's threads) and live as long as this process.
     """
 
     _pool = None
@@ -238,14 +223,11 @@ class WarmBackend:
 
     @classmethod
     def _executor(cls, workers: int):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from abm.experiment.backends import WorkerPool
 
         with cls._guard:
             if cls._pool is None:
-                cls._pool = ProcessPoolExecutor(
-                    max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_quiet_worker)
+                cls._pool = WorkerPool(workers)
             return cls._pool
 
     def run(self, tasks):
@@ -269,13 +251,6 @@ class WarmBackend:
         finally:
             for future in futures:
                 future.cancel()  # runs not started yet
-
-
-def _quiet_worker() -> None:
-    """Workers leave Ctrl-C to the process that started them."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_pair(pair: Pair, root: str | Path, workers: int | None = None,

@@ -1,8 +1,12 @@
 """Validated settings: the schema every scenario file, `--set` override and sweep goes through.
 
-Each field carries its unit, bounds, a one-line description and its source or stated
-assumption (in ``json_schema_extra``), so docs/ODD.md's parameter table is generated from here
-and cannot drift from the code.
+Each field carries its unit, bounds, a one-line description, its source or stated assumption
+and whether a timeline may change it during a run (in ``json_schema_extra``), so docs/ODD.md's
+parameter table is generated from here and cannot drift from the code.
+
+Inside the program settings stay typed: ``Config.get("cameras.count")`` reads a dotted key and
+``Config.changed({"cameras.count": 60})`` makes a validated copy with some changed. Text is read
+only at the edges: scenario files and ``--set KEY=VALUE`` on the command line.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import json
 import re
 import sys
 import typing
+from collections.abc import Mapping
 from datetime import date
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +33,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from abm.units import DAYS_PER_YEAR, MINUTES_PER_DAY
 
@@ -55,14 +62,13 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 NAME_RULE = "use up to 100 letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 
-def param(default: Any, unit: str, description: str, source: str, **bounds: Any) -> Any:
-    """A model parameter: default, unit, description and source travel together."""
-    return Field(
-        default,
-        description=description,
-        json_schema_extra={"unit": unit, "source": source},
-        **bounds,
-    )
+def param(default: Any, unit: str, description: str, source: str, *, mid_run: bool = False,
+          **bounds: Any) -> Any:
+    """A model parameter: default, unit, description and source travel together, and whether
+    a timeline may change it during a run (``mid_run``; the rest shape the city and its
+    agents at the start)."""
+    extra = {"unit": unit, "source": source, **({"mid_run": True} if mid_run else {})}
+    return Field(default, description=description, json_schema_extra=extra, **bounds)
 
 
 ASSUMPTION = "assumption"
@@ -249,19 +255,20 @@ class OffenderSettings(Section):
         "journey-to-crime decay, Rossmo 2000; scale an assumption", gt=0, le=100_000,
     )
     dwell_home_h: float = param(
-        12.0, "h", "Mean time spent at home between trips.", ASSUMPTION, gt=0, le=240
+        12.0, "h", "Mean time spent at home between trips.", ASSUMPTION, gt=0, le=240, mid_run=True
     )
     dwell_activity_h: float = param(
-        3.0, "h", "Mean time spent at an activity place.", ASSUMPTION, gt=0, le=240
+        3.0, "h", "Mean time spent at an activity place.", ASSUMPTION, gt=0, le=240, mid_run=True
     )
     opportunity_rate: float = param(
         4e-4, "per place passed", "Hazard of meeting a suitable target at a place of mean "
         "attractiveness while passing it (the chance is 1 - exp(-hazard), about the hazard "
         "when small).", "calibrated to about 20 crimes per offender-year; "
-        "assumption", ge=0, le=1,
+        "assumption", ge=0, le=1, mid_run=True,
     )
     risk_aversion: float = param(
-        1.0, "-", "Exponent k in P(offend) = (1 - perceived risk)^k.", ASSUMPTION, ge=0, le=50
+        1.0, "-", "Exponent k in P(offend) = (1 - perceived risk)^k.", ASSUMPTION, ge=0, le=50,
+        mid_run=True
     )
     base_risk: float = param(
         0.05, "probability", "Perceived risk of arrest by police alone (no camera or police in "
@@ -274,28 +281,28 @@ class OffenderSettings(Section):
     )
     learning_rate: float = param(
         0.2, "-", "Weight of one own outcome at a camera (arrested through it, or got away) in "
-        "the offender's belief about that camera.", ASSUMPTION, ge=0, le=1,
+        "the offender's belief about that camera.", ASSUMPTION, ge=0, le=1, mid_run=True,
     )
     generalisation: float = param(
         0.5, "-", "Share of an update about one camera that an offender also applies to "
         "cameras in general (the belief about cameras not yet experienced).",
         "assumption: one control room runs every camera, so what one camera does says much "
-        "about the others", ge=0, le=1,
+        "about the others", ge=0, le=1, mid_run=True,
     )
     peer_learning_rate: float = param(
         0.05, "-", "Weight of a peer's outcome at a camera (arrested through it, or got away) "
         "in a hearer's belief about that camera.",
-        ASSUMPTION, ge=0, le=1,
+        ASSUMPTION, ge=0, le=1, mid_run=True,
     )
     peer_observation_prob: float = param(
         0.1, "probability", "Chance that an offender hears of another's outcome at a camera.",
-        ASSUMPTION, ge=0, le=1,
+        ASSUMPTION, ge=0, le=1, mid_run=True,
     )
     police_learning_rate: float = param(
         0.1, "-", "Weight of one own outcome (arrested on the scene without a camera's help, "
         "or not) in the offender's perceived risk of arrest by police alone.",
         "Lochner 2007; Anwar & Loughran 2011 (arrests raise, getting away lowers perceived "
-        "risk; others' arrests barely move it); size an assumption", ge=0, le=1,
+        "risk; others' arrests barely move it); size an assumption", ge=0, le=1, mid_run=True,
     )
     repeat_boost: float = param(
         1.0, "-", "After a crime that ended without arrest on the scene, how much the "
@@ -309,16 +316,16 @@ class OffenderSettings(Section):
     displacement_prob: float = param(
         0.5, "probability", "Chance that a deterred offender looks for another target later "
         "on the same trip.", "Guerette & Bowers 2009 find displacement in ~26% of "
-        "observations; value an assumption", ge=0, le=1,
+        "observations; value an assumption", ge=0, le=1, mid_run=True,
     )
     sentence_days: float = param(
         30.0, "days", "Mean time an arrested offender is incapacitated.", ASSUMPTION,
-        ge=0, le=3650,
+        ge=0, le=3650, mid_run=True,
     )
     trend_per_year: float = param(
         0.0, "fraction per year", "Exogenous background trend in offending (0.029 = 2.9% more "
         "each year), independent of cameras and police.", "context brief: national crime "
-        "+2.9% in 2018; a scenario input", ge=-0.9, le=5,
+        "+2.9% in 2018; a scenario input", ge=-0.9, le=5, mid_run=True,
     )
     near_repeat_excitation: float = param(
         2e-5, "per place passed per crime", "Hazard of a target added at each place within "
@@ -342,67 +349,76 @@ class VictimSettings(Section):
 
     report_prob_robbery: float = param(
         0.6, "probability", "Chance a street robbery is reported.",
-        "victimisation surveys, order of magnitude; assumption", ge=0, le=1,
+        "victimisation surveys, order of magnitude; assumption", ge=0, le=1, mid_run=True,
     )
     report_prob_theft: float = param(
         0.35, "probability", "Chance a theft is reported.", "victimisation surveys; assumption",
-        ge=0, le=1,
+        ge=0, le=1, mid_run=True,
     )
     report_prob_burglary: float = param(
         0.7, "probability", "Chance a burglary is reported.", "victimisation surveys; "
-        "assumption", ge=0, le=1,
+        "assumption", ge=0, le=1, mid_run=True,
     )
     report_delay_median_min: float = param(
         10.0, "min", "Median delay from crime to a victim's call.",
         "Kansas City response time study: citizen delay dominates; value an assumption",
-        ge=0, le=10_000,
+        ge=0, le=10_000, mid_run=True,
     )
     report_delay_sigma: float = param(
         0.7, "log-units", "Spread (lognormal sigma) of the reporting delay.", ASSUMPTION,
-        ge=0, le=5,
+        ge=0, le=5, mid_run=True,
     )
+
+
+class PatrolStrategy(StrEnum):
+    """Where units patrol between calls; each has its class in ``abm.patrol.STRATEGIES``."""
+
+    HOTSPOT = "hotspot"
+    BEAT = "beat"
+    RANDOM = "random"
 
 
 class PoliceSettings(Section):
     """Police units: patrol, dispatch, arrest."""
 
     units: int = param(8, "units", "Police units on patrol at any time.", ASSUMPTION,
-                       ge=0, le=10_000)
+                       ge=0, le=10_000, mid_run=True)
     speed_kmh: float = param(
         30.0, "km/h", "Driving speed along streets, urban average.", ASSUMPTION, gt=0, le=200
     )
-    patrol: Literal["random", "hotspot", "beat"] = param(
-        "hotspot", "-", "Patrol strategy between calls.", "Braga et al. 2019 (hot spots)"
+    patrol: PatrolStrategy = param(
+        PatrolStrategy.HOTSPOT, "-", "Patrol strategy between calls (abm/patrol.py).",
+        "Braga et al. 2019 (hot spots)", mid_run=True
     )
     hotspots: int = param(
         20, "places", "Places hot-spot patrol cycles through (highest recorded crime).",
-        ASSUMPTION, ge=1, le=10_000,
+        ASSUMPTION, ge=1, le=10_000, mid_run=True,
     )
     dwell_min: float = param(
         15.0, "min", "Time a unit stays at a patrol stop.", "Koper 1995 (10-15 min stops)",
-        ge=0, le=600,
+        ge=0, le=600, mid_run=True,
     )
     residual_deterrence_min: float = param(
         30.0, "min", "How long police presence keeps deterring after the unit leaves.",
-        "Koper 1995 residual deterrence; assumption", ge=0, le=MINUTES_PER_DAY,
+        "Koper 1995 residual deterrence; assumption", ge=0, le=MINUTES_PER_DAY, mid_run=True,
     )
     presence_radius_m: float = param(
         150.0, "m", "Radius in which a stopped or passing unit deters offenders.", ASSUMPTION,
-        ge=0, le=5000,
+        ge=0, le=5000, mid_run=True,
     )
     presence_risk: float = param(
         0.4, "probability", "Perceived risk added by visible police presence.", ASSUMPTION,
-        ge=0, le=1,
+        ge=0, le=1, mid_run=True,
     )
     residual_saturation_min: float = param(
         15.0, "min", "Stop length beyond which residual deterrence no longer grows; shorter "
         "stops leave proportionally less.", "Koper 1995 (residual deterrence rises with stop "
-        "length up to about 15 minutes)", gt=0, le=600,
+        "length up to about 15 minutes)", gt=0, le=600, mid_run=True,
     )
     hotspot_source: Literal["recorded", "reported", "discovered"] = param(
         "recorded", "-", "Which incidents hot-spot patrol reads: every recorded crime, only "
         "crimes victims reported, or only crimes police discovered themselves.",
-        "Ensign et al. 2018 (runaway feedback from discovered incidents)",
+        "Ensign et al. 2018 (runaway feedback from discovered incidents)", mid_run=True,
     )
     initial_hotspots: Literal["attractive", "random"] = param(
         "attractive", "-", "Where hot-spot patrol goes before any incident is on record: the "
@@ -413,14 +429,15 @@ class PoliceSettings(Section):
         0.0, "probability", "Chance that a crime committed within presence_radius_m of a "
         "unit on patrol or at a scene is seen by police and enters the record.",
         "Ensign et al. 2018 (discovered incidents); value an assumption (0: police discover "
-        "nothing themselves)", ge=0, le=1,
+        "nothing themselves)", ge=0, le=1, mid_run=True,
     )
     dispatch_delay_min: float = param(
-        2.0, "min", "Call handling time before a unit is assigned.", ASSUMPTION, ge=0, le=600
+        2.0, "min", "Call handling time before a unit is assigned.", ASSUMPTION, ge=0, le=600,
+        mid_run=True
     )
     scene_time_min: float = param(
         40.0, "min", "Time a unit is busy at a scene.", ASSUMPTION, ge=0,
-        le=MINUTES_PER_DAY,
+        le=MINUTES_PER_DAY, mid_run=True,
     )
     arrest_ref_prob: float = param(
         0.3, "probability", "Chance of an on-scene arrest at the reference response time.",
@@ -502,11 +519,11 @@ class CameraSettings(Section):
     )
     mtbf_days: float = param(
         365.0, "days", "Mean time between hardware failures of one camera.", ASSUMPTION,
-        gt=0, le=36_500,
+        gt=0, le=36_500, mid_run=True,
     )
     mttr_days: float = param(
         7.0, "days", "Mean time to repair a failed camera under a maintenance contract.",
-        ASSUMPTION, gt=0, le=36_500,
+        ASSUMPTION, gt=0, le=36_500, mid_run=True,
     )
     initial_down_share: float = param(
         0.0, "share", "Share of cameras with a hardware fault when they are installed (each "
@@ -516,7 +533,7 @@ class CameraSettings(Section):
     )
     repair: bool = param(
         True, "-", "Whether failed cameras are repaired at all (Islamabad: no obligation).",
-        "context brief: Islamabad"
+        "context brief: Islamabad", mid_run=True
     )
     groups: int = param(
         5, "segments", "Cable or power segments; one cut takes down every camera on it.",
@@ -524,32 +541,34 @@ class CameraSettings(Section):
     )
     group_mtbf_days: float = param(
         180.0, "days", "Mean time between cuts of one cable or power segment.", ASSUMPTION,
-        gt=0, le=36_500,
+        gt=0, le=36_500, mid_run=True,
     )
     group_mttr_days: float = param(
-        3.0, "days", "Mean time to restore a cut segment.", ASSUMPTION, gt=0, le=36_500
+        3.0, "days", "Mean time to restore a cut segment.", ASSUMPTION, gt=0, le=36_500,
+        mid_run=True
     )
     obstruction_mtbf_days: float | None = param(
         None, "days", "Mean time until foliage or a moved mount blocks a camera's view; "
         "null for none.", "context brief: 166 of 542 outages were foliage", gt=0, le=36_500,
     )
     obstruction_mttr_days: float = param(
-        30.0, "days", "Mean time to clear a blocked view.", ASSUMPTION, gt=0, le=36_500
+        30.0, "days", "Mean time to clear a blocked view.", ASSUMPTION, gt=0, le=36_500,
+        mid_run=True
     )
     hardware_visible_share: float = param(
         0.2, "probability", "Share of hardware failures that can be seen from the street "
         "(dismantled, vandalised, turned away); the rest (power, electronics, network) leave "
         "a camera looking as it did. Cable cuts are never visible.",
         "context brief: 26 of the 140 Islamabad outages not due to cable cuts or foliage were "
-        "dismantled cameras (March 2018)", ge=0, le=1,
+        "dismantled cameras (March 2018)", ge=0, le=1, mid_run=True,
     )
     obstruction_visible_share: float = param(
         1.0, "probability", "Share of blocked views (foliage) that can be seen from the "
-        "street.", "assumption: foliage across a lens is seen from below", ge=0, le=1,
+        "street.", "assumption: foliage across a lens is seen from below", ge=0, le=1, mid_run=True,
     )
     operators: int = param(
         2, "operators", "Control-room operators watching feeds at any time.", ASSUMPTION,
-        ge=0, le=10_000,
+        ge=0, le=10_000, mid_run=True,
     )
     feeds_on_screens: Literal["installed", "working"] = param(
         "installed", "-", "Which feeds the operators' monitors cycle through: every installed "
@@ -558,34 +577,35 @@ class CameraSettings(Section):
         "feed at once and gives its screen time to working ones).",
         "assumption: monitors show far fewer feeds than there are cameras (Gill & Spriggs "
         "2005) and nobody re-lays the tours as cameras fail; working is the best case of a "
-        "control room that tracks every fault",
+        "control room that tracks every fault", mid_run=True,
     )
     log_live_detections: bool = param(
         True, "-", "Whether a crime an operator sees is entered in the police record even "
         "when no victim reports it (switch off to see how much of recorded crime the control "
         "room adds).", "assumption: incidents an operator raises are logged like calls",
+        mid_run=True,
     )
     reporting_uplift: float = param(
         0.0, "probability", "Once the control room is live, the chance that a crime its "
         "victim would not have reported is reported after all (a new emergency line, "
         "publicity).", "a scenario input (0: none); recording effects of CCTV: Welsh & "
-        "Farrington 2009", ge=0, le=1,
+        "Farrington 2009", ge=0, le=1, mid_run=True,
     )
     feeds_per_operator: int = param(
         4, "monitors", "Feeds (monitors) each operator watches.",
-        "Home Office operator test: 1, 4, 6, 9 monitors", ge=1, le=100,
+        "Home Office operator test: 1, 4, 6, 9 monitors", ge=1, le=100, mid_run=True,
     )
     alert_delay_min: float = param(
         1.0, "min", "Delay from a live detection to the call reaching dispatch.", ASSUMPTION,
-        ge=0, le=600,
+        ge=0, le=600, mid_run=True,
     )
     footage_id_prob: float = param(
         0.2, "probability", "Chance that footage from a working camera identifies the "
-        "offender of a reported crime.", ASSUMPTION, ge=0, le=1,
+        "offender of a reported crime.", ASSUMPTION, ge=0, le=1, mid_run=True,
     )
     footage_delay_days: float = param(
         7.0, "days", "Time from the crime to an arrest made from footage.", ASSUMPTION,
-        ge=0, le=3650,
+        ge=0, le=3650, mid_run=True,
     )
     perceived_range_factor: float = param(
         2.0, "-", "How much farther than they watch offenders believe cameras see "
@@ -723,28 +743,6 @@ class CostSettings(Section):
     )
 
 
-# Settings a timeline may change during a run; the rest shape the city and its agents at start.
-MUTABLE = frozenset({
-    *(f"police.{k}" for k in ("units", "patrol", "hotspots", "dwell_min",
-                              "residual_deterrence_min", "residual_saturation_min",
-                              "presence_radius_m", "presence_risk",
-                              "dispatch_delay_min", "scene_time_min")),
-    *(f"police.{k}" for k in ("hotspot_source", "discovery_prob")),
-    *(f"cameras.{k}" for k in ("mtbf_days", "mttr_days", "repair", "group_mtbf_days",
-                               "group_mttr_days", "obstruction_mttr_days", "operators",
-                               "feeds_per_operator", "feeds_on_screens", "alert_delay_min",
-                               "footage_id_prob", "footage_delay_days", "hardware_visible_share",
-                               "obstruction_visible_share", "log_live_detections",
-                               "reporting_uplift")),
-    *(f"offenders.{k}" for k in ("opportunity_rate", "risk_aversion",
-                                 "learning_rate", "generalisation", "peer_learning_rate",
-                                 "peer_observation_prob", "police_learning_rate",
-                                 "displacement_prob", "sentence_days",
-                                 "trend_per_year", "dwell_home_h", "dwell_activity_h")),
-    *(f"victims.{k}" for k in VictimSettings.model_fields),
-})
-
-
 class News(Section):
     """A report on the cameras' state that offenders may hear (press, word on the street)."""
 
@@ -821,6 +819,46 @@ class Config(Section):
                 raise ValueError(f"{where}: {_describe(exc.errors()[0])}") from None
         return self
 
+    def get(self, key: str) -> Any:
+        """The value of a dotted key such as ``cameras.count``."""
+        setting(key)
+        node: Any = self
+        for part in key.split("."):
+            node = getattr(node, part)
+        return node
+
+    def changed(self, changes: Mapping[str, Any], origin: str = "settings") -> Config:
+        """A validated copy with ``changes`` (dotted key: value) applied; the copy is checked
+        as a whole, so a ConfigError names ``origin`` and the first key that does not fit."""
+        data = self.model_dump(mode="json")
+        for key, value in changes.items():
+            set_key(data, key, value, label=f"{origin}:")
+        return validate(data, origin)
+
+    def differences(self, other: Config) -> dict[str, Any]:
+        """Dotted keys whose values differ in ``other``, with its values as JSON-ready data
+        (``run.name`` aside; a differing timeline as the key ``timeline``)."""
+        mine, theirs = self.model_dump(mode="json"), other.model_dump(mode="json")
+        out: dict[str, Any] = {}
+        for section, values in theirs.items():
+            if not isinstance(values, dict):
+                if values != mine.get(section):
+                    out[section] = values
+                continue
+            for key, value in values.items():
+                if (section, key) != ("run", "name") and value != mine[section].get(key):
+                    out[f"{section}.{key}"] = value
+        return out
+
+    def assign(self, changes: Mapping[str, Any]) -> None:
+        """Change settings of this config in place, each validated as it is assigned: a
+        timeline's changes during a run, seen at once by every part that holds a section."""
+        for key, value in changes.items():
+            if key not in MUTABLE:
+                raise ConfigError(f"{key} cannot change during a run")
+            section, name = key.split(".")
+            setattr(getattr(self, section), name, value)
+
     def hash(self) -> str:
         """Short, stable hash of the resolved settings (names output folders)."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
@@ -828,6 +866,49 @@ class Config(Section):
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def sections() -> dict[str, type[Section]]:
+    """The sections of a scenario (run, city, ...) by name; the timeline is not one."""
+    return {name: info.annotation for name, info in Config.model_fields.items()
+            if isinstance(info.annotation, type) and issubclass(info.annotation, Section)}
+
+
+# Settings a timeline may change during a run (marked ``mid_run`` on the field); the rest shape
+# the city and its agents at the start.
+MUTABLE = frozenset(f"{name}.{key}" for name, section in sections().items()
+                    for key, field in section.model_fields.items()
+                    if (field.json_schema_extra or {}).get("mid_run"))
+
+
+def choices(key: str) -> tuple[str, ...]:
+    """The values a setting with a fixed set of them may take (a Literal or an enum)."""
+    annotation = setting(key).annotation
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return tuple(str(member.value) for member in annotation)
+    return tuple(str(value) for value in typing.get_args(annotation))
+
+
+def setting(key: str) -> FieldInfo:
+    """The schema field a dotted key names (``cameras.count``); ConfigError '<key>: ...' for a
+    key that names no setting."""
+    model: type[BaseModel] | None = Config
+    path = key.split(".")
+    for depth, part in enumerate(path):
+        fields = model.model_fields if model is not None else {}
+        if part not in fields:
+            raise ConfigError(f"{key}: unknown key")
+        field = fields[part]
+        annotation = field.annotation
+        model = annotation if isinstance(annotation, type) and issubclass(
+            annotation, BaseModel) else None
+        if depth == len(path) - 1:
+            if model is not None:
+                raise ConfigError(f"{key}: is a section, name a key in it")
+            return field
+        if model is None:
+            raise ConfigError(f"{key}: {part} is not a section")
+    raise ConfigError(f"{key}: unknown key")  # (an empty key)
 
 
 def shown(value: Any, limit: int = 60) -> str:
@@ -841,14 +922,20 @@ def shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def problem(err: dict) -> str:
+    """What a pydantic error says, as a one-line message says it: 'unknown key', or the
+    message with the value that broke it (a scenario's, a sweep file's, any spec's)."""
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    msg = err["msg"].removeprefix("Value error, ")
+    if "input" in err and not isinstance(err["input"], dict | list) and err["type"] != "missing":
+        msg = f"{msg} (got {shown(err['input'])})"
+    return msg
+
+
 def _describe(err: dict) -> str:
     key = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif "input" in err and not isinstance(err["input"], dict | list):
-        msg = f"{msg} (got {shown(err['input'])})"
-    return f"{key}: {msg}" if key else msg
+    return f"{key}: {problem(err)}" if key else problem(err)
 
 
 def validate(data: Any, origin: str = "config") -> Config:
@@ -945,37 +1032,45 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
         raise ConfigError(f"--set {text!r}: expected section.key=value")
+    return key.split("."), parse_value(raw, f"--set {key}")
+
+
+def parse_value(text: str, origin: str) -> Any:
+    """A value given as text (``--set``, a seed typed in the app) read as a YAML scalar: 3,
+    0.5, true, null (nothing at all is null); ConfigError '<origin>: ...' for malformed text."""
     try:
-        value = parse_yaml(raw, f"--set {key}") if raw.strip() else None
+        return parse_yaml(text, origin) if text.strip() else None
     except ConfigError as exc:
         if "malformed YAML" in str(exc):
-            raise ConfigError(f"--set {key}: cannot parse value {shown(raw)}") from None
+            raise ConfigError(f"{origin}: cannot parse value {shown(text)}") from None
         raise
-    return key.split("."), value
 
 
 def set_key(data: dict, key: str, value: Any, label: str = "--set") -> None:
-    """Set ``section.key`` in raw config data in place; the key must name a schema field."""
-    path = key.split(".")
-    model: type[BaseModel] | None = Config
+    """Set ``section.key`` in raw config data in place; the key must name a schema field
+    (ConfigError '<label> <key>: ...' otherwise)."""
+    try:
+        setting(key)
+    except ConfigError as exc:
+        raise ConfigError(f"{label} {exc}") from None
+    *sections_, name = key.split(".")
     node = data
-    for depth, part in enumerate(path):
-        fields = model.model_fields if model is not None else {}
-        if part not in fields:
-            raise ConfigError(f"{label} {key}: unknown key")
-        annotation = fields[part].annotation
-        model = annotation if isinstance(annotation, type) and issubclass(
-            annotation, BaseModel) else None
-        if depth == len(path) - 1:
-            if model is not None:
-                raise ConfigError(f"{label} {key}: is a section, name a key in it")
-            node[part] = value
-        else:
-            if model is None:
-                raise ConfigError(f"{label} {key}: {part} is not a section")
-            if not isinstance(node.get(part), dict):
-                node[part] = {}
-            node = node[part]
+    for part in sections_:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[name] = value
+
+
+# Settings that name files (city.graph_file is the older name of city.file).
+FILE_KEYS = ("city.file", "city.graph_file", "city.attractiveness_points")
+
+
+def beside(folder: Path, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings a file in ``folder`` gives (a sweep, a spec), with the files they name
+    relative to that folder."""
+    return {key: str((folder / value).resolve()) if key in FILE_KEYS and isinstance(value, str)
+            and not Path(value).is_absolute() else value for key, value in settings.items()}
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
@@ -1024,12 +1119,10 @@ def from_overrides(overrides: list[str], base: dict | None = None) -> Config:
 
 
 def parameter_table() -> list[dict[str, Any]]:
-    """Every parameter with section, key, unit, default, bounds, description and source."""
+    """Every parameter with section, key, unit, default, bounds, whether a timeline may change
+    it, description and source."""
     rows = []
-    for section, info in Config.model_fields.items():
-        model = info.annotation
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            continue
+    for section, model in sections().items():
         for key, field in model.model_fields.items():
             extra = field.json_schema_extra or {}
             bounds = []
@@ -1042,6 +1135,7 @@ def parameter_table() -> list[dict[str, Any]]:
                 "unit": extra.get("unit", ""),
                 "default": field.default,
                 "bounds": ", ".join(bounds),
+                "mid_run": bool(extra.get("mid_run")),
                 "description": field.description or "",
                 "source": extra.get("source", ""),
             })
@@ -1054,12 +1148,12 @@ PARAMS_END = "<!-- parameters:end -->"
 
 def parameter_markdown() -> str:
     """The parameter table for docs/ODD.md, generated from the schema."""
-    lines = ["| key | unit | default | bounds | description | source |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| key | unit | default | bounds | mid-run | description | source |",
+             "|---|---|---|---|---|---|---|"]
     for row in parameter_table():
         default = "null" if row["default"] is None else row["default"]
         cells = [f"`{row['key']}`", row["unit"], f"{default}", row["bounds"],
-                 row["description"], row["source"]]
+                 "yes" if row["mid_run"] else "", row["description"], row["source"]]
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abm.config import NEVER_FAILING, Config
+from abm.config import NEVER_FAILING, Change, Config
 from abm.experiment.stats import interval
 
 
@@ -29,59 +29,63 @@ class Mechanism:
 
     name = ""
     label = ""
+    # Whether the mechanism acts only once the cameras are live, so a run without it can be
+    # forked at go-live from the scenario's own run (abm.model.SafeCityModel.fork).
+    after_go_live = True
 
     def present(self, config: Config) -> bool:
         """Whether the scenario has this mechanism at all."""
         return True
 
-    def switch_off(self, data: dict[str, Any]) -> None:
-        """Remove the mechanism from raw scenario data (in place)."""
+    def switch_off(self, config: Config) -> dict[str, Any]:
+        """The settings that switch the mechanism off in a scenario (dotted keys)."""
         raise NotImplementedError
 
 
-def _drop_changes(data: dict, keys, cameras_only: bool | None = None) -> None:
-    """Take settings out of timeline entries (those of the programme only, if asked); entries
-    left with nothing to do go."""
+def _drop_changes(timeline: list[Change], keys, cameras_only: bool | None = None
+                  ) -> list[Change]:
+    """Timeline entries without some settings (those of the programme only, if asked);
+    entries left with nothing to do go."""
     kept = []
-    for change in data["timeline"]:
-        if cameras_only is None or change.get("cameras_only") == cameras_only:
-            change["set"] = {k: v for k, v in change["set"].items() if not keys(k)}
-        if change["set"] or change.get("news"):
+    for change in timeline:
+        if cameras_only is None or change.cameras_only == cameras_only:
+            change = change.model_copy(
+                update={"set": {k: v for k, v in change.set.items() if not keys(k)}})
+        if change.set or change.news is not None:
             kept.append(change)
-    data["timeline"] = kept
+    return kept
 
 
 class Trend(Mechanism):
     name, label = "trend", "background trend"
+    after_go_live = False  # it compounds from the first day
 
     def present(self, config: Config) -> bool:
         return config.offenders.trend_per_year != 0 or any(
             "offenders.trend_per_year" in c.set for c in config.timeline)
 
-    def switch_off(self, data: dict) -> None:
-        data["offenders"]["trend_per_year"] = 0.0
-        _drop_changes(data, lambda k: k == "offenders.trend_per_year")
+    def switch_off(self, config: Config) -> dict[str, Any]:
+        return {"offenders.trend_per_year": 0.0, "timeline": _drop_changes(
+            config.timeline, lambda k: k == "offenders.trend_per_year")}
 
 
 class Failures(Mechanism):
     name, label = "failures", "camera failures"
 
-    def switch_off(self, data: dict) -> None:
-        cams = data["cameras"]
-        cams.update(NEVER_FAILING)
-        _drop_changes(data, lambda k: k in ("cameras.mtbf_days", "cameras.group_mtbf_days"))
+    def switch_off(self, config: Config) -> dict[str, Any]:
+        return {**{f"cameras.{k}": v for k, v in NEVER_FAILING.items()},
+                "timeline": _drop_changes(config.timeline, lambda k: k in (
+                    "cameras.mtbf_days", "cameras.group_mtbf_days"))}
 
 
 class Learning(Mechanism):
     name, label = "learning", "offenders learning about cameras"
 
-    def switch_off(self, data: dict) -> None:
-        data["offenders"].update(learning_rate=0.0, peer_learning_rate=0.0)
-        _drop_changes(data, lambda k: k in ("offenders.learning_rate",
-                                            "offenders.peer_learning_rate"))
-        for change in data["timeline"]:
-            change["news"] = None
-        data["timeline"] = [c for c in data["timeline"] if c["set"]]
+    def switch_off(self, config: Config) -> dict[str, Any]:
+        timeline = _drop_changes(config.timeline, lambda k: k in (
+            "offenders.learning_rate", "offenders.peer_learning_rate"))
+        return {"offenders.learning_rate": 0.0, "offenders.peer_learning_rate": 0.0,
+                "timeline": [c.model_copy(update={"news": None}) for c in timeline if c.set]}
 
 
 class Monitoring(Mechanism):
@@ -91,9 +95,9 @@ class Monitoring(Mechanism):
         return config.cameras.operators > 0 or any(
             c.set.get("cameras.operators", 0) for c in config.timeline)
 
-    def switch_off(self, data: dict) -> None:
-        data["cameras"]["operators"] = 0
-        _drop_changes(data, lambda k: k == "cameras.operators")
+    def switch_off(self, config: Config) -> dict[str, Any]:
+        return {"cameras.operators": 0, "timeline": _drop_changes(
+            config.timeline, lambda k: k == "cameras.operators")}
 
 
 class Staffing(Mechanism):
@@ -103,19 +107,20 @@ class Staffing(Mechanism):
         return any(c.cameras_only and any(k.startswith("police.") for k in c.set)
                    for c in config.timeline)
 
-    def switch_off(self, data: dict) -> None:
-        _drop_changes(data, lambda k: k.startswith("police."), cameras_only=True)
+    def switch_off(self, config: Config) -> dict[str, Any]:
+        return {"timeline": _drop_changes(config.timeline, lambda k: k.startswith("police."),
+                                          cameras_only=True)}
 
 
 class Recording(Mechanism):
     name, label = "recording", "recording changes (operators' logs, reporting)"
 
-    def switch_off(self, data: dict) -> None:
-        data["cameras"].update(log_live_detections=False, reporting_uplift=0.0)
-        _drop_changes(data, lambda k: k.startswith("victims.") or k in (
-            "cameras.log_live_detections", "cameras.reporting_uplift"), cameras_only=True)
-        _drop_changes(data, lambda k: k in ("cameras.log_live_detections",
-                                            "cameras.reporting_uplift"))
+    def switch_off(self, config: Config) -> dict[str, Any]:
+        logs = ("cameras.log_live_detections", "cameras.reporting_uplift")
+        timeline = _drop_changes(config.timeline, lambda k: k.startswith("victims.")
+                                 or k in logs, cameras_only=True)
+        return {"cameras.log_live_detections": False, "cameras.reporting_uplift": 0.0,
+                "timeline": _drop_changes(timeline, lambda k: k in logs)}
 
 
 MECHANISMS: dict[str, Mechanism] = {m.name: m for m in (
@@ -126,11 +131,19 @@ NONE = "none of them"
 
 def without(config: Config, names: list[str]) -> Config:
     """The scenario with some mechanisms switched off."""
-    data = config.model_dump(mode="json")
     for name in names:
-        MECHANISMS[name].switch_off(data)
-    data["run"]["name"] = f"{config.run.name}-without-{'-'.join(names)}"
-    return Config.model_validate(data)
+        config = config.changed(MECHANISMS[name].switch_off(config))
+    return config.changed({"run.name": f"{config.run.name}-without-{'-'.join(names)}"})
+
+
+def after_go_live(config: Config) -> list[str]:
+    """The variants (by name) whose switched-off mechanisms all act only once the cameras are
+    live: they can run forked from the scenario's run at go-live."""
+    present = [name for name, m in MECHANISMS.items() if m.present(config)]
+    names = [WITHOUT + name for name in present if MECHANISMS[name].after_go_live]
+    if all(MECHANISMS[name].after_go_live for name in present):
+        names.append(NONE)
+    return names
 
 
 def variants(config: Config) -> tuple[dict[str, Config], list[str]]:

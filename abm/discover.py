@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from abm import catalog
 from abm import config as cfg
@@ -123,12 +123,7 @@ class DiscoverySpec(Spec):
 
 def _error(path: Path, exc: ValidationError) -> ConfigError:
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    msg = "unknown key" if err["type"] == "extra_forbidden" else \
-        err["msg"].removeprefix("Value error, ")
-    if "input" in err and not isinstance(err["input"], dict | list) and \
-            err["type"] not in ("missing", "extra_forbidden"):
-        msg = f"{msg} (got {shown(err['input'])})"
+    where, msg = ".".join(str(p) for p in err["loc"]), cfg.problem(err)
     if where == "uncertain" and ": " in msg:  # the range validator names the key first
         key, msg = msg.split(": ", 1)
         where = f"uncertain.{key}"
@@ -137,15 +132,7 @@ def _error(path: Path, exc: ValidationError) -> ConfigError:
 
 def number_type(key: str) -> str:
     """"int" or "float": what the setting ``key`` holds (other settings cannot be sampled)."""
-    model: Any = cfg.Config
-    annotation: Any = None
-    for part in key.split("."):
-        fields = getattr(model, "model_fields", {})
-        if part not in fields:
-            raise ConfigError(f"{key}: unknown key")
-        annotation = fields[part].annotation
-        model = annotation if isinstance(annotation, type) and issubclass(
-            annotation, BaseModel) else None
+    annotation = cfg.setting(key).annotation
     kinds = {annotation, *typing.get_args(annotation)} - {type(None)}
     if kinds == {int}:
         return "int"
@@ -177,10 +164,7 @@ class Discovery:
 
     def sweep_doc(self) -> dict:
         """The Latin-hypercube sweep the runner executes."""
-        from abm.calibrate import PATH_KEYS
-
-        fixed = {k: str((self.path.parent / v).resolve()) if k in PATH_KEYS and isinstance(
-            v, str) and not Path(v).is_absolute() else v for k, v in self.spec.set.items()}
+        fixed = cfg.beside(self.path.parent, self.spec.set)
         ranges = {k: {"min": lo, "max": hi, "type": self.kinds[k]}
                   for k, (lo, hi) in self.spec.uncertain.items()}
         return {"name": f"discover-{self.name}", "base": str(self.scenario.resolve()),
@@ -195,8 +179,8 @@ def load_spec(path: str | Path, samples: int | None = None, overrides: list[str]
     inside its setting's bounds, the outcome's figures. ``samples`` and ``overrides`` come
     from the command line."""
     from abm.calibrate import PROBE
-    from abm.experiment.sweepfile import MAX_RUNS, RESERVED, override
-    from abm.measures import check
+    from abm.experiment.sweepfile import MAX_RUNS, RESERVED
+    from abm.measures import parse
 
     path = catalog.resolve(path, catalog.Kind.DISCOVERY)
     data = cfg.read_yaml(path)
@@ -233,15 +217,13 @@ def load_spec(path: str | Path, samples: int | None = None, overrides: list[str]
         raise ConfigError(f"{path}: uncertain.{both[0]}: also fixed in set; remove one")
     try:
         scenario = catalog.resolve(spec.scenario, catalog.Kind.SCENARIO, path.parent)
-        base_data = cfg.load(scenario).model_dump(mode="json")
+        loaded = cfg.load(scenario)
     except ConfigError as exc:
         raise ConfigError(f"{path}: scenario: {exc}") from None
     try:
-        fixed = cfg.apply_overrides(base_data, [override(k, v) for k, v in spec.set.items()])
-        base = cfg.validate(fixed, origin="set")
+        base = loaded.changed(spec.set, origin="set")
     except ConfigError as exc:
-        text = str(exc).removeprefix("--set ").removeprefix("set: ")
-        raise ConfigError(f"{path}: set.{text}") from None
+        raise ConfigError(f"{path}: set.{str(exc).removeprefix('set: ')}") from None
     kinds = {}
     for key, (low, high) in spec.uncertain.items():
         try:
@@ -254,8 +236,7 @@ def load_spec(path: str | Path, samples: int | None = None, overrides: list[str]
         for end in (low, high):
             value = int(end) if kinds[key] == "int" else float(end)
             try:
-                cfg.validate(cfg.apply_overrides(fixed, [override(key, value)]),
-                             origin=f"uncertain.{key} = {value}")
+                loaded.changed({**spec.set, key: value}, origin=f"uncertain.{key} = {value}")
             except ConfigError as exc:
                 raise ConfigError(f"{path}: {exc}") from None
     known = None
@@ -264,13 +245,13 @@ def load_spec(path: str | Path, samples: int | None = None, overrides: list[str]
         if figure is None:
             continue
         try:
-            computed = check(figure)
+            computed = parse(figure) is not None
         except ConfigError as exc:
             raise ConfigError(f"{path}: outcome.{field}: {exc}") from None
         if not computed:
             from abm.simulate import simulate
 
-            known = known or set(simulate(cfg.from_overrides(PROBE)).summary)
+            known = known or set(simulate(cfg.Config().changed(PROBE)).summary)
             if figure not in known:
                 raise ConfigError(f"{path}: outcome.{field}: {figure}: not a summary figure "
                                   "or measure")
@@ -454,6 +435,7 @@ def discover(d: Discovery, out: Path | None, sweep_dir: Path | None, backend,
     from abm import outputs
     from abm.experiment.runner import run_sweep
     from abm.experiment.sweepfile import load_sweep
+    from abm.measures import computed
 
     out = outputs.check_folder(out or Path("runs") / f"discover-{d.name}-{d.hash()}", KIND)
     sweep_dir = sweep_dir or out.with_name(f"{out.name}-sweep")
@@ -465,7 +447,7 @@ def discover(d: Discovery, out: Path | None, sweep_dir: Path | None, backend,
         except ConfigError as exc:
             raise ConfigError(f"{d.path}: {str(exc).removeprefix(f'{sweep_file}: ')}") from None
         outcome = run_sweep(sweep, sweep_dir, backend, echo=echo, progress=progress,
-                            measures=d.measures)
+                            measures=computed(d.measures))
     results = pd.read_parquet(outcome.out / "results.parquet")
     points = score(d, sweep, results)
     trajectory, boxes, chosen = find_box(d, points)
@@ -509,19 +491,15 @@ def _version(name: str) -> str | None:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    from abm.experiment.backends import WorkerLostError, backend
+    from abm.cli import backend_of
 
     d = load_spec(args.spec, args.samples, args.overrides, args.max_runs)
-    engine = backend(args.backend, args.workers, args.scheduler)
+    engine = backend_of(args)
     echo = (lambda *a, **k: None) if args.quiet else print
-    try:
-        with engine:
-            result = discover(d, Path(args.out) if args.out else None,
-                              Path(args.sweep_out) if args.sweep_out else None, engine, echo,
-                              progress=sys.stderr.isatty() and not args.quiet)
-    except WorkerLostError as exc:
-        print(f"abm: error: {exc}", file=sys.stderr)
-        return 1
+    with engine:
+        result = discover(d, Path(args.out) if args.out else None,
+                          Path(args.sweep_out) if args.sweep_out else None, engine, echo,
+                          progress=sys.stderr.isatty() and not args.quiet)
     if not args.quiet:
         print(result["report"])
         print(f"wrote {result['out']}: points.parquet, boxes.csv, trajectory.parquet, "
@@ -530,7 +508,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    from abm.cli import positive_int
+    from abm.cli import add_backend_args, add_set_arg, positive_int
     from abm.experiment.sweepfile import MAX_RUNS
 
     p = sub.add_parser(
@@ -542,17 +520,13 @@ def register(sub) -> None:
                    "(`abm scenarios` lists them)")
     p.add_argument("--samples", type=positive_int, default=None, metavar="N",
                    help="Latin hypercube points (default: the spec's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="SECTION.KEY=VALUE", help="fix one more setting; repeatable")
+    add_set_arg(p)
     p.add_argument("--out", help="output folder (default runs/discover-<name>-<hash>)")
     p.add_argument("--sweep-out", metavar="DIR",
                    help="where the runs are kept (default: the output folder's name + -sweep)")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help="parallel runs (default: the number of cores)")
+    add_backend_args(p)
     p.add_argument("--max-runs", type=positive_int, default=MAX_RUNS, metavar="N",
                    help=f"refuse more runs (samples x replicates) than this (default "
                    f"{MAX_RUNS:,})")
-    p.add_argument("--backend", choices=("local", "dask"), default="local")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(handler=cmd_discover)

@@ -17,10 +17,11 @@ import pandas as pd
 
 from abm.cameras import Zone
 from abm.config import NEVER_FAILING, Config, ConfigError
-from abm.experiment.backends import default_workers, process_pool
+from abm.experiment.backends import Fork, Task
 from abm.experiment.seeds import replicate_seeds
 from abm.experiment.stats import interval
-from abm.units import DAYS_PER_YEAR, MINUTES_PER_DAY
+from abm.measures import Crimes, Measure, Uptime
+from abm.units import DAYS_PER_YEAR
 
 TWINS = ("no-cameras", "working")
 
@@ -55,49 +56,77 @@ def periods(config: Config) -> list[Period]:
 
 def twin_config(config: Config, twin: str) -> Config:
     """The scenario's twin: same seed, city and people; cameras absent or flawless."""
-    data = config.model_dump(mode="json")
     if twin == "no-cameras":
-        data["cameras"]["install_day"] = min(3650.0, config.run.days + 1)
-        data["timeline"] = [c for c in data["timeline"] if not c["cameras_only"]]
+        changes = {"cameras.install_day": min(3650.0, config.run.days + 1),
+                   "timeline": [c for c in config.timeline if not c.cameras_only]}
     elif twin == "working":
-        cams = data["cameras"]
-        cams.update(repair=True, **NEVER_FAILING,
-                    operators=math.ceil(config.cameras.count / config.cameras.feeds_per_operator))
-        for change in data["timeline"]:
-            change["set"] = {k: v for k, v in change["set"].items() if not k.startswith("cameras.")}
-            change["news"] = None  # cameras that always work make no news of broken ones
-        data["timeline"] = [c for c in data["timeline"] if c["set"]]
+        # Cameras that always work make no news of broken ones.
+        timeline = [c.model_copy(update={"news": None, "set": {
+            k: v for k, v in c.set.items() if not k.startswith("cameras.")}})
+            for c in config.timeline]
+        changes = {"cameras.repair": True, **{f"cameras.{k}": v for k, v in NEVER_FAILING.items()},
+                   "cameras.operators": math.ceil(config.cameras.count
+                                                  / config.cameras.feeds_per_operator),
+                   "timeline": [c for c in timeline if c.set]}
     else:
         raise ConfigError(f"unknown twin {twin!r}; choose from {', '.join(TWINS)}")
-    data["run"]["name"] = f"{config.run.name}-{twin}"
-    return Config.model_validate(data)
+    return config.changed({**changes, "run.name": f"{config.run.name}-{twin}"})
 
 
-def _run(job: tuple[str, int, int, Config, list[Period]]) -> dict:
-    """Run one variant for one replicate and reduce it to counts per period and zone."""
-    from abm.simulate import simulate
+def period_measures(p: Period) -> dict[str, Measure]:
+    """What a run's counts table holds for one period, by column: crimes true and recorded,
+    arrests and camera uptime, then crimes true and recorded in each zone."""
+    columns: dict[str, Measure] = {
+        "true": Crimes(p.start, p.end), "recorded": Crimes(p.start, p.end, "recorded"),
+        "arrests": Crimes(p.start, p.end, "arrested"), "camera_uptime": Uptime(p.start, p.end)}
+    for zone in Zone:
+        columns[f"true_{zone.label}"] = Crimes(p.start, p.end, zone=zone)
+        columns[f"recorded_{zone.label}"] = Crimes(p.start, p.end, "recorded", zone)
+    return columns
 
-    variant, replicate, seed, config, spans = job
-    result = simulate(config)
-    crimes, metrics = result.crimes, result.metrics
-    day = crimes["time_min"] / MINUTES_PER_DAY
-    rows = []
-    for p in spans:
-        inside = crimes[(day >= p.start) & (day < p.end)]
-        m = metrics[(metrics["day"] > p.start) & (metrics["day"] <= p.end)]
-        row = {"variant": variant, "replicate": replicate, "seed": seed, "period": p.label,
-               "period_days": p.days, "true": len(inside),
-               "recorded": int(inside["recorded"].sum()),
-               "arrests": int(inside["arrested"].sum()),
-               "camera_uptime": (float(m["cameras_up_mean"].mean() / config.cameras.count)
-                                 if len(m) and config.cameras.count else math.nan)}
-        for zone in Zone:
-            in_zone = inside[inside["zone"] == zone]
-            row[f"true_{zone.label}"] = len(in_zone)
-            row[f"recorded_{zone.label}"] = int(in_zone["recorded"].sum())
-        rows.append(row)
-    return {"rows": rows, "summary": {"variant": variant, "replicate": replicate, "seed": seed,
-                                      **result.summary}}
+
+@dataclass(frozen=True)
+class Job:
+    """One variant of the scenario at one replicate seed, read over some periods."""
+
+    variant: str
+    replicate: int
+    seed: int
+    config: Config
+    spans: list[Period]
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.variant} r{self.replicate}"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return tuple(dict.fromkeys(m for p in self.spans for m in period_measures(p).values()))
+
+    def task(self, forks: list[Job] = (), whole: bool = True, part: int = 0) -> Task:
+        """The run as a task; ``forks`` run forked from it when the cameras go live (unless
+        ``whole``, the run itself stops there: part ``part`` of its forks)."""
+        return Task(self.run_id if whole else f"{self.run_id} part {part}",
+                    self.config.model_dump(mode="json"), self.measures,
+                    tuple(Fork(f.run_id, f.config.model_dump(mode="json"), f.measures)
+                          for f in forks), self.config.cameras.install_day, whole)
+
+    def rows(self, outcome: dict) -> list[dict]:
+        """The run reduced to counts per period and zone (its measures, as columns)."""
+        values = outcome["measures"]
+        rows = []
+        for p in self.spans:
+            row = {"variant": self.variant, "replicate": self.replicate, "seed": self.seed,
+                   "period": p.label, "period_days": p.days}
+            for column, measure in period_measures(p).items():
+                value = values[measure.name]
+                row[column] = int(value) if isinstance(measure, Crimes) else value  # counts
+            rows.append(row)
+        return rows
+
+    def summary(self, outcome: dict) -> dict:
+        return {"variant": self.variant, "replicate": self.replicate, "seed": self.seed,
+                **outcome["summary"]}
 
 
 def mean_ci(values: pd.Series | np.ndarray) -> tuple[float, float, float]:
@@ -138,12 +167,52 @@ def decomposition_periods(config: Config, end: str | None) -> tuple[str, str]:
     return "before", end
 
 
+def tasks(jobs: list[Job], forked: set[str], fork: bool,
+          parts: int = 1) -> tuple[list[Task], dict]:
+    """The jobs as tasks: with ``fork``, the variants named in ``forked`` run forked from
+    the scenario's run of their replicate when the cameras go live, where a fork can start
+    them (abm.simulate.forks_on), so the days before go-live run once per task. A replicate's
+    forks are shared out over up to ``parts`` tasks (each runs the days before go-live), so
+    that a few replicates still keep every worker busy. Returns the tasks and, for each job's
+    run, the task it is part of."""
+    from abm.simulate import forks_on
+
+    scenario = {job.replicate: job for job in jobs if job.variant == "scenario"}
+    children: dict[int, list[Job]] = {r: [] for r in scenario}
+    alone = []
+    for job in jobs:
+        if job.variant == "scenario":
+            continue
+        base = scenario[job.replicate]
+        if fork and job.variant in forked and forks_on(
+                base.config, job.config, base.config.cameras.install_day):
+            children[job.replicate].append(job)
+        else:
+            alone.append(job)
+    out, part_of = [], {}
+    for r, base in scenario.items():
+        share = [children[r][k::parts] for k in range(min(parts, max(1, len(children[r]))))]
+        for k, forks in enumerate(share):
+            task = base.task(forks, whole=k == 0, part=k)
+            out.append(task)
+            part_of.update({job.run_id: task.run_id for job in forks})
+        part_of[base.run_id] = base.run_id
+    out += [job.task() for job in alone]
+    part_of.update({job.run_id: job.run_id for job in alone})
+    return out, part_of
+
+
 def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS,
-             workers: int | None = None, progress=None, decompose: bool = False,
-             decompose_to: str | None = None) -> Evaluation:
+             workers: int | None = None, progress: bool = False, decompose: bool = False,
+             decompose_to: str | None = None, backend=None, fork: bool = True) -> Evaluation:
     """Run the scenario and its twins for each replicate seed and compute every table; with
-    ``decompose``, also one variant per mechanism switched off (abm.decompose)."""
+    ``decompose``, also one variant per mechanism switched off (abm.decompose). The runs go
+    to ``backend`` (abm.experiment.backends; default ``workers`` local processes). With
+    ``fork``, the twins and the mechanisms that act only once cameras are live run forked from
+    the scenario's run at go-live (the same results, bit for bit: tests/test_fork.py)."""
     from abm import decompose as dec
+    from abm.experiment.backends import LocalBackend
+    from abm.experiment.runner import run_all
 
     if replicates < 1:
         raise ConfigError("--replicates must be at least 1")
@@ -161,28 +230,26 @@ def evaluate(config: Config, replicates: int = 5, twins: tuple[str, ...] = TWINS
         spans.update(dict.fromkeys(extra, compared))
     jobs = []
     for r, seed in enumerate(replicate_seeds(config.run.seed, replicates)):
-        for name, cfg in variants.items():
-            data = cfg.model_dump(mode="json")
-            data["run"]["seed"] = seed
-            data["run"]["days"] = min(cfg.run.days, spans[name][-1].end)
-            if data["city"]["seed"] is None:
-                data["city"]["seed"] = config.run.seed  # one city across replicates
-            jobs.append((name, r, seed, Config.model_validate(data), spans[name]))
-    workers = workers or default_workers()
-    results = []
-    if workers == 1:
-        for job in jobs:
-            results.append(_run(job))
-            if progress:
-                progress()
-    else:
-        with process_pool(min(workers, len(jobs))) as pool:
-            for out in pool.map(_run, jobs):
-                results.append(out)
-                if progress:
-                    progress()
-    counts = pd.DataFrame([row for out in results for row in out["rows"]])
-    summaries = pd.DataFrame([out["summary"] for out in results])
+        for name, variant in variants.items():
+            changes = {"run.seed": seed, "run.days": min(variant.run.days, spans[name][-1].end)}
+            if variant.city.seed is None:
+                changes["city.seed"] = config.run.seed  # one city across replicates
+            jobs.append(Job(name, r, seed, variant.changed(changes), spans[name]))
+    forked = {*twins, *(dec.after_go_live(config) if decompose else ())}
+    engine = backend or LocalBackend(workers)
+    parts = math.ceil(getattr(engine, "workers", 1) / replicates)
+    planned, part_of = tasks(jobs, forked, fork, parts)
+    done = dict(zip((t.run_id for t in planned),
+                    run_all(planned, engine, config.run.name, progress), strict=True))
+
+    def outcome(job: Job) -> dict:
+        whole = done[part_of[job.run_id]]
+        return whole if part_of[job.run_id] == job.run_id else whole["forks"][job.run_id]
+
+    outcomes = [outcome(job) for job in jobs]
+    counts = pd.DataFrame([row for job, out in zip(jobs, outcomes, strict=True)
+                           for row in job.rows(out)])
+    summaries = pd.DataFrame([job.summary(out) for job, out in zip(jobs, outcomes, strict=True)])
     mine = ["scenario", *twins]
     ev = Evaluation(config, counts, summaries,
                     *_analyse(config, counts[counts["variant"].isin(mine)],

@@ -239,7 +239,7 @@ def write_evaluation(ev: Evaluation, out: Path, replicates: int, wall_s: float) 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import time
 
-    from abm.cli import load_config, naming
+    from abm.cli import backend_of, load_config, naming
     from abm.limits import warn_if_long
 
     path, config = load_config(args.scenario, args.overrides)
@@ -258,34 +258,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         twins = ("no-cameras", *twins)
     if args.replicates < 1:
         raise ConfigError(f"--replicates {args.replicates}: must be at least 1")
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers {args.workers}: must be at least 1")
+    engine = backend_of(args)
     out = (Path(args.out) if args.out
            else Path("runs") / f"evaluate-{config.run.name}-{config.hash()}")
     check_folder(out, "evaluation")
     warn_if_long([config] * args.replicates * (1 + len(twins)), args.workers or 1,
                  "this evaluation")
-    bar = None
-    progress = None
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        extra = 0
-        if args.decompose:
-            from abm.decompose import variants
-
-            extra = len(variants(config)[0])
-        bar = tqdm(total=args.replicates * (1 + len(twins) + extra), unit="run",
-                   file=sys.stderr)
-        progress = lambda: bar.update(1)  # noqa: E731
     started = time.perf_counter()
-    try:
-        with naming(path):
-            ev = evaluate(config, args.replicates, twins, args.workers, progress,
-                          decompose=args.decompose, decompose_to=args.decompose_to)
-    finally:
-        if bar is not None:
-            bar.close()
+    with engine, naming(path):
+        ev = evaluate(config, args.replicates, twins, progress=sys.stderr.isatty(),
+                      decompose=args.decompose, decompose_to=args.decompose_to,
+                      backend=engine, fork=not args.no_fork)
     try:
         text = write_evaluation(ev, out, args.replicates, time.perf_counter() - started)
     except OSError as exc:
@@ -296,15 +279,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    from abm.cli import add_backend_args, add_set_arg
+
     p = sub.add_parser("evaluate", help="causal effect of a camera scenario against its twins")
     p.add_argument("scenario", help="scenario file, or a shipped scenario's name (islamabad, "
                    "nairobi, mombasa, teaching-town; `abm scenarios` lists them)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="SECTION.KEY=VALUE", help="override one setting; repeatable")
+    add_set_arg(p)
     p.add_argument("--replicates", type=int, default=5, help="replicate seeds (default 5)")
     p.add_argument("--twins", default=",".join(TWINS),
                    help="twins to run: no-cameras (always), working (default: both)")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    add_backend_args(p)
     p.add_argument("--out", help="output folder (default runs/evaluate-<name>-<hash>)")
     p.add_argument("--decompose", action="store_true",
                    help="also attribute the change in crime to each mechanism (trend, camera "
@@ -313,4 +297,7 @@ def register(sub) -> None:
     p.add_argument("--decompose-to", metavar="PERIOD", default=None,
                    help="the period the decomposition compares with the year before go-live "
                    "(default: year 3)")
+    p.add_argument("--no-fork", action="store_true",
+                   help="run every twin and variant from day 0 instead of forking them from "
+                   "the scenario's run at go-live (the same results, slower)")
     p.set_defaults(handler=cmd_evaluate)

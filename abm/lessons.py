@@ -124,8 +124,7 @@ class Lesson(Strict):
     def _load(self, scenario: str, settings: dict[str, Any], index: int) -> Config:
         base = catalog.resolve(scenario, catalog.Kind.SCENARIO,
                                self.path.parent if self.path else Path.cwd())
-        overrides = [f"{k}={_yaml_scalar(v)}" for k, v in settings.items()]
-        config = cfg.load(base, overrides)
+        config = cfg.load(base).changed(settings, origin=str(base))
         config.run.name = cfg.folder_name(f"{self.name}-{index + 1}")
         return config
 
@@ -162,6 +161,7 @@ def answer(step: Step, result: PairResult) -> int | None:
 
 
 def _yaml_scalar(value: Any) -> str:
+    """A setting's value as a lesson page writes it (as YAML would)."""
     import yaml
 
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
@@ -178,8 +178,7 @@ def load(path: str | Path) -> Lesson:
         lesson = Lesson.model_validate({**data, "path": path.resolve()})
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(map(str, err["loc"]))
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        where, msg = ".".join(map(str, err["loc"])), cfg.problem(err)
         raise ConfigError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}") from None
     for i in range(len(lesson.steps)):
         try:
@@ -226,12 +225,15 @@ def shown(step: Step) -> list[str]:
     return keys + [k for k in dict.fromkeys(extra) if k not in keys]
 
 
-def run(lesson: Lesson, root: Path, workers: int | None = None) -> list[PairResult]:
+def run(lesson: Lesson, root: Path, workers: int | None = None,
+        backend=None) -> list[PairResult]:
     """Each step against its control over the lesson's replicate seeds: the pairs the app
-    and tests/test_lesson_claims.py run (read back from ``root`` when already there)."""
+    and tests/test_lesson_claims.py run (read back from ``root`` when already there), on
+    ``backend`` (default: ``workers`` local processes)."""
     from abm.comparison import run_pair
 
-    return [run_pair(lesson.pair(i), root, workers) for i in range(len(lesson.steps))]
+    return [run_pair(lesson.pair(i), root, workers, backend=backend)
+            for i in range(len(lesson.steps))]
 
 
 def markdown(lesson: Lesson, results: list[PairResult]) -> str:
@@ -280,6 +282,7 @@ def markdown(lesson: Lesson, results: list[PairResult]) -> str:
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
+    from abm.cli import backend_of
     from abm.outputs import check_writable, write_text
 
     if args.name is None:
@@ -291,7 +294,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         check_writable(args.write, "--write")  # before running every step, not after
     if args.pairs.exists() and not args.pairs.is_dir():
         raise ConfigError(f"--pairs {args.pairs}: exists and is not a folder")
-    results = run(lesson, args.pairs, args.workers)
+    results = run(lesson, args.pairs, backend=backend_of(args))  # entered pair by pair
     text = markdown(lesson, results)
     if args.write:
         try:
@@ -306,15 +309,15 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    from abm.cli import add_backend_args
+
     p = sub.add_parser("lesson", help="list lessons, or run one and write its page")
-    from abm.cli import positive_int
 
     p.add_argument("name", nargs="?", help="a shipped lesson's name (abm scenarios lists "
                    "them) or a lesson file")
     p.add_argument("--pairs", type=Path, default=Path("runs") / "app-pairs", metavar="DIR",
                    help="where the steps' pair runs are kept and read back (default "
                    "runs/app-pairs, the app's)")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help="processes (default: all cores)")
+    add_backend_args(p)
     p.add_argument("--write", type=Path, metavar="FILE", help="write the markdown page here")
     p.set_defaults(handler=cmd_lesson)

@@ -11,6 +11,9 @@ costs what happens in it, not how many minutes it has.
 
 from __future__ import annotations
 
+import io
+import pickle
+
 import mesa
 import numpy as np
 from mesa.discrete_space import Network
@@ -19,7 +22,7 @@ from mesa.time import Priority, Schedule
 from abm.agenda import Agenda
 from abm.beliefs import Beliefs
 from abm.cameras import CameraSystem
-from abm.config import Config
+from abm.config import MUTABLE, Config, ConfigError
 from abm.crimes import ArrestCurve, ArrestMode, Crime
 from abm.daytime import MINUTES_PER_HOUR, Clock
 from abm.dispatch import Dispatcher
@@ -80,8 +83,8 @@ class SafeCityModel(mesa.Model):
                                self.cameras.rng.spawn(1)[0])
         self.accounts = Accounts(self)
         self.timeline = Timeline(self)
-        self.schedule_event(self.install_cameras,
-                            at=config.cameras.install_day * MINUTES_PER_DAY)
+        self._install = self.schedule_event(self.install_cameras,
+                                            at=config.cameras.install_day * MINUTES_PER_DAY)
         self.schedule_recurring(self.timeline.advance_trend,
                                 Schedule(interval=MINUTES_PER_DAY, start=MINUTES_PER_DAY),
                                 priority=Priority.HIGH)
@@ -173,6 +176,58 @@ class SafeCityModel(mesa.Model):
             unit = self.units.pop()
             self.leaving.append(unit)  # keeps a busy unit alive until it clears its call
             unit.stand_down()
+
+    # --- forks ----------------------------------------------------------------------------
+
+    def fork(self, config: Config | None = None) -> SafeCityModel:
+        """A copy of the model as it stands, to run on from here: bit for bit what this one
+        would do. With ``config``, the copy runs on under those settings (``follow``). The
+        city is shared, not copied: nothing in it changes but caches of what it computes."""
+        shared = {id(self.city): self.city, id(self.city.graph): self.city.graph}
+        buffer = io.BytesIO()
+        writer = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        writer.persistent_id = lambda obj: id(obj) if id(obj) in shared else None
+        writer.dump(self)
+        buffer.seek(0)
+        reader = pickle.Unpickler(buffer)
+        reader.persistent_load = shared.__getitem__
+        twin = reader.load()
+        if config is not None:
+            twin.follow(config)
+        return twin
+
+    def follow(self, config: Config) -> None:
+        """Run on under ``config`` from now. It may differ from the settings so far only
+        where a run can change: settings a timeline may change (they take their new values
+        now, as a timeline change would), the timeline's changes still to come, the day the
+        cameras go live if they are not live yet, and the run's length and name. A run forked
+        before any of these made a difference is bit for bit a run with ``config`` from the
+        start."""
+        changes = self.config.differences(config)
+        timeline = changes.pop("timeline", None)
+        install = changes.pop("cameras.install_day", None)
+        for key in ("run.days", "run.name"):
+            changes.pop(key, None)
+        fixed = sorted(set(changes) - MUTABLE)
+        if fixed:
+            raise ConfigError(f"{fixed[0]}: shaped the run from its start; a fork cannot "
+                              "change it")
+        if install is not None:
+            if self.cameras.installed:
+                raise ConfigError("cameras.install_day: the cameras are live already")
+            self._install.cancel()
+            self.config.cameras.install_day = install
+            self._install = self.schedule_event(self.install_cameras,
+                                                at=max(install * MINUTES_PER_DAY, self.time))
+        if changes:
+            self.accounts.accrue()
+            self.config.assign(changes)
+            self.settings_changed(set(changes))
+        if timeline is not None:
+            self.timeline.follow(config.timeline)
+            self.config.timeline = list(config.timeline)
+        self.config.run = config.run.model_copy()
+        self.initial_config = config
 
     # --- running --------------------------------------------------------------------------
 

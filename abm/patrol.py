@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from abm.config import PatrolStrategy
 from abm.units import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ class Tour:
 class Strategy:
     """Which places a unit patrols between calls."""
 
-    name = ""
+    name: PatrolStrategy
     reads_hotspots = False  # whether new hot spots change its places
 
     def pool(self, patrol: Patrol, unit: PoliceUnit) -> PatrolPool:
@@ -171,7 +172,7 @@ class Strategy:
 class HotspotPatrol(Strategy):
     """The places with most recent incidents on record (Braga et al. 2019)."""
 
-    name = "hotspot"
+    name = PatrolStrategy.HOTSPOT
     reads_hotspots = True
 
     def pool(self, patrol: Patrol, unit: PoliceUnit) -> PatrolPool:
@@ -181,7 +182,7 @@ class HotspotPatrol(Strategy):
 class BeatPatrol(Strategy):
     """The unit's own beat: the pool places nearer its start than any other unit's."""
 
-    name = "beat"
+    name = PatrolStrategy.BEAT
 
     def pool(self, patrol: Patrol, unit: PoliceUnit) -> PatrolPool:
         return unit.beat
@@ -190,14 +191,14 @@ class BeatPatrol(Strategy):
 class RandomPatrol(Strategy):
     """Places drawn at random from the city's patrol pool."""
 
-    name = "random"
+    name = PatrolStrategy.RANDOM
 
     def pool(self, patrol: Patrol, unit: PoliceUnit) -> PatrolPool:
         return patrol.random_pool
 
 
-STRATEGIES: dict[str, Strategy] = {s.name: s for s in (HotspotPatrol(), BeatPatrol(),
-                                                        RandomPatrol())}
+STRATEGIES: dict[PatrolStrategy, Strategy] = {
+    s.name: s for s in (HotspotPatrol(), BeatPatrol(), RandomPatrol())}
 
 
 # --- the force's patrol orders ------------------------------------------------------------------

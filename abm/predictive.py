@@ -21,6 +21,7 @@ nearest intersection, each intersection standing for an equal share of the area.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -57,16 +58,6 @@ def split_seeds(seed: int, splits: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(splits)]
 
 
-def _job(args: tuple[str, list[str], int]) -> np.ndarray:
-    """Model crimes per place of one run."""
-    from abm.config import load
-    from abm.simulate import simulate
-
-    base, overrides, n = args
-    result = simulate(load(base, overrides))
-    return np.bincount(result.crimes["node"].to_numpy(), minlength=n)
-
-
 def score(name: str, prediction: np.ndarray, test: np.ndarray) -> dict:
     from scipy.stats import spearmanr
 
@@ -81,11 +72,14 @@ def score(name: str, prediction: np.ndarray, test: np.ndarray) -> dict:
 
 
 def run(base: Path, out: Path, splits: int, replicates: int, days: float, seed: int,
-        workers: int | None, extra: list[str], echo=print) -> pd.DataFrame:
-    """Every split: training points file, model runs, scores of model and baselines."""
+        backend, extra: list[str], echo=print, progress: bool = False) -> pd.DataFrame:
+    """Every split: training points file, model runs (on ``backend``), scores of model and
+    baselines."""
     from abm import spatial
     from abm.config import load
-    from abm.experiment.backends import process_pool
+    from abm.experiment.backends import Task
+    from abm.experiment.runner import run_all
+    from abm.measures import CrimesByPlace
     from abm.model import city_seed
     from abm.outputs import atomic_write
     from abm.streets import build_city
@@ -99,22 +93,23 @@ def run(base: Path, out: Path, splits: int, replicates: int, days: float, seed: 
          f"{replicates} runs of {days:g} days")
     points = out / "points"
     points.mkdir(parents=True, exist_ok=True)
-    jobs, plans = [], []
+    tasks, plans = [], []
     for s, split_seed in enumerate(split_seeds(seed, splits)):
         order = np.random.default_rng(split_seed).permutation(len(crimes))
         train, test = order[: len(crimes) // 2], order[len(crimes) // 2:]
         path = points / f"split-{s:02d}-train.csv"
         frame = pd.DataFrame(crimes[train], columns=["x", "y"])
         atomic_write(path, lambda p, f=frame: f.to_csv(p, index=False))
-        run_seeds = split_seeds(split_seed, replicates)
-        for r in run_seeds:
-            jobs.append((str(base), [*FIXED, *extra, f"city.attractiveness_points={path}",
-                                     f"run.days={days}", f"run.seed={r}"], city.n))
+        for r in split_seeds(split_seed, replicates):
+            trained = config.changed({"city.attractiveness_points": str(path.resolve()),
+                                      "run.days": days, "run.seed": r})
+            tasks.append(Task(f"split {s} seed {r}", trained.model_dump(mode="json"),
+                              (CrimesByPlace(),)))
         plans.append((s, train, test))
     started = time.perf_counter()
-    with process_pool(workers) as pool:
-        counts = list(pool.map(_job, jobs))
-    echo(f"{len(jobs)} runs in {time.perf_counter() - started:.0f} s")
+    outcomes = run_all(tasks, backend, "predict", progress)
+    counts = [outcome["measures"][CrimesByPlace().name] for outcome in outcomes]
+    echo(f"{len(tasks)} runs in {time.perf_counter() - started:.0f} s")
     degree = np.array([city.graph.degree(v) for v in range(city.n)], dtype=float)
     rows = []
     for s, train, test in plans:
@@ -199,9 +194,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
             raise ConfigError(f"--{name} {value}: must be between 1 and 1000")
     if not 0 < args.days <= 3650:
         raise ConfigError(f"--days {args.days}: must be above 0 and at most 3650")
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers {args.workers}: must be at least 1")
     from abm.catalog import resolve
+    from abm.cli import backend_of
 
     base = resolve(args.base)
     config = load(base, [*FIXED, *args.overrides])  # bad settings: one line, before any run
@@ -209,8 +203,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder")
     started = time.perf_counter()
-    table = run(base, out, args.splits, args.replicates, args.days, args.seed, args.workers,
-                args.overrides)
+    with backend_of(args) as engine:
+        table = run(base, out, args.splits, args.replicates, args.days, args.seed, engine,
+                    args.overrides, progress=sys.stderr.isatty())
     summ = summary(table)
     meta = {"splits": args.splits, "replicates": args.replicates, "days": args.days,
             "seed": args.seed, "base": str(base), "overrides": [*FIXED, *args.overrides,
@@ -229,6 +224,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    from abm.cli import add_backend_args, add_set_arg
+
     p = sub.add_parser(
         "predict", help="predictive check on the real crimes of Mesa, Arizona",
         description="Train the model on random halves of Mesa's real crimes (libpysal "
@@ -236,12 +233,11 @@ def register(sub) -> None:
         "hit rates and PAI against a kernel-density baseline.")
     p.add_argument("--base", default=BASE, help="scenario on the Mesa streets: a file or a "
                    f"shipped scenario's name (default {BASE})")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="SECTION.KEY=VALUE", help="override a setting; repeatable")
+    add_set_arg(p)
     p.add_argument("--splits", type=int, default=20, help="random halves (default 20)")
     p.add_argument("--replicates", type=int, default=3, help="model runs per split")
     p.add_argument("--days", type=float, default=365.0, help="simulated days per run")
     p.add_argument("--seed", type=int, default=2026, help="root seed of splits and runs")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    add_backend_args(p)
     p.add_argument("--out", default="runs/predict-mesa", help="output folder")
     p.set_defaults(handler=cmd_predict)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from abm.config import Change
+from abm.config import Change, ConfigError
 from abm.units import MINUTES_PER_DAY, MINUTES_PER_YEAR
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel
-
 
 
 class ScheduledChange:
@@ -24,14 +23,15 @@ class ScheduledChange:
     def __init__(self, model: SafeCityModel, change: Change) -> None:
         self.model = model
         self.change = change
+        self.fired = False
+        self.event = model.schedule_event(self.apply, at=change.day * MINUTES_PER_DAY)
 
     def apply(self) -> None:
+        self.fired = True
         model, change = self.model, self.change
         if change.set:
             model.accounts.accrue()
-            for key, value in change.set.items():
-                section, name = key.split(".")
-                setattr(getattr(model.config, section), name, value)
+            model.config.assign(change.set)
             model.settings_changed(set(change.set))
         if change.news is not None:
             model.beliefs.hear_news(change.news.cameras_broken_share, change.news.reach)
@@ -44,9 +44,29 @@ class Timeline:
         self.model = model
         self.changes = [ScheduledChange(model, c)
                         for c in sorted(model.config.timeline, key=lambda c: c.day)]
-        for scheduled in self.changes:
-            model.schedule_event(scheduled.apply, at=scheduled.change.day * MINUTES_PER_DAY)
         self._last = 0.0
+
+    def follow(self, timeline: list[Change]) -> None:
+        """A forked run goes on under another timeline: its changes still to come that the
+        new one lacks are cancelled, and the new one's changes not yet scheduled are (a
+        change dated before now that never happened cannot be made up)."""
+        now = self.model.time
+        wanted = list(timeline)
+        kept = []
+        for scheduled in self.changes:
+            if scheduled.change in wanted:
+                wanted.remove(scheduled.change)
+                kept.append(scheduled)
+            elif scheduled.fired:
+                raise ConfigError(f"timeline day {scheduled.change.day:g}: the run to fork "
+                                  "made this change already")
+            else:
+                scheduled.event.cancel()
+        for change in sorted(wanted, key=lambda c: c.day):
+            if change.day * MINUTES_PER_DAY < now:
+                raise ConfigError(f"timeline day {change.day:g}: before the moment of the fork")
+            kept.append(ScheduledChange(self.model, change))
+        self.changes = kept
 
     def advance_trend(self) -> None:
         """Compound the exogenous trend in offending up to now."""

@@ -19,20 +19,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from abm.cameras import Zone
-from abm.config import NEVER_FAILING, ConfigError, from_overrides
-from abm.experiment.backends import process_pool
+from abm.config import NEVER_FAILING, Config, ConfigError
+from abm.experiment.backends import Task
 from abm.experiment.stats import interval
+from abm.measures import (
+    Crimes,
+    HotspotOverlap,
+    Knox,
+    LastCrime,
+    Measure,
+    PlacesFor,
+    ResponseArrests,
+)
 from abm.units import MINUTES_PER_DAY
 
 SHAPES = ("grid", "organic")
-WORKING = [f"cameras.{key}={'null' if value is None else f'{value:g}'}"
-           for key, value in NEVER_FAILING.items()] + ["cameras.repair=true"]
+WORKING = {**{f"cameras.{key}": value for key, value in NEVER_FAILING.items()},
+           "cameras.repair": True}
 UPTIMES = (1.0, 0.8, 0.6, 0.4, 0.2)
 OPERATORS = (0, 1, 2, 4, 8)  # the default town's control room has 2
 # The camera-effect runs (the paired twins and every dose) last two years, so a dose-response
@@ -70,193 +79,191 @@ class Finding:
     high: float
     unit: str
     kind: Kind
-    measure: Callable[[dict[str, list]], float]
+    measure: Callable[[Reading], float]
     why: str
     values: list[float] = field(default_factory=list)
     detail: str = ""
 
 
+def six_figures(x: float) -> float:
+    """A setting derived by arithmetic, to six significant figures: the values the
+    experiments have always run (10 x 0.6 / 0.4 days is 15, not 15.000000000000002)."""
+    return float(f"{x:.6g}")
+
+
 def uptime_settings(uptime: float, mtbf: float = DOSE_MTBF_DAYS,
-                    steady: bool = False) -> list[str]:
+                    steady: bool = False) -> dict[str, Any]:
     """Hardware failure and repair giving a long-run uptime (no cable cuts, no foliage);
     ``steady`` starts the system at that uptime rather than with every camera working."""
     if uptime >= 1:
         return WORKING
     mttr = mtbf * (1 - uptime) / uptime
-    return [f"cameras.mtbf_days={mtbf:g}", f"cameras.mttr_days={mttr:g}",
-            "cameras.group_mtbf_days=36500", "cameras.repair=true"] + (
-        [f"cameras.initial_down_share={1 - uptime:g}"] if steady else [])
+    return {"cameras.mtbf_days": six_figures(mtbf), "cameras.mttr_days": six_figures(mttr),
+            "cameras.group_mtbf_days": 36_500.0, "cameras.repair": True,
+            **({"cameras.initial_down_share": six_figures(1 - uptime)} if steady else {})}
 
 
 def install_day(days: float) -> float:
     return min(30.0, days / 4)
 
 
-def variants(days: float) -> dict[str, list[str]]:
+def variants(days: float) -> dict[str, dict[str, Any]]:
     """Every experiment's settings, by name; findings read the runs by these names."""
-    install = [f"cameras.install_day={install_day(days):g}"]
+    install = {"cameras.install_day": install_day(days)}
     runs = {
-        "base": [],
-        "cameras": WORKING + install,
-        "none": WORKING + ["cameras.install_day=3650"],
-        "hotspot": ["police.patrol=hotspot"],
-        "random": ["police.patrol=random"],
-        "ensign-discovered": ["police.initial_hotspots=random", "police.discovery_prob=0.5",
-                              "police.hotspot_source=discovered"],
-        "ensign-recorded": ["police.initial_hotspots=random", "police.discovery_prob=0.5",
-                            "police.hotspot_source=recorded"],
-        "round-the-clock": WORKING + install + ["cameras.operators=8"],  # every feed watched
-        "no-near-repeats": ["offenders.repeat_boost=0", "offenders.near_repeat_excitation=0"],
+        "base": {},
+        "cameras": WORKING | install,
+        "none": WORKING | {"cameras.install_day": 3650.0},
+        "hotspot": {"police.patrol": "hotspot"},
+        "random": {"police.patrol": "random"},
+        "ensign-discovered": {"police.initial_hotspots": "random", "police.discovery_prob": 0.5,
+                              "police.hotspot_source": "discovered"},
+        "ensign-recorded": {"police.initial_hotspots": "random", "police.discovery_prob": 0.5,
+                            "police.hotspot_source": "recorded"},
+        "round-the-clock": WORKING | install | {"cameras.operators": 8},  # every feed watched
+        "no-near-repeats": {"offenders.repeat_boost": 0.0,
+                            "offenders.near_repeat_excitation": 0.0},
     }
     for u in UPTIMES:
         if u < 1:
-            runs[f"uptime={u:g}"] = uptime_settings(u) + install
+            runs[f"uptime={u:g}"] = uptime_settings(u) | install
             runs[f"long-outages={u:g}"] = uptime_settings(u, LONG_OUTAGE_MTBF_DAYS, True) \
-                + install
-        runs[f"working-feeds={u:g}"] = uptime_settings(u) + install + [
-            "cameras.feeds_on_screens=working"]
+                | install
+        runs[f"working-feeds={u:g}"] = uptime_settings(u) | install | {
+            "cameras.feeds_on_screens": "working"}
     for n in OPERATORS:
         if n != 2:
-            runs[f"operators={n}"] = WORKING + install + [f"cameras.operators={n}"]
+            runs[f"operators={n}"] = WORKING | install | {"cameras.operators": n}
     for d in (2, 5, 10, 15, 30, 60):
-        runs[f"dwell={d}"] = [f"police.dwell_min={d}"]
+        runs[f"dwell={d}"] = {"police.dwell_min": float(d)}
     return runs
 
 
-# --- measures ----------------------------------------------------------------------------------
+# --- reading the runs ------------------------------------------------------------------------
 
-def _share_of_places(crimes: pd.DataFrame, n_places: int, share: float) -> float:
-    counts = np.sort(np.bincount(crimes["node"], minlength=n_places))[::-1]
-    cum = np.cumsum(counts) / max(counts.sum(), 1)
-    return float((np.searchsorted(cum, share) + 1) / n_places * 100)
-
-
-def _zone_counts(crimes: pd.DataFrame, start_day: float,
-                 end_day: float = math.inf) -> np.ndarray:
-    t = crimes["time_min"]
-    after = crimes[(t >= start_day * MINUTES_PER_DAY) & (t < end_day * MINUTES_PER_DAY)]
-    return np.bincount(after["zone"], minlength=3).astype(float)
+KNOX_DISTANCE_M, KNOX_DAYS = 200.0, 14.0  # Johnson & Bowers 2004: within ~200 m, for weeks
+KNOX = Knox(KNOX_DISTANCE_M, KNOX_DAYS, FINDINGS_DAYS)  # the near-repeat finding's ratio
+KNOX_NEARER = Knox(100.0, 7.0, FINDINGS_DAYS)  # nearer and sooner (its detail)
 
 
-def _paired_change(runs: dict[str, list], zone: int, on: str = "cameras",
+@dataclass
+class Run:
+    """What one validation run hands back: its place in the experiment, two summary figures
+    and the measures its variant is read by (``wanted``)."""
+
+    variant: str
+    tag: str  # city shape and seed: the runs of one city pair up by it
+    install_day: float
+    days: float
+    uptime: float  # realised camera uptime
+    belief: float  # offenders' mean perceived camera risk at the end
+    values: dict[str, Any]
+
+    def __getitem__(self, measure: Measure) -> Any:
+        return self.values[measure.name]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The runs read over a window: camera effects from go-live (``start``) to ``end``, the
+    other findings over the first ``end`` days."""
+
+    runs: dict[str, list[Run]]
+    start: float
+    end: float
+
+    def total(self, variant: str, measure: Measure) -> float:
+        return sum(r[measure] for r in self.runs[variant])
+
+
+def _paired_change(reading: Reading, zone: int, on: str = "cameras",
                    off: str = "none") -> float:
     """Pooled % change in a zone's crime after go-live, cameras against the no-camera twin."""
-    start = runs[on][0]["install_day"]
-    a = sum(_zone_counts(r["crimes"], start)[zone] for r in runs[on])
-    b = sum(_zone_counts(r["crimes"], start)[zone] for r in runs[off])
+    window = Crimes(reading.start, reading.end, zone=Zone(zone))
+    a, b = reading.total(on, window), reading.total(off, window)
     return (a / b - 1) * 100 if b else math.nan
 
 
-def _changes_by_tag(runs: dict[str, list], on: str, zone: int = Zone.COVERAGE,
-                    off: str = "none", window: tuple[float, float] | None = None) -> np.ndarray:
-    """% change in a zone's crime after go-live (or within a window of days), per city and
-    seed (paired by tag)."""
-    start, end = window or (runs[on][0]["install_day"], math.inf)
-    twin = {r["tag"]: _zone_counts(r["crimes"], start, end)[zone] for r in runs[off]}
+def _changes_by_tag(runs: dict[str, list[Run]], on: str, window: tuple[float, float],
+                    zone: int = Zone.COVERAGE, off: str = "none") -> np.ndarray:
+    """% change in a zone's crime within a window of days, per city and seed (paired by
+    tag)."""
+    counted = Crimes(*window, zone=Zone(zone))
+    twin = {r.tag: r[counted] for r in runs[off]}
     out = []
-    for r in sorted(runs[on], key=lambda r: r["tag"]):
-        b = twin.get(r["tag"], 0.0)
-        out.append((_zone_counts(r["crimes"], start, end)[zone] / b - 1) * 100 if b
-                   else math.nan)
+    for r in sorted(runs[on], key=lambda r: r.tag):
+        b = twin.get(r.tag, 0.0)
+        out.append((r[counted] / b - 1) * 100 if b else math.nan)
     return np.array(out)
 
 
-def _within(crimes: pd.DataFrame, days: float) -> pd.DataFrame:
-    return crimes[crimes["time_min"] < days * MINUTES_PER_DAY]
+def _concentration(reading: Reading, share: float = 0.5, days: float = FINDINGS_DAYS
+                   ) -> float:
+    return float(np.mean([r[PlacesFor(share, days)] for r in reading.runs["base"]]))
 
 
-def _concentration(runs, share: float = 0.5, days: float = FINDINGS_DAYS) -> float:
-    return float(np.mean([_share_of_places(_within(r["crimes"], days), r["places"], share)
-                          for r in runs["base"]]))
-
-
-def _clearance_slope(runs) -> float:
+def _clearance_slope(reading: Reading) -> float:
     """Percentage points of clearance lost per 10% longer response (linear probability in
     log response time, pooled over replicates and both twins)."""
-    frames = [r["crimes"] for r in runs["cameras"] + runs["none"]]
-    c = pd.concat(frames)
-    c = c[c["recorded"] & c["response_time_min"].notna() & (c["response_time_min"] > 0)]
-    if len(c) < 30:
+    points = ResponseArrests(reading.end)
+    runs = reading.runs["cameras"] + reading.runs["none"]
+    x = np.concatenate([r[points][0] for r in runs]) if runs else np.empty(0)
+    y = np.concatenate([r[points][1] for r in runs]) if runs else np.empty(0)
+    if len(x) < 30:
         return math.nan
-    x = np.log(c["response_time_min"].to_numpy())
-    y = c["arrested"].to_numpy(dtype=float)
     slope = np.polyfit(x, y, 1)[0]
     return float(-slope * math.log(1.1) * 100)
 
 
-def _buffer_vs_coverage(runs) -> float:
+def _buffer_vs_coverage(reading: Reading) -> float:
     """% change of crime in the buffer around coverage (negative: diffusion of benefits),
     measured only where coverage itself gained."""
-    cov = _paired_change(runs, Zone.COVERAGE)
-    buf = _paired_change(runs, Zone.BUFFER)
+    cov = _paired_change(reading, Zone.COVERAGE)
+    buf = _paired_change(reading, Zone.BUFFER)
     return buf if cov < 0 else math.nan
 
 
-KNOX_DISTANCE_M, KNOX_DAYS = 200.0, 14.0  # Johnson & Bowers 2004: within ~200 m, for weeks
-
-
-def _knox(crimes: pd.DataFrame, xy: np.ndarray, distance: float = KNOX_DISTANCE_M,
-          days: float = KNOX_DAYS, shuffles: int = 20) -> float:
-    """Observed pairs close in space and time over the mean with times shuffled."""
-    points = xy[crimes["node"].to_numpy()]
-    t = crimes["time_min"].to_numpy() / MINUTES_PER_DAY
-    pairs = cKDTree(points).query_pairs(distance, output_type="ndarray")
-    if len(pairs) == 0:
-        return math.nan
-    observed = np.sum(np.abs(t[pairs[:, 0]] - t[pairs[:, 1]]) <= days)
-    rng = np.random.default_rng(0)
-    expected = np.mean([np.sum(np.abs(s[pairs[:, 0]] - s[pairs[:, 1]]) <= days)
-                        for s in (rng.permutation(t) for _ in range(shuffles))])
-    return float(observed / expected) if expected else math.nan
-
-
-def _knox_ratio(runs) -> float:
-    ratios = [_knox(_within(r["crimes"], FINDINGS_DAYS), r["xy"]) for r in runs["base"]]
+def _knox_ratio(reading: Reading) -> float:
+    ratios = [r[KNOX] for r in reading.runs["base"]]
     ratios = [x for x in ratios if math.isfinite(x)]
     return float(np.mean(ratios)) if ratios else math.nan
 
 
-def _koper_optimum(runs) -> float:
+def _koper_optimum(reading: Reading) -> float:
     """Patrol stop length (min) with the least crime, per city and seed; the median."""
+    crimes = Crimes(0, reading.end)
     best = []
-    for tag in sorted({r["tag"] for rs in runs.values() for r in rs}):
+    for tag in sorted({r.tag for rs in reading.runs.values() for r in rs}):
         totals = {}
-        for name, rs in runs.items():
+        for name, rs in reading.runs.items():
             if not name.startswith("dwell="):
                 continue
             for r in rs:
-                if r["tag"] == tag:
-                    totals[float(name.split("=")[1])] = len(r["crimes"])
+                if r.tag == tag:
+                    totals[float(name.split("=")[1])] = r[crimes]
         if totals:
             best.append(min(totals, key=totals.get))
     return float(np.median(best)) if best else math.nan
 
 
-def _hotspot_policing(runs) -> float:
-    a = sum(len(r["crimes"]) for r in runs["hotspot"])
-    b = sum(len(r["crimes"]) for r in runs["random"])
+def _hotspot_policing(reading: Reading) -> float:
+    crimes = Crimes(0, reading.end)
+    a, b = reading.total("hotspot", crimes), reading.total("random", crimes)
     return (a / b - 1) * 100 if b else math.nan
 
 
-def _monitoring_gain(runs) -> float:
+def _monitoring_gain(reading: Reading) -> float:
     """Points by which monitored cameras cut crime in coverage more than unwatched ones."""
-    return _paired_change(runs, Zone.COVERAGE) - _paired_change(
-        runs, Zone.COVERAGE, on="operators=0")
+    return _paired_change(reading, Zone.COVERAGE) - _paired_change(
+        reading, Zone.COVERAGE, on="operators=0")
 
 
-def _overlap(run: dict) -> float:
-    """Share of hot-spot patrol's final places among the places with most true crime."""
-    k = len(run["hotspots"])
-    counts = np.bincount(run["crimes"]["node"], minlength=run["places"])
-    top = np.argsort(-counts, kind="stable")[:k]
-    return len(np.intersect1d(top, run["hotspots"])) / k if k else math.nan
-
-
-def _runaway(runs) -> float:
+def _runaway(reading: Reading) -> float:
     """How much closer to true crime patrol ends up when it reads every recorded crime than
     when it reads only what police discover themselves (points of overlap)."""
-    told = np.mean([_overlap(r) for r in runs["ensign-recorded"]])
-    seen = np.mean([_overlap(r) for r in runs["ensign-discovered"]])
+    overlap = HotspotOverlap(reading.end)
+    told = np.mean([r[overlap] for r in reading.runs["ensign-recorded"]])
+    seen = np.mean([r[overlap] for r in reading.runs["ensign-discovered"]])
     return float((told - seen) * 100)
 
 
@@ -275,14 +282,14 @@ def findings(days: float) -> list[Finding]:
         Finding("concentration-25", "A quarter of crime at under 2% of places",
                 "Weisburd 2015", "about 25% of crime at under 2% (0.4-1.6%) of street segments",
                 "25% of crime at 0.4-1.6% of places", 0.4, 1.6, "% of places", Kind.CALIBRATED,
-                lambda runs: _concentration(runs, 0.25), "As above; the same runs."),
+                lambda reading: _concentration(reading, 0.25), "As above; the same runs."),
         Finding("cctv-working", "Working, monitored cameras cut crime where they look",
                 "Welsh & Farrington 2009 (41 studies); Piza et al. 2019 (76 studies)",
                 "Welsh & Farrington: 16% less crime overall, 51% in car parks, small and not "
                 "significant in city centres and public transport; Piza et al.: a modest, "
                 "significant reduction overall",
                 "-5% to -51% in coverage", -51, -5, "% in coverage", Kind.EMERGENT,
-                lambda runs: _paired_change(runs, Zone.COVERAGE),
+                lambda reading: _paired_change(reading, Zone.COVERAGE),
                 "Offenders weigh what they believe of the cameras in view; beliefs start at "
                 "the launch publicity and follow outcomes (arrests through live detection or "
                 "footage, or getting away). Arrests through cameras also take offenders off "
@@ -299,13 +306,13 @@ def findings(days: float) -> list[Finding]:
                 "La Vigne et al. 2011 (Baltimore)", "downtown Baltimore, cameras monitored "
                 "around the clock: about 25% less crime a month in the camera areas",
                 "-10% to -40% in coverage", -40, -10, "% in coverage", Kind.EMERGENT,
-                lambda runs: _paired_change(runs, Zone.COVERAGE, on="round-the-clock"),
+                lambda reading: _paired_change(reading, Zone.COVERAGE, on="round-the-clock"),
                 "Every feed on a screen: most crimes under a working camera are seen live."),
         Finding("unwatched", "Restricted monitoring: no clear effect",
                 "La Vigne et al. 2011 (Washington DC)", "Washington DC, monitoring restricted "
                 "(no active tracking): no statistically significant effect on crime",
                 "-10% to +10% in coverage", -10, 10, "% in coverage", Kind.EMERGENT,
-                lambda runs: _paired_change(runs, Zone.COVERAGE, on="operators=0"),
+                lambda reading: _paired_change(reading, Zone.COVERAGE, on="operators=0"),
                 "No operators: cameras work only through footage after a reported crime and "
                 "what offenders believe of them."),
         Finding("response-clearance", "Slower response, fewer crimes cleared",
@@ -369,23 +376,6 @@ def findings(days: float) -> list[Finding]:
 
 # --- running -----------------------------------------------------------------------------------
 
-def _job(args: tuple[str, str, list[str]]) -> dict:
-    from abm.model import SafeCityModel
-    from abm.simulate import finish, run_to_end
-
-    variant, tag, overrides = args
-    config = from_overrides(overrides)
-    started = time.perf_counter()
-    model = SafeCityModel(config)
-    run_to_end(model)
-    result = finish(model, started)
-    return {"variant": variant, "tag": tag, "crimes": result.crimes, "places": model.city.n,
-            "xy": model.city.xy, "install_day": config.cameras.install_day,
-            "days": config.run.days,
-            "hotspots": model.hotspots.copy(), "uptime": result.summary["camera_uptime"],
-            "belief": result.summary["perceived_camera_risk_final"]}
-
-
 # Seeds the mechanisms were never tuned on (development used 1 to 3), five so each interval
 # rests on ten paired cities.
 DEFAULT_SEEDS = (101, 102, 103, 104, 105)
@@ -409,42 +399,92 @@ def run_days(variant: str, quick: bool) -> float:
     return DOSE_DAYS if variant.startswith(DOSE_VARIANTS) else FINDINGS_DAYS
 
 
-def run(quick: bool = False, workers: int | None = None, progress=None,
-        seeds: tuple[int, ...] | None = None) -> dict[str, list]:
-    """Every variant on every city shape and seed; runs by variant name."""
+def wanted(variant: str, days: float) -> tuple[Measure, ...]:
+    """The measures a variant's runs are read by, over the findings' first ``days``."""
+    if variant == "base":
+        shares = [PlacesFor(s, w) for s in (0.5, 0.25)
+                  for w in dict.fromkeys((FINDINGS_DAYS, *CONCENTRATION_WINDOWS))]
+        return (*shares, LastCrime(), Crimes(0, FINDINGS_DAYS), KNOX, KNOX_NEARER)
+    out: list[Measure] = [Crimes(0, days)]
+    if variant.startswith(DOSE_VARIANTS):
+        install = install_day(days)
+        windows = ((install, days), SECOND_YEAR, (install, math.inf))
+        out += [Crimes(*w, zone=zone) for w in windows for zone in Zone]
+        out.append(ResponseArrests(days))
+    elif variant.startswith("ensign-"):
+        out.append(HotspotOverlap(days))
+    elif variant == "no-near-repeats":
+        out.append(Knox(KNOX_DISTANCE_M, KNOX_DAYS, days))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One variant on one city shape and seed."""
+
+    variant: str
+    shape: str
+    seed: int
+    config: Config
+    days: float  # the findings' window
+
+    @property
+    def tag(self) -> str:
+        return f"{self.shape}-{self.seed}"
+
+    def task(self) -> Task:
+        return Task(f"{self.variant} {self.tag}", self.config.model_dump(mode="json"),
+                    wanted(self.variant, self.days))
+
+    def run(self, outcome: dict) -> Run:
+        summary = outcome["summary"]
+        return Run(self.variant, self.tag, self.config.cameras.install_day,
+                   self.config.run.days, summary["camera_uptime"],
+                   summary["perceived_camera_risk_final"], outcome["measures"])
+
+
+def jobs(quick: bool, seeds: tuple[int, ...]) -> list[Job]:
+    """Every variant on every city shape and seed."""
     days = QUICK_DAYS if quick else FINDINGS_DAYS
-    seeds = seeds or default_seeds(quick)
-    jobs = []
-    for variant, overrides in variants(days).items():
+    out = []
+    for variant, settings in variants(days).items():
         length = run_days(variant, quick)
         for shape in SHAPES:
             for seed in seeds:
-                jobs.append((variant, f"{shape}-{seed}",
-                             [f"run.days={length}", f"city.generator={shape}",
-                              f"run.seed={seed}", *overrides]))
-    runs: dict[str, list] = {}
-    with process_pool(workers) as pool:
-        for out in pool.map(_job, jobs):
-            runs.setdefault(out["variant"], []).append(out)
-            if progress:
-                progress()
+                config = Config().changed({"run.days": length, "city.generator": shape,
+                                           "run.seed": seed, **settings})
+                out.append(Job(variant, shape, seed, config, days))
+    return out
+
+
+def run(quick: bool = False, workers: int | None = None, progress: bool = False,
+        seeds: tuple[int, ...] | None = None, backend=None) -> dict[str, list[Run]]:
+    """Every variant on every city shape and seed, on ``backend`` (default: ``workers``
+    local processes); runs by variant name."""
+    from abm.experiment.backends import LocalBackend
+    from abm.experiment.runner import run_all
+
+    todo = jobs(quick, seeds or default_seeds(quick))
+    outcomes = run_all([job.task() for job in todo], backend or LocalBackend(workers),
+                       "validate", progress)
+    runs: dict[str, list[Run]] = {}
+    for job, outcome in zip(todo, outcomes, strict=True):
+        runs.setdefault(job.variant, []).append(job.run(outcome))
     return runs
 
 
-def measure(runs: dict[str, list], days: float) -> list[Finding]:
+def measure(runs: dict[str, list[Run]], days: float) -> list[Finding]:
     """Every finding over the first ``days`` of its runs (the base runs' concentration over
     each window it reaches)."""
     items = findings(days)
-    first = {name: rs if name == "base" else [dict(r, crimes=_within(r["crimes"], days))
-                                               for r in rs] for name, rs in runs.items()}
+    first = Reading(runs, runs["cameras"][0].install_day, days)
     for f in items:
         f.values = [f.measure(first)]
     windows = [w for w in CONCENTRATION_WINDOWS
-               if all(r["crimes"]["time_min"].max() >= (w - 1) * MINUTES_PER_DAY
-                      for r in runs["base"])]
+               if all(r[LastCrime()] >= (w - 1) * MINUTES_PER_DAY for r in runs["base"])]
     for f, share in ((items[0], 0.5), (items[1], 0.25)):
         f.detail = "Over other windows: " + "; ".join(
-            f"{w} days: {_concentration(runs, share, w):.2f}%" for w in windows)
+            f"{w} days: {_concentration(first, share, w):.2f}%" for w in windows)
     later = second_year(runs)
     for f in items:
         if f.key == "near-repeat":
@@ -459,27 +499,24 @@ def measure(runs: dict[str, list], days: float) -> list[Finding]:
 CAMERA_FINDINGS = ("cctv-working", "monitoring", "round-the-clock", "unwatched", "displacement")
 
 
-def second_year(runs: dict[str, list]) -> dict[str, list] | None:
-    """The camera-effect runs as if the cameras went live when the second year begins: their
-    crimes in the second year only (None when the runs are shorter)."""
-    start, end = (d * MINUTES_PER_DAY for d in SECOND_YEAR)
-    if any(r["days"] < SECOND_YEAR[1] for r in runs["cameras"]):
+def second_year(runs: dict[str, list[Run]]) -> Reading | None:
+    """The camera-effect runs read as if the cameras went live when the second year begins,
+    over the second year only (None when the runs are shorter)."""
+    if any(r.days < SECOND_YEAR[1] for r in runs["cameras"]):
         return None
-    return {name: [dict(r, install_day=SECOND_YEAR[0], crimes=r["crimes"][
-        (r["crimes"]["time_min"] >= start) & (r["crimes"]["time_min"] < end)]) for r in rs]
-        for name, rs in runs.items() if name.startswith(DOSE_VARIANTS)}
+    return Reading(runs, *SECOND_YEAR)
 
 
-def _near_repeat_detail(runs: dict[str, list]) -> str:
+def _near_repeat_detail(reading: Reading) -> str:
     """The Knox ratio nearer and sooner, and with both near-repeat mechanisms off."""
-    base = [_within(r["crimes"], FINDINGS_DAYS) for r in runs["base"]]
-    near = np.mean([_knox(c, r["xy"], 100.0, 7.0) for c, r in zip(base, runs["base"],
-                                                                     strict=True)])
-    off = runs.get("no-near-repeats")
+    base = reading.runs["base"]
+    near = np.mean([r[KNOX_NEARER] for r in base])
+    off = reading.runs.get("no-near-repeats")
     if not off:
         return f"Within 100 m and 7 days: {near:.2f}"
-    without = np.mean([_knox(r["crimes"], r["xy"]) for r in off])
-    share = 1 - sum(len(r["crimes"]) for r in off) / sum(len(c) for c in base)
+    without = np.mean([r[Knox(KNOX_DISTANCE_M, KNOX_DAYS, reading.end)] for r in off])
+    share = 1 - reading.total("no-near-repeats", Crimes(0, reading.end)) / reading.total(
+        "base", Crimes(0, FINDINGS_DAYS))
     return (f"Within 100 m and 7 days: {near:.2f}. With both mechanisms switched off the ratio "
             f"is {without:.2f}, and {share:.0%} of crime is gone: the mechanisms add crime, "
             "but hardly any clustering in time")
@@ -530,11 +567,11 @@ CURVES = (
 )
 
 
-def dose_windows(runs: dict[str, list]) -> list[tuple[str, tuple[float, float]]]:
+def dose_windows(runs: dict[str, list[Run]]) -> list[tuple[str, tuple[float, float]]]:
     """The windows of days the dose runs reach: the findings' window after go-live, and the
     second year when the runs last two years."""
-    start = runs["cameras"][0]["install_day"]
-    days = min(r["days"] for r in runs["cameras"])
+    start = runs["cameras"][0].install_day
+    days = min(r.days for r in runs["cameras"])
     if days < SECOND_YEAR[1]:
         return [(f"days {start:g}-{days:g} after go-live", (start, math.inf))]
     return [(f"days {start:g}-{FINDINGS_DAYS} after go-live on day {start:g}",
@@ -542,15 +579,15 @@ def dose_windows(runs: dict[str, list]) -> list[tuple[str, tuple[float, float]]]
             (f"second year (days {SECOND_YEAR[0]:g}-{SECOND_YEAR[1]:g})", SECOND_YEAR)]
 
 
-def doses(runs: dict[str, list]) -> list[Dose]:
+def doses(runs: dict[str, list[Run]]) -> list[Dose]:
     out = []
     for window, span in dose_windows(runs):
         for name, unit, levels, key, default, (step, step_name) in CURVES:
             names = ["cameras" if level == default else key.format(level) for level in levels]
-            changes = [_changes_by_tag(runs, n, window=span) for n in names]
+            changes = [_changes_by_tag(runs, n, span) for n in names]
             effect = [interval(c)[1:] for c in changes]
-            uptime = [float(np.mean([r["uptime"] for r in runs[n]])) for n in names]
-            belief = [float(np.mean([r["belief"] for r in runs[n]])) for n in names]
+            uptime = [float(np.mean([r.uptime for r in runs[n]])) for n in names]
+            belief = [float(np.mean([r.belief for r in runs[n]])) for n in names]
             gap = interval(changes[-1] - changes[0])[1:]
             x = np.asarray(levels, dtype=float)
             y = np.vstack(changes)
@@ -671,24 +708,13 @@ def _seeds(text: str) -> tuple[int, ...]:
 def cmd_validate(args: argparse.Namespace) -> int:
     import sys
 
+    from abm.cli import backend_of
     from abm.outputs import write_text
 
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers {args.workers}: must be at least 1")
-    bar = None
-    progress = None
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(unit="run", file=sys.stderr, desc="validate")
-        progress = lambda: bar.update(1)  # noqa: E731
     seeds = _seeds(args.seeds) if args.seeds else default_seeds(args.quick)
     started = time.perf_counter()
-    try:
-        runs = run(args.quick, args.workers, progress, seeds)
-    finally:
-        if bar is not None:
-            bar.close()
+    with backend_of(args) as engine:
+        runs = run(args.quick, progress=sys.stderr.isatty(), seeds=seeds, backend=engine)
     days = QUICK_DAYS if args.quick else FINDINGS_DAYS
     items = measure(runs, days)
     dose_curves = doses(runs)
@@ -710,9 +736,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    from abm.cli import add_backend_args
+
     p = sub.add_parser("validate", help="run documented experiments against published findings")
     p.add_argument("--quick", action="store_true", help="one seed, 60 days (a smoke check)")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    add_backend_args(p)
     p.add_argument("--seeds", default=None, metavar="S1,S2,...",
                    help="seeds to run on each city shape (default 101 to 105; --quick: 101)")
     p.add_argument("--docs", type=Path, default=None, metavar="FILE",

@@ -32,11 +32,12 @@ def watched(city, nodes, range_m: float) -> tuple[float, float]:
 def main() -> None:
     rows = []
     for seed in (1, 2, 3):
-        city = SafeCityModel(load(BASE, [f"run.seed={seed}", "cameras.count=0"])).city
+        base = load(BASE)
+        city = SafeCityModel(base.changed({"run.seed": seed, "cameras.count": 0})).city
         for count in (4, 8, 12, 24, 48):
             for range_m in (60, 120):
-                config = load(BASE, [f"run.seed={seed}", f"cameras.count={count}",
-                                     f"cameras.range_m={range_m}"])
+                config = base.changed({"run.seed": seed, "cameras.count": count,
+                                       "cameras.range_m": range_m})
                 model = SafeCityModel(config, city=city)
                 row = {"seed": seed, "cameras": count, "range_m": range_m}
                 for name, strategy in (("greedy", max_coverage_places), ("mclp", mclp_places)):

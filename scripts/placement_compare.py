@@ -1,9 +1,9 @@
 """Compare camera placement strategies with paired seeds; the figures in docs/placement.md.
 
-Runs the design of abm/configs/sweeps/placement.yaml (every strategy on the same replicate seeds)
-through abm.simulate.simulate, then reports per strategy the mean and 95% interval of each
-measure, and the paired difference from random siting. `abm sweep abm/configs/sweeps/placement.yaml`
-runs the same design through the sweep runner.
+Runs the design of abm/configs/sweeps/placement.yaml (every strategy on the same replicate
+seeds) on the sweep runner's local workers, then reports per strategy the mean and 95% interval
+of each measure, and the paired difference from random siting. `abm sweep placement` runs the
+same design into a sweep folder.
 
     python scripts/placement_compare.py                       # the sweep file as it is
     python scripts/placement_compare.py --base abm/configs/real-city.yaml --days 60 --tag real-city
@@ -14,17 +14,18 @@ runs the same design through the sweep runner.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
-from abm.config import load
+from abm.config import Config, load
+from abm.experiment.backends import LocalBackend, Task
+from abm.experiment.runner import run_all
+from abm.experiment.seeds import replicate_seeds
+from abm.experiment.stats import interval as stats_interval
 from abm.outputs import atomic_write, write_text
-from abm.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = ROOT / "abm" / "configs" / "sweeps" / "placement.yaml"
@@ -38,36 +39,27 @@ MEASURES = {
 }
 
 
-def seeds(root: int, replicates: int) -> list[int]:
-    """Replicate seeds spawned from the sweep's seed (shared by every strategy: paired)."""
-    children = np.random.SeedSequence(root).spawn(replicates)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
-
-
 def interval(x: np.ndarray) -> tuple[float, float, float]:
-    """Mean and two-sided 95% t interval."""
-    m = float(np.mean(x))
-    if len(x) < 2:
-        return m, m, m
-    half = float(stats.t.ppf(0.975, len(x) - 1) * np.std(x, ddof=1) / np.sqrt(len(x)))
-    return m, m - half, m + half
+    """Mean and two-sided 95% t interval (the mean alone from one run)."""
+    n, m, lo, hi = stats_interval(x)
+    return (m, m, m) if n < 2 else (m, lo, hi)
 
 
-def run(base: Path, sets: list[str], strategies: list[str], seed_list: list[int]) -> pd.DataFrame:
+def run(base: Config, strategies: list[str], seed_list: list[int],
+        workers: int | None) -> pd.DataFrame:
+    """Every strategy on every seed, through the sweep runner's local workers."""
+    todo = [(r, seed, strategy) for r, seed in enumerate(seed_list) for strategy in strategies]
+    tasks = [Task(f"{strategy} r{r}", base.changed({
+        **({"cameras.count": 0} if strategy == NONE else {"cameras.placement": strategy}),
+        "run.seed": seed}).model_dump(mode="json")) for r, seed, strategy in todo]
     rows = []
-    for r, seed in enumerate(seed_list):
-        for strategy in strategies:
-            placed = (["cameras.count=0"] if strategy == NONE
-                      else [f"cameras.placement={strategy}"])
-            config = load(base, [*sets, *placed, f"run.seed={seed}"])
-            started = time.perf_counter()
-            result = simulate(config)
-            rows.append({"replicate": r, "seed": seed, "placement": strategy,
-                         **{k: result.summary[k] for k in MEASURES},
-                         "wall_s": round(time.perf_counter() - started, 2)})
-            print(f"  replicate {r} {strategy:>12}: {result.summary['crimes_total']} crimes, "
-                  f"{result.summary['crimes_coverage']} in coverage, {rows[-1]['wall_s']} s",
-                  flush=True)
+    for (r, seed, strategy), outcome in zip(
+            todo, run_all(tasks, LocalBackend(workers), "placement", progress=True), strict=True):
+        summary = outcome["summary"]
+        rows.append({"replicate": r, "seed": seed, "placement": strategy,
+                     **{k: summary[k] for k in MEASURES}, "wall_s": round(outcome["wall_s"], 2)})
+        print(f"  replicate {r} {strategy:>12}: {summary['crimes_total']} crimes, "
+              f"{summary['crimes_coverage']} in coverage, {rows[-1]['wall_s']} s", flush=True)
     return pd.DataFrame(rows)
 
 
@@ -140,6 +132,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "placement")
     parser.add_argument("--replot", action="store_true",
                         help="summarise the runs already in <out>/<tag>-runs.csv")
+    parser.add_argument("--workers", type=int, help="parallel runs (default: all cores)")
     parser.add_argument("--strategies", help="comma-separated placements instead of the "
                         "sweep's (e.g. random,mapped); 'none' is the same city without cameras")
     args = parser.parse_args()
@@ -151,13 +144,13 @@ def main() -> None:
     strategies = (args.strategies.split(",") if args.strategies
                   else sweep["design"]["parameters"]["cameras.placement"])
     baseline = sweep["baseline"]["cameras.placement"]
-    seed_list = seeds(sweep["seed"], args.replicates or sweep["replicates"])
+    seed_list = replicate_seeds(sweep["seed"], args.replicates or sweep["replicates"])
     print(f"{base.name}: {len(strategies)} placements x {len(seed_list)} paired seeds, "
           f"{sets}")
     if args.replot:
         runs = pd.read_csv(args.out / f"{args.tag}-runs.csv")
     else:
-        runs = run(base, [f"{k}={v}" for k, v in sets.items()], strategies, seed_list)
+        runs = run(load(base).changed(sets), strategies, seed_list, args.workers)
     table = summarise(runs, strategies, baseline)
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write(args.out / f"{args.tag}-runs.csv", lambda p: runs.to_csv(p, index=False))

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from abm.beliefs import Beliefs, row_means
 from abm.cameras import Fault
 from abm.config import Config
 from abm.crimes import Crime
@@ -135,3 +136,46 @@ def test_no_cameras_no_camera_beliefs_in_the_record():
     assert result.metrics["perceived_camera_risk_mean"].isna().all()
     assert result.summary["perceived_camera_risk_final"] is None
     assert not result.crimes["perceived_camera"].any()
+
+
+def move_by_rows_and_columns(beliefs, who, cameras, outcome, rate):
+    """The reference: how beliefs moved before they were read and written by flat indices."""
+    share = beliefs.settings.generalisation
+    rows = np.ix_(who, cameras)
+    belief = np.clip(beliefs.general[who, None] + beliefs.offset[rows], 0.0, 1.0)
+    error = outcome - belief
+    beliefs.offset[rows] += (rate * (1.0 - share) * error).astype(np.float32)
+    beliefs.general[who] += rate * share * error.mean(axis=1)
+
+
+@pytest.mark.parametrize("cameras", [1, 2, 3, 7, 8, 9, 20])
+def test_beliefs_move_bit_for_bit_as_by_rows_and_columns(cameras):
+    model = live_model("offenders.count=300", "cameras.count=40")
+    beliefs = model.beliefs
+    rng = np.random.default_rng(cameras)
+    # Beliefs spread over and beyond [0, 1], some exactly at its ends.
+    beliefs.general[:] = rng.normal(0.3, 0.4, len(beliefs.general))
+    beliefs.offset[:] = rng.normal(0, 0.3, beliefs.offset.shape).astype(np.float32)
+    beliefs.general[:10], beliefs.offset[:10] = 0.0, 0.0
+    beliefs.general[10:20], beliefs.offset[10:20] = 1.0, 0.0
+    reference = Beliefs.__new__(Beliefs)
+    reference.__dict__.update(beliefs.__dict__, general=beliefs.general.copy(),
+                              offset=beliefs.offset.copy())
+    for step in range(30):
+        who = np.sort(rng.choice(300, size=int(rng.integers(1, 120)), replace=False))
+        seen = rng.choice(40, size=cameras, replace=False)
+        outcome, rate = float(step % 2), [0.05, 0.3, 1.0][step % 3]
+        beliefs._move(who, seen, outcome, rate)
+        move_by_rows_and_columns(reference, who, seen, outcome, rate)
+        assert beliefs.offset.tobytes() == reference.offset.tobytes()
+        assert beliefs.general.tobytes() == reference.general.tobytes()
+
+
+@pytest.mark.parametrize("columns", range(1, 13))
+def test_row_means_are_numpys_bit_for_bit(columns):
+    rng = np.random.default_rng(columns)
+    values = rng.normal(0, 1, (500, columns)) * 10.0 ** rng.integers(-9, 3, (500, columns))
+    values[:20] = 0.0
+    values[20:40] = -0.0
+    values[40:60, 0] = -0.0
+    assert row_means(values).tobytes() == values.mean(axis=1).tobytes()

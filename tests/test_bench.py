@@ -3,15 +3,19 @@ bad options in one line. No timing is asserted: the benchmark is the measure, no
 
 import json
 import math
+from bisect import bisect_right
 from collections import Counter
 
 import pandas as pd
 import pytest
 
 from abm import bench, catalog
+from abm.cameras import CableSegment, Camera
 from abm.config import load
+from abm.crimes import Crime
 from abm.model import SafeCityModel
 from abm.offenders import Offender
+from abm.patrol import Tour
 from abm.police import PoliceUnit
 from abm.simulate import finish
 from tests.conftest import abm_cli
@@ -29,15 +33,20 @@ def test_bench_prints_every_figure_for_tiny_workloads(tmp_path):
     for name in ("default", "city", "wolfsheep", "floor"):
         assert any(line.startswith(name) for line in text.splitlines()), text
     lines = text.splitlines()
-    assert sum(line.startswith(("default", "city")) and "agent-events/s" in line
-               for line in lines) == 2
+    # Each count on a line of its own, with its own ratio to WolfSheep, for both workloads.
+    for label in ("Python-level agent actions", "bulk-computed patrol stops", "agent-events",
+                  "executed events"):
+        assert sum(line.strip().startswith(label) and "x WolfSheep" in line
+                   for line in lines) == 2, (label, text)
     assert "sim days/s" in text and "agent-steps/s" in text and "peak RSS" in text
-    assert "x WolfSheep" in text and "with bound-method callbacks" in text
+    assert "with bound-method callbacks" in text
     assert "target:" not in text  # targets are checked only for the shipped workloads
     report = json.loads(out.read_text())
     city = report["median"]["city"]
     assert city["sim_days"] == 1 and city["agent_events"] > 0 and city["rss_peak_mb"] > 0
-    assert city["events"] >= city["agent_events"] >= city["agent_callbacks"]
+    assert city["agent_events"] == city["agent_actions"] + city["bulk_stops"]
+    assert city["events"] == city["executed_events"] + city["arrivals"] + city["bulk_stops"]
+    assert city["agent_actions"] == city["agent_callbacks"] + city["arrivals"]
     assert report["median"]["wolfsheep"]["agent_steps"] > 0
     # WolfSheep runs first and again after each workload; each workload is compared with the
     # mean of the runs just before and just after it.
@@ -45,8 +54,9 @@ def test_bench_prints_every_figure_for_tiny_workloads(tmp_path):
     assert len(sheep) == 4
     city_run = report["runs"]["city"][0]
     assert city_run["wolfsheep_around"] == pytest.approx((sheep[1] + sheep[2]) / 2)
-    assert city_run["vs_wolfsheep"] == pytest.approx(
-        city_run["agent_events_s"] / city_run["wolfsheep_around"])
+    for count in ("agent_actions", "bulk_stops", "agent_events", "executed_events"):
+        assert city_run[f"{count}_vs_wolfsheep"] == pytest.approx(
+            city_run[count] / city_run["run_cpu_s"] / city_run["wolfsheep_around"])
     floor = report["median"]["floor"]
     assert floor["events"] > 100_000 and floor["partial_events_s"] > 0
     assert report["machine"]["cpus"] >= 1
@@ -72,9 +82,39 @@ def test_the_100k_city_is_the_city_on_ten_times_the_streets():
 def test_the_100k_city_is_held_to_cpu_time_with_its_build():
     figures = {"cpu_s": 59.0, "wall_s": 90.0, "rss_peak_mb": 1500.0}
     lines = bench.targets({"city-100k": figures}, {"city-100k"})
-    assert lines == ["city-100k year within 60 s CPU, build included: 59.0 s, met",
+    assert lines == ["city-100k within 60 s CPU, build included: 59.0 s, met",
                      "city-100k peak memory within 2048 MB: 1500 MB, met"]
     assert bench.targets({"city-100k": figures}, set()) == []  # not as shipped: no targets
+
+
+def test_islamabad_full_is_the_scenario_with_ten_times_every_count():
+    assert "islamabad-full" in abm_cli("bench", "--help").stdout
+    full, tenth = (load(catalog.find(name)).model_dump()
+                   for name in (bench.WORKLOADS["islamabad-full"].config, "islamabad"))
+    scaled = [("city", "nodes"), ("city", "centres"), ("city", "destinations"),
+              ("offenders", "count"), ("police", "units"), ("police", "hotspots"),
+              ("cameras", "count"), ("cameras", "groups"), ("cameras", "operators")]
+    for section, key in scaled:
+        assert full[section].pop(key) == 10 * tenth[section].pop(key), key
+    assert full["run"].pop("name") == "islamabad-full"
+    tenth["run"].pop("name")
+    assert full == tenth  # the same timeline, costs, hazards and streets' shape
+
+
+def test_a_workload_over_its_cpu_target_says_by_how_much():
+    figures = {"cpu_s": 300.0, "wall_s": 310.0, "rss_peak_mb": 2100.0}
+    lines = bench.targets({"islamabad-full": figures}, {"islamabad-full"})
+    assert lines == ["islamabad-full within 60 s CPU, build included: 300.0 s (5.0x the "
+                     "target), NOT met",
+                     "islamabad-full peak memory within 2048 MB: 2100 MB, NOT met"]
+
+
+def test_the_events_target_says_how_much_is_bulk_computed():
+    figures = {"agent_events_vs_wolfsheep": 4.0, "agent_actions_vs_wolfsheep": 0.8,
+               "agent_events": 1000, "bulk_stops": 800}
+    assert bench.targets({"city": figures}, {"city"}) == [
+        "city agent-events/s at least 3x WolfSheep: 4.00x, met; but 80% of them are "
+        "bulk-computed patrol stops: Python-level agent actions alone 0.80x"]
 
 
 def test_unwritable_json_exits_2_with_one_line(tmp_path):
@@ -110,16 +150,56 @@ def counted_calls(method, calls: Counter, key: str):
     return wrapper
 
 
+# Every callback the model puts on Mesa's event list or its agenda, and the arrivals Trips
+# hands out: (class, method, whether an agent's action).
+CALLBACKS = [(Offender, "arrive", True), (Offender, "meet_target", True),
+             (Offender, "release", True), (PoliceUnit, "end_tour", True),
+             (PoliceUnit, "reach_scene", True), (PoliceUnit, "clear_scene", True),
+             (Camera, "fail", True), (Camera, "repair", True), (Camera, "block_view", True),
+             (Camera, "clear_view", True), (CableSegment, "cut", False),
+             (CableSegment, "restore", False), (Crime, "call", False),
+             (Crime, "identify", False), (SafeCityModel, "install_cameras", False)]
+
+
+def stops_of(tours: list[Tour], called_away: dict[int, float], now: float) -> int:
+    """Stops reached and stops left by ``now``, read from every tour as it ended up: a stop
+    the unit was called away from was reached but not left."""
+    return sum(bisect_right(t.arrive, now) + bisect_right(t.leave, called_away.get(id(t), now))
+               for t in tours)
+
+
+def watch_tours(monkeypatch) -> tuple[list[Tour], dict[int, float]]:
+    """Every tour planned, and when each tour a call cut short was cut."""
+    tours: list[Tour] = []
+    called_away: dict[int, float] = {}
+    planned, interrupt = Tour.__init__, PoliceUnit._interrupt
+
+    def plan(tour, *args):
+        tours.append(tour)
+        planned(tour, *args)
+
+    def cut(unit):
+        if unit._tour is not None:
+            called_away[id(unit._tour)] = unit.model.time
+        interrupt(unit)
+
+    monkeypatch.setattr(Tour, "__init__", plan)
+    monkeypatch.setattr(PoliceUnit, "_interrupt", cut)
+    return tours, called_away
+
+
 def test_counting_changes_nothing_and_counts_what_ran(root, monkeypatch):
-    config = load(root / "abm/configs/default.yaml", ["run.days=8", "city.nodes=300",
-                                                  "offenders.count=150", "police.units=4"])
+    config = load(root / "abm/configs/default.yaml", [
+        "run.days=8", "city.nodes=300", "offenders.count=150", "police.units=4",
+        "cameras.install_day=1", "cameras.mtbf_days=5", "cameras.group_mtbf_days=5",
+        "cameras.obstruction_mtbf_days=5"])
     counted = bench.counting_model(config)
     counted.run_days(8)
     calls = Counter()  # the plain model's calls, counted by wrapping the methods themselves
-    for cls, name in [(Offender, "arrive"), (PoliceUnit, "end_tour"),
-                      (PoliceUnit, "reach_scene")]:
+    for cls, name, _ in CALLBACKS:
         monkeypatch.setattr(cls, name, counted_calls(getattr(cls, name), calls,
                                                      f"{cls.__name__}.{name}"))
+    tours, called_away = watch_tours(monkeypatch)
     plain = SafeCityModel(config)
     plain.run_days(8)
     a, b = finish(counted, 0.0), finish(plain, 0.0)
@@ -131,14 +211,24 @@ def test_counting_changes_nothing_and_counts_what_ran(root, monkeypatch):
     # Arrivals are handed to offenders many at a time (offenders.Trips), not as events.
     arrivals = calls.pop("Offender.arrive")
     assert counted.trips.arrivals == arrivals > 0
-    assert all(counts.get(name, 0) == n for name, n in calls.items()), (counts, calls)
-    assert calls["PoliceUnit.reach_scene"] > 0
+    assert counts == dict(calls), "an event missed, or a callback counted that did not run"
+    assert {"PoliceUnit.reach_scene", "Camera.fail", "CableSegment.cut"} <= set(counts)
     assert "Agenda._run" not in counts and "Trips.run" not in counts
-    # Every trip that met a target shows up as such.
-    assert counts["PoliceUnit.end_tour"] > 0
-    assert counts.get("Offender.meet_target", 0) >= sum(o.crimes for o in counted.offenders)
+    assert counts["Offender.meet_target"] >= sum(o.crimes for o in counted.offenders)
     assert counts["Crime.call"] == sum(not math.isnan(c.report_time_min) for c in counted.crimes)
     assert "Offender.meet_target" in agent and "Crime.call" not in agent
+    # The three counts: each what the plain model did, and none counted twice.
+    figures = bench.Tally(counted, ran).figures()
+    actions = arrivals + sum(calls[f"{c.__name__}.{m}"] for c, m, is_agent in CALLBACKS
+                             if is_agent and m != "arrive")
+    assert figures["agent_actions"] == actions
+    assert figures["executed_events"] == sum(calls.values())
+    tour_ends = calls["PoliceUnit.end_tour"]
+    stops = stops_of(tours, called_away, plain.time)
+    assert figures["bulk_stops"] == stops - tour_ends > 10 * tour_ends
+    assert figures["agent_events"] == figures["agent_actions"] + figures["bulk_stops"]
+    assert figures["events"] == (figures["executed_events"] + figures["arrivals"]
+                                 + figures["bulk_stops"])
 
 
 def test_wolfsheep_agent_steps_are_the_step_calls_made(monkeypatch):
@@ -149,3 +239,17 @@ def test_wolfsheep_agent_steps_are_the_step_calls_made(monkeypatch):
     monkeypatch.setattr(Animal, "step", lambda self: (calls.append(1), step(self)))
     result = bench.measure_wolfsheep({"seed": 3, "steps": 25})
     assert result["agent_steps"] == len(calls) > 25 * 100
+
+
+def test_the_later_half_is_measured_per_day_offender_and_action(root):
+    spec = {"config": str(root / "abm/configs/default.yaml"),
+            "overrides": ["run.days=6", "city.nodes=300", "offenders.count=150"]}
+    r = bench.measure_model(spec)
+    assert r["later_days"] == 3
+    assert 0 < r["later_day_cpu_s"] * 3 <= r["run_cpu_s"]
+    assert r["later_offender_day_us"] == pytest.approx(r["later_day_cpu_s"] / 150 * 1e6)
+    # At least a day's arrivals of 150 offenders happened in the later half.
+    assert r["later_action_us"] * 150 <= r["later_day_cpu_s"] * 3 * 1e6
+    assert "later 3 days" in bench.line("default", {**r, **bench.rates(r), "rss_peak_mb": 1})
+    short = bench.measure_model({**spec, "overrides": [*spec["overrides"], "run.days=1"]})
+    assert "later_days" not in short  # a single day has no later half to speak of

@@ -11,7 +11,7 @@ import yaml
 
 from abm import config as cfg
 from abm.experiment.seeds import replicate_seeds
-from abm.measures import measure_all
+from abm.measures import computed
 from abm.simulate import simulate
 from tests.conftest import abm_cli
 
@@ -29,11 +29,9 @@ def synthetic_targets() -> dict[str, float]:
     base = cfg.load(ROOT / "abm/configs/default.yaml")
     values = {k: [] for k in TARGETS}
     for seed in replicate_seeds(SEED, REPLICATES):
-        sets = [f"{k}={v}" for k, v in {**SET, **TRUTH}.items()]
-        config = cfg.validate(cfg.apply_overrides(base.model_dump(mode="json"), [
-            *sets, f"run.seed={seed}", f"city.seed={base.run.seed}"]))
+        config = base.changed({**SET, **TRUTH, "run.seed": seed, "city.seed": base.run.seed})
         result = simulate(config)
-        figures = {**result.summary, **measure_all(TARGETS, result)}
+        figures = {**result.summary, **{m.name: m.of(result) for m in computed(TARGETS)}}
         for k in TARGETS:
             values[k].append(figures[k])
     return {k: float(np.mean(v)) for k, v in values.items()}

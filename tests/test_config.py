@@ -94,6 +94,56 @@ def test_city_source_and_camera_list_settings():
         assert "\n" not in str(err.value)
 
 
+def test_a_dotted_key_reads_its_setting_and_nothing_else():
+    c = cfg.from_overrides(["cameras.count=60", "police.patrol=beat"])
+    assert c.get("cameras.count") == 60 and c.get("police.patrol") == "beat"
+    assert c.get("timeline") == []
+    for key, fragment in [("cameras.cout", "cameras.cout: unknown key"),
+                          ("cameras", "cameras: is a section"),
+                          ("run.days.x", "run.days.x: days is not a section")]:
+        with pytest.raises(ConfigError, match=fragment):
+            c.get(key)
+
+
+def test_a_changed_copy_is_validated_and_leaves_the_original():
+    c = Config()
+    d = c.changed({"cameras.count": 60, "run.seed": 3, "police.patrol": "random"})
+    assert (d.cameras.count, d.run.seed, d.police.patrol) == (60, 3, "random")
+    assert (c.cameras.count, c.run.seed) == (30, 42)
+    assert c.changed({}) == c
+    assert c.changed({"run.seed": " 11 "}).run.seed == 11  # a typed number, read as one
+    # Validated as a whole: settings that belong together are checked together.
+    assert c.changed({"cameras.nodes": [4, 9, 2], "cameras.placement": "list"}).cameras.count == 3
+    for changes, message in [
+        ({"cameras.cout": 3}, "twin: cameras.cout: unknown key"),
+        ({"cameras": 3}, "twin: cameras: is a section, name a key in it"),
+        ({"cameras.count": -1}, "twin: cameras.count: Input should be greater than or equal "
+                                "to 0 (got -1)"),
+        ({"cameras.repair": 1}, "twin: cameras.repair: expected true or false (got 1)"),
+        ({"run.seed": "abc"}, "twin: run.seed"),
+        ({"cameras.placement": "list"}, "twin: cameras: cameras.nodes is required"),
+    ]:
+        with pytest.raises(ConfigError) as err:
+            c.changed(changes, origin="twin")
+        assert str(err.value).startswith(message), str(err.value)
+        assert "\n" not in str(err.value)
+
+
+def test_only_settings_marked_mid_run_change_in_place():
+    assert "police.units" in cfg.MUTABLE and "victims.report_prob_theft" in cfg.MUTABLE
+    assert "cameras.count" not in cfg.MUTABLE and "city.nodes" not in cfg.MUTABLE
+    marked = {row["key"] for row in cfg.parameter_table() if row["mid_run"]}
+    assert marked == cfg.MUTABLE
+    c = Config()
+    section = c.police
+    c.assign({"police.units": 3, "cameras.repair": False})
+    assert section.units == 3 and c.cameras.repair is False
+    with pytest.raises(ConfigError, match="cameras.count cannot change during a run"):
+        c.assign({"cameras.count": 3})
+    with pytest.raises(ValueError):
+        c.assign({"police.units": -1})
+
+
 def test_every_parameter_is_documented():
     rows = cfg.parameter_table()
     assert len(rows) > 60

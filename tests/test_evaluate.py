@@ -139,15 +139,20 @@ def test_evaluate_bad_input(argv, fragment, tmp_path):
 def test_a_decomposition_variant_stopped_early_counts_what_a_full_run_counts():
     # Mechanism variants stop at the end of the later period compared; the days they keep
     # must not depend on where a run ends.
-    from abm.evaluate import _run
+    from abm.evaluate import Job
+    from abm.experiment.backends import execute
 
     config = from_overrides([*TINY, "cameras.operators=1", "offenders.trend_per_year=0.5"])
     span = [p for p in periods(config) if p.label == "before"]
-    short = config.model_copy(deep=True)
-    short.run.days = span[-1].end
-    full = _run(("v", 0, 1, config, span))["rows"]
+    short = config.changed({"run.days": span[-1].end})
+
+    def rows(config):
+        job = Job("v", 0, 1, config, span)
+        return job.rows(execute(job.task()))
+
+    full = rows(config)
     assert short.run.days < config.run.days
-    assert _run(("v", 0, 1, short, span))["rows"] == full
+    assert rows(short) == full
     assert full[0]["true"] > 0
 
 
@@ -166,3 +171,52 @@ def test_a_decomposition_needs_a_year_before_go_live():
 
     with pytest.raises(ConfigError, match="needs a year before go-live"):
         decomposition_periods(from_overrides([*TINY, "cameras.install_day=0"]), None)
+
+
+def test_forked_twins_and_variants_give_the_tables_of_runs_from_day_0():
+    config = from_overrides([*TINY, "cameras.operators=1", "offenders.trend_per_year=0.5",
+                             "run.name=forks"])
+    config = config.changed({"timeline": [
+        {"day": 30, "set": {"police.units": 2}, "cameras_only": True},
+        {"day": 50, "news": {"cameras_broken_share": 0.5, "reach": 0.7}}]})
+    forked = evaluate(config, replicates=2, workers=1, decompose=True, decompose_to="year 1")
+    plain = evaluate(config, replicates=2, workers=1, decompose=True, decompose_to="year 1",
+                     fork=False)
+    for name in ("counts", "summaries", "effects", "naive", "did", "costs", "decomposition"):
+        pd.testing.assert_frame_equal(getattr(forked, name), getattr(plain, name))
+
+
+def test_a_replicate_forks_its_twins_and_the_mechanisms_acting_after_go_live():
+    from abm import decompose as dec
+    from abm.evaluate import Job, tasks
+
+    config = from_overrides([*TINY, "cameras.operators=1", "offenders.trend_per_year=0.5"])
+    variants = {"scenario": config, "no-cameras": twin_config(config, "no-cameras"),
+                **dec.variants(config)[0]}
+    jobs = [Job(name, 0, 1, variant, periods(config)) for name, variant in variants.items()]
+    forked = {"no-cameras", *dec.after_go_live(config)}
+    planned, part_of = tasks(jobs, forked, fork=True)
+    scenario = planned[0]
+    assert scenario.fork_day == 30 and {f.run_id for f in scenario.forks} == {
+        "no-cameras r0", "without failures r0", "without learning r0",
+        "without monitoring r0", "without recording r0"}
+    assert part_of["without trend r0"] == "without trend r0"  # the trend acts from day 1
+    assert part_of[dec.NONE + " r0"] == dec.NONE + " r0"  # none of them: the trend too
+    alone, _ = tasks(jobs, forked, fork=False)
+    assert len(alone) == len(jobs) and not any(t.forks for t in alone)
+    shared, part_of = tasks(jobs, forked, fork=True, parts=2)
+    first, second = shared[:2]
+    assert first.whole and not second.whole and first.run_id == "scenario r0"
+    assert {f.run_id for f in first.forks} | {f.run_id for f in second.forks} == {
+        f.run_id for f in scenario.forks}
+    assert not {f.run_id for f in first.forks} & {f.run_id for f in second.forks}
+    assert {part_of[f.run_id] for f in second.forks} == {second.run_id}
+
+
+def test_forks_shared_out_over_workers_give_the_same_tables():
+    config = from_overrides([*TINY, "cameras.operators=1", "run.name=parts"])
+    forked = evaluate(config, replicates=1, workers=2, decompose=True, decompose_to="year 1")
+    plain = evaluate(config, replicates=1, workers=1, decompose=True, decompose_to="year 1",
+                     fork=False)
+    for name in ("counts", "summaries", "effects", "decomposition"):
+        pd.testing.assert_frame_equal(getattr(forked, name), getattr(plain, name))

@@ -1,12 +1,11 @@
 """Patrol: pools of places and their distances, stops drawn evenly, hot spots as a full sort
 gives them, and a registry of strategies that the settings and the docs agree with."""
 
-import typing
 
 import numpy as np
 import pytest
 
-from abm.config import CitySettings, PoliceSettings
+from abm.config import CitySettings, PatrolStrategy, choices
 from abm.model import SafeCityModel
 from abm.patrol import STRATEGIES, PatrolPool
 from abm.streets import build_city
@@ -73,8 +72,7 @@ def test_hot_spots_are_the_top_places_of_the_window_as_a_full_sort_gives():
 
 
 def test_every_patrol_strategy_in_the_settings_has_a_class_and_docs():
-    choices = set(typing.get_args(PoliceSettings.model_fields["patrol"].annotation))
-    assert set(STRATEGIES) == choices
+    assert set(STRATEGIES) == set(PatrolStrategy) == set(choices("police.patrol"))
     odd = (ROOT / "docs/ODD.md").read_text(encoding="utf-8")
     section = odd.split("### 7.6 Patrol")[1].split("###")[0]
     for name, strategy in STRATEGIES.items():

@@ -301,3 +301,24 @@ def test_a_sweep_killed_before_its_manifest_can_start_again(tmp_path):
     done = smoke_sweep(out, "--workers", "1", "--resume")
     assert "12 runs (0 done, 12 to run)" in done.stdout
     assert not list(out.glob(".*.tmp"))
+
+
+def test_run_all_hands_back_outcomes_in_the_tasks_order_and_stops_on_bad_input():
+    from abm.config import Config, ConfigError
+    from abm.experiment.backends import LocalBackend, Task
+    from abm.experiment.runner import run_all
+    from abm.measures import Crimes
+
+    town = Config().changed({"run.days": 2, "city.nodes": 100, "offenders.count": 20,
+                             "police.units": 1, "cameras.count": 3})
+    tasks = [Task(f"seed {s}", town.changed({"run.seed": s}).model_dump(mode="json"),
+                  (Crimes(0, 2),)) for s in (1, 2, 3)]
+    inline = run_all(tasks, LocalBackend(1))
+    pooled = run_all(tasks, LocalBackend(2))
+    assert [o["summary"] for o in pooled] == [o["summary"] for o in inline]
+    assert [o["measures"]["crimes_days:0-2"] for o in pooled] == [
+        o["summary"]["crimes_total"] for o in pooled]
+    bad = Task("bad", town.changed({"cameras.placement": "list", "cameras.nodes": [99_999]}
+                                   ).model_dump(mode="json"))
+    with pytest.raises(ConfigError, match="cameras.nodes: 99999"):
+        run_all([*tasks, bad], LocalBackend(2))

@@ -7,9 +7,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from abm.config import ConfigError, parse_override
+from abm.config import ConfigError
 from abm.experiment.seeds import design_seed, replicate_seeds
-from abm.experiment.sweepfile import load_sweep, override
+from abm.experiment.sweepfile import load_sweep
 from tests.conftest import ROOT
 
 SMOKE_SET = {"run.days": 2, "city.nodes": 100, "offenders.count": 20}
@@ -127,15 +127,14 @@ def test_a_sweep_may_fix_the_city_seed(tmp_path):
     assert {r.config.city.seed for r in load_sweep(path).runs} == {5}
 
 
-scalars = (st.integers(-2**63, 2**63) | st.floats(allow_nan=False) | st.booleans()
-           | st.none() | st.text(max_size=30))
-
-
-@given(scalars)
-def test_override_text_parses_back_to_the_value(value):
-    key, parsed = parse_override(override("cameras.count", value))
-    assert key == ["cameras", "count"]
-    assert parsed == value and type(parsed) is type(value)
+@given(st.floats(min_value=0.01, max_value=36_500) | st.integers(1, 36_500))
+def test_a_value_the_sweep_file_sets_is_the_value_every_run_gets(tmp_path_factory, value):
+    path = write_sweep(tmp_path_factory.mktemp("s"), {
+        "set": {"cameras.mttr_days": value},
+        "design": {"kind": "list",
+                   "points": [{"label": "a", "set": {"cameras.mtbf_days": value}}]}})
+    config = load_sweep(path).runs[0].config
+    assert config.cameras.mttr_days == value and config.cameras.mtbf_days == value
 
 
 BAD_SWEEPS = [

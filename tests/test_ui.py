@@ -9,6 +9,7 @@ import ipyvue
 import ipyvuetify as v
 import ipywidgets
 import numpy as np
+import pandas as pd
 import pytest
 import solara
 import yaml
@@ -27,7 +28,7 @@ from abm.ui.lessons import LESSON_STEP_MIN, step_label
 from abm.ui.map import COLOURS, LAYERS, MapRenderer, recent_crimes, renderer_for
 from abm.ui.scenarios import list_scenarios
 from abm.ui.session import OPENING_MIN, CityCache, Simulation
-from abm.ui.settings import edit, hardware_uptime, mttr_for_uptime, value_of
+from abm.ui.settings import edit, hardware_uptime, mttr_for_uptime
 from abm.ui.state import COMPARE, EXPLORE, LESSONS, AppState, offered
 from abm.ui.summary import summary_rows
 from tests.conftest import ROOT, small
@@ -328,6 +329,31 @@ def test_compare_mode_runs_two_models_in_lockstep(configs):
     assert state.runs[0].config.cameras.operators == state.config.value.cameras.operators == 2
     modes.v_model = 0
     assert state.mode.value == EXPLORE and len(state.runs) == 1
+
+
+def test_compare_mode_forks_b_from_a_at_its_moment(configs):
+    state, rc = page(configs)
+    rc.find(v.BtnToggle, class_="abm-modes").widget.v_model = 1  # Compare
+    rc.find(v.Btn, children=["Nobody watching"]).widget.click()
+    state.step_min.set(360.0)
+    step = rc.find(v.Btn, class_="abm-step").widget
+    for _ in range(3):
+        step.click()
+    a = state.runs[0]
+    rc.find(v.Btn, class_="abm-fork").widget.click()
+    b = state.runs[1]
+    assert state.runs[0] is a and b.model is not a.model and b.model.city is a.model.city
+    assert b.model.time == a.model.time and b.model.config.cameras.operators == 0
+    pd.testing.assert_frame_equal(b.crime_log(), a.crime_log())
+    assert b.daily_rows() == a.daily_rows()  # one history up to the fork
+    step.click()
+    assert b.model.time == a.model.time == 4 * 360.0
+    rc.find(v.Btn, children=["No cameras"]).widget.click()  # a count cannot change mid-run
+    for _ in range(2):
+        step.click()
+    before = state.runs[1]
+    rc.find(v.Btn, class_="abm-fork").widget.click()
+    assert "cameras.count" in state.message.value and state.runs[1] is before
 
 
 def test_play_runs_to_the_end_and_stops(configs):
@@ -677,8 +703,8 @@ def test_crafted_slider_values_are_clamped_to_the_control(configs, key, sent, ke
         state.change(key, sent)
     else:
         slider_for.fire_event("change", sent)
-    assert value_of(state.config.value, key) == kept
-    assert value_of(state.run.config, key) == kept
+    assert state.config.value.get(key) == kept
+    assert state.run.config.get(key) == kept
     assert "outside the control's range" in state.message.value
     assert len(state.message.value.splitlines()) == 1
 
@@ -723,7 +749,7 @@ def test_uptime_slider_values_are_checked_too(configs):
 
 
 def test_slider_ranges_cover_every_shipped_scenario_within_the_schema():
-    from abm.config import Config
+    from abm.config import setting
     from abm.ui.settings import CONTROLS
 
     configs = [load(ROOT / "abm/configs" / name) for name in offered(list_scenarios())]
@@ -735,9 +761,8 @@ def test_slider_ranges_cover_every_shipped_scenario_within_the_schema():
         if control.kind not in ("int", "float"):
             continue
         for config in configs:
-            assert control.low <= value_of(config, key) <= control.high, (key, config.run.name)
-        section, name = key.split(".")
-        field = Config.model_fields[section].annotation.model_fields[name]
+            assert control.low <= config.get(key) <= control.high, (key, config.run.name)
+        field = setting(key)
         for meta in field.metadata:
             if getattr(meta, "ge", None) is not None:
                 assert control.low >= meta.ge, key

@@ -1,38 +1,48 @@
-"""The validation measures compute what they claim, on data built to have known answers."""
+"""The validation reads what it claims from its runs, on runs built to have known answers."""
+
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from abm import validate
+from abm.config import Config
+
+DAY = 1440.0
 
 
-def crimes(nodes, times=None, **cols):
+def result(nodes, days, places=100, hotspots=(), **cols):
+    """A finished run as the workers' measures see it."""
     n = len(nodes)
-    data = {"node": np.asarray(nodes), "time_min": np.asarray(times if times is not None
-                                                             else np.zeros(n), dtype=float)}
+    data = {"node": np.asarray(nodes, dtype=int), "time_min": np.asarray(days, float) * DAY,
+            "zone": np.zeros(n, int), "recorded": np.ones(n, bool),
+            "response_time_min": np.full(n, np.nan), "arrested": np.zeros(n, bool)}
     data.update({k: np.asarray(v) for k, v in cols.items()})
-    return pd.DataFrame(data)
+    rng = np.random.default_rng(0)
+    return SimpleNamespace(crimes=pd.DataFrame(data), places=places,
+                           xy=rng.uniform(0, 2000, (places, 2)),
+                           hotspots=np.asarray(hotspots, dtype=int), city={"nodes": places})
 
 
-def test_share_of_places_for_half_of_crime():
-    # 100 places; place 0 has 50 crimes, 50 other places one each.
-    c = crimes([0] * 50 + list(range(1, 51)))
-    assert validate._share_of_places(c, 100, 0.5) == pytest.approx(1.0)
-    assert validate._share_of_places(c, 100, 0.75) == pytest.approx(26.0)
+def record(variant, finished, tag="a", days=40, run_days=None, uptime=1.0, belief=0.3):
+    """What a worker hands back for a run of ``variant`` read over the first ``days``."""
+    values = {m.name: m.of(finished) for m in validate.wanted(variant, days)}
+    return validate.Run(variant, tag, validate.install_day(days), run_days or days, uptime,
+                        belief, values)
+
+
+def finding(key, days=240):
+    return next(f for f in validate.findings(days) if f.key == key)
 
 
 def test_paired_change_counts_after_go_live_only():
-    def run(nodes_zone, times):
-        return {"crimes": crimes(range(len(nodes_zone)), times, zone=nodes_zone),
-                "install_day": 10.0}
-
-    day = 1440.0
-    on = run([0, 0, 1, 2], [5 * day, 11 * day, 12 * day, 13 * day])
-    off = run([0, 0, 0, 0, 1, 2], [5 * day, 11 * day, 12 * day, 13 * day, 14 * day, 20 * day])
-    runs = {"cameras": [on], "none": [off]}
-    assert validate._paired_change(runs, 0) == pytest.approx((1 / 3 - 1) * 100)
-    assert validate._paired_change(runs, 1) == pytest.approx(0.0)
+    # Go-live on day 10 of a 40-day window: crimes before it do not count.
+    on = record("cameras", result(range(4), [5, 11, 12, 13], zone=[0, 0, 1, 2]))
+    off = record("none", result(range(6), [5, 11, 12, 13, 14, 20], zone=[0, 0, 0, 0, 1, 2]))
+    reading = validate.Reading({"cameras": [on], "none": [off]}, 10.0, 40)
+    assert finding("cctv-working").measure(reading) == pytest.approx((1 / 3 - 1) * 100)
+    assert finding("displacement").measure(reading) == pytest.approx(0.0)
 
 
 def test_clearance_slope_recovers_a_known_linear_effect():
@@ -40,26 +50,11 @@ def test_clearance_slope_recovers_a_known_linear_effect():
     t = np.exp(rng.uniform(np.log(2), np.log(60), 20000))
     p = 0.9 - 0.2 * np.log(t / 2)  # between 0.22 and 0.9: no clipping
     arrested = rng.random(len(t)) < p
-    c = crimes(np.zeros(len(t), int), recorded=np.ones(len(t), bool), response_time_min=t,
-               arrested=arrested)
-    runs = {"cameras": [{"crimes": c}], "none": []}
+    run = record("cameras", result(np.zeros(len(t), int), np.zeros(len(t)),
+                                   response_time_min=t, arrested=arrested))
+    reading = validate.Reading({"cameras": [run], "none": []}, 10.0, 40)
     expected = 0.2 * np.log(1.1) * 100
-    assert validate._clearance_slope(runs) == pytest.approx(expected, rel=0.1)
-
-
-def test_knox_ratio_finds_space_time_clusters_and_not_random_ones():
-    rng = np.random.default_rng(1)
-    xy = rng.uniform(0, 5000, (400, 2))
-    # Pairs: each crime followed by another at the same place within 5 days.
-    base_nodes = rng.integers(0, 400, 300)
-    base_times = rng.uniform(0, 360, 300)
-    nodes = np.r_[base_nodes, base_nodes]
-    times = np.r_[base_times, base_times + rng.uniform(0, 5, 300)] * 1440
-    clustered = {"base": [{"crimes": crimes(nodes, times), "xy": xy}]}
-    assert validate._knox_ratio(clustered) > 1.15
-    flat = {"base": [{"crimes": crimes(rng.integers(0, 400, 600),
-                                       rng.uniform(0, 360, 600) * 1440), "xy": xy}]}
-    assert validate._knox_ratio(flat) == pytest.approx(1.0, abs=0.2)
+    assert finding("response-clearance").measure(reading) == pytest.approx(expected, rel=0.1)
 
 
 def test_every_finding_has_a_source_range_and_explanation():
@@ -110,35 +105,30 @@ def test_dose_is_monotone_and_significant_only_when_it_is():
 
 
 def test_uptime_is_set_with_short_and_with_long_outages():
-    from abm.config import from_overrides
-
     runs = validate.variants(240)
-    short = from_overrides(runs["uptime=0.4"]).cameras
-    long = from_overrides(runs["long-outages=0.4"]).cameras
+    short = Config().changed(runs["uptime=0.4"]).cameras
+    long = Config().changed(runs["long-outages=0.4"]).cameras
     for c in (short, long):
         assert c.mtbf_days / (c.mtbf_days + c.mttr_days) == pytest.approx(0.4)
     assert short.mtbf_days == validate.DOSE_MTBF_DAYS and short.initial_down_share == 0
     assert long.mttr_days > 100 and long.initial_down_share == pytest.approx(0.6)
+    assert short.mttr_days == 15  # to six figures, not 15.000000000000002
 
 
 def test_a_window_counts_only_its_days_and_the_second_year_reads_later_crimes():
-    day = 1440.0
+    def run(variant, days):  # two years, read over the first 240 days and the second year
+        return record(variant, result(np.zeros(len(days), int), days), days=240,
+                      run_days=720)
 
-    def run(tag, times):
-        return {"tag": tag, "install_day": 30.0, "uptime": 1.0, "xy": None, "days": 720,
-                "crimes": crimes(np.zeros(len(times), int), np.asarray(times) * day,
-                                 zone=np.zeros(len(times), int))}
-
-    on = run("a", [40, 50, 400, 700])  # two early, two in the second year
-    off = run("a", [40, 50, 60, 70, 400, 500, 600, 700])
-    runs = {"cameras": [on], "none": [off]}
-    assert validate._changes_by_tag(runs, "cameras", window=(30, 240))[0] == pytest.approx(-50)
-    assert validate._changes_by_tag(runs, "cameras", window=(365, 720))[0] == pytest.approx(-50)
-    assert validate._changes_by_tag(runs, "cameras")[0] == pytest.approx(-50)
+    runs = {"cameras": [run("cameras", [40, 50, 400, 700])],  # two early, two in year two
+            "none": [run("none", [40, 50, 60, 70, 400, 500, 600, 700])]}
+    working = finding("cctv-working")
+    assert working.measure(validate.Reading(runs, 30.0, 240)) == pytest.approx(-50)
     later = validate.second_year(runs)
-    assert len(later["cameras"][0]["crimes"]) == 2 and later["cameras"][0]["install_day"] == 365
-    assert validate._paired_change(later, 0) == pytest.approx(-50)
-    short = {"cameras": [dict(run("a", [40, 50]), days=240)], "none": [off]}
+    assert (later.start, later.end) == validate.SECOND_YEAR
+    assert working.measure(later) == pytest.approx(-50)
+    short = {"cameras": [record("cameras", result([0, 0], [40, 50]), days=240)],
+             "none": runs["none"]}
     assert validate.second_year(short) is None
 
 
@@ -152,11 +142,9 @@ def test_camera_effect_runs_last_two_years_and_the_rest_their_findings_window():
 
 
 def test_the_working_feeds_curve_differs_from_the_default_only_in_the_screens():
-    from abm.config import from_overrides
-
     runs = validate.variants(240)
-    default = from_overrides(runs["uptime=0.4"]).cameras
-    working = from_overrides(runs["working-feeds=0.4"]).cameras
+    default = Config().changed(runs["uptime=0.4"]).cameras
+    working = Config().changed(runs["working-feeds=0.4"]).cameras
     assert default.feeds_on_screens == "installed" and working.feeds_on_screens == "working"
     assert default.model_copy(update={"feeds_on_screens": "working"}) == working
 
@@ -164,18 +152,41 @@ def test_the_working_feeds_curve_differs_from_the_default_only_in_the_screens():
 def test_dose_trend_is_the_mean_slope_over_cities():
     tags = ["a", "b", "c"]
 
-    def runs_at(effects):  # % change per tag against a twin of 100 crimes in coverage
-        return [{"tag": t, "install_day": 0.0, "uptime": 1.0, "days": 60, "belief": 0.2,
-                 "crimes": crimes(np.zeros(n, int), np.zeros(n), zone=np.zeros(n, int))}
+    def runs_at(variant, effects):  # % change per tag against a twin of 100 crimes in coverage
+        return [record(variant, result(np.zeros(n, int), np.full(n, 20.0)), tag=t, days=60,
+                       belief=0.2)
                 for t, n in zip(tags, (round(100 + e) for e in effects), strict=True)]
 
-    runs = {"none": runs_at([0, 0, 0]), "cameras": runs_at([-30, -32, -28])}
+    runs = {"none": runs_at("none", [0, 0, 0]), "cameras": runs_at("cameras", [-30, -32, -28])}
     for name, _, levels, key, default, _ in validate.CURVES:
         for level in levels:
             if level != default:
                 # the effect falls by 10 points per 0.1 of the level (uptime curves)
                 change = -30 + (1 - level) * 100 if name.startswith("uptime") else -30
-                runs[key.format(level)] = runs_at([change] * 3)
+                runs[key.format(level)] = runs_at(key.format(level), [change] * 3)
     uptime = next(d for d in validate.doses(runs) if d.name == "uptime, long outages")
     assert uptime.trend[0] == pytest.approx(-10.0, abs=0.5)
     assert uptime.monotone
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_every_finding_and_dose_finds_the_measures_its_runs_hand_back(quick):
+    """Each job's worker computes ``wanted(variant)``; reading all of them asks for nothing
+    else (a measure missing from a variant would be a KeyError here, not after hours)."""
+    rng = np.random.default_rng(3)
+    runs = {}
+    for job in validate.jobs(quick, seeds=(101,)):
+        n = 400
+        finished = result(rng.integers(0, 100, n), rng.uniform(0, job.config.run.days, n),
+                          hotspots=[1, 2, 3], zone=rng.integers(0, 3, n),
+                          response_time_min=rng.uniform(1, 60, n),
+                          arrested=rng.random(n) < 0.3)
+        values = {m.name: m.of(finished) for m in job.task().measures}
+        runs.setdefault(job.variant, []).append(validate.Run(
+            job.variant, job.tag, job.config.cameras.install_day, job.config.run.days, 0.9,
+            0.3, values))
+    days = validate.QUICK_DAYS if quick else validate.FINDINGS_DAYS
+    items = validate.measure(runs, days)
+    assert all(len(f.values) == 1 for f in items)
+    windows = {d.window for d in validate.doses(runs)}
+    assert len(windows) == (1 if quick else 2)

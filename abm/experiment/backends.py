@@ -26,33 +26,56 @@ class WorkerLostError(RuntimeError):
     """A worker process ended without reporting (the sweep stops; finished runs are kept)."""
 
 
+class Fork(NamedTuple):
+    """A run forked from a task's run (``SafeCityModel.fork``), with its own settings."""
+
+    run_id: str
+    config: dict
+    measures: tuple = ()
+
+
 class Task(NamedTuple):
     run_id: str
     config: dict
-    measures: tuple[str, ...] = ()  # figures beyond the summary (abm.measures), e.g. calibrate
+    measures: tuple = ()  # figures beyond the summary (abm.measures.Measure), by name
+    forks: tuple[Fork, ...] = ()  # runs forked from this one on fork_day
+    fork_day: float = 0.0
+    whole: bool = True  # False: the run only carries its forks, and stops where they start
+
+
+def _outcome(result, measures) -> dict:
+    from abm.experiment.store import Status
+
+    return {"status": Status.OK, "summary": result.summary,
+            "measures": {m.name: m.of(result) for m in measures},
+            "wall_s": round(result.wall_s, 3)}
 
 
 def execute(task: Task) -> dict:
-    """Run one simulation; an error is caught and returned, so the sweep goes on."""
+    """Run one simulation (and the runs forked from it, their outcomes under ``forks``) and
+    compute the measures; an error is caught and returned (with ``input_error`` when it is
+    the input's), so a sweep goes on."""
     from abm.config import validate
-    from abm.experiment.store import Status, clean
-    from abm.simulate import simulate
+    from abm.experiment.store import Status
+    from abm.simulate import simulate, simulate_forked
 
     started = time.perf_counter()
     try:
-        result = simulate(validate(task.config, origin=task.run_id))
+        config = validate(task.config, origin=task.run_id)
+        if not task.forks:
+            return _outcome(simulate(config), task.measures)
+        forks = {f.run_id: validate(f.config, origin=f.run_id) for f in task.forks}
+        result, forked = simulate_forked(config, task.fork_day, forks, whole=task.whole)
+        done = {f.run_id: _outcome(forked[f.run_id], f.measures) for f in task.forks}
+        if not task.whole:
+            return {"status": Status.OK, "forks": done, "wall_s": 0.0}
+        return {**_outcome(result, task.measures), "forks": done}
     except Exception as exc:  # noqa: BLE001 - recorded as a failed run
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
-        return {"status": Status.FAILED, "error": f"{type(exc).__name__}: {exc}{where}",
-                "wall_s": round(time.perf_counter() - started, 3)}
-    summary = result.summary
-    if task.measures:
-        from abm.measures import measure_all
-
-        summary = {**summary, **measure_all(task.measures, result)}
-    return {"status": Status.OK, "summary": clean(summary),
-            "wall_s": round(result.wall_s, 3)}
+        failed = {"status": Status.FAILED, "error": f"{type(exc).__name__}: {exc}{where}",
+                  "wall_s": round(time.perf_counter() - started, 3)}
+        return {**failed, "input_error": str(exc)} if isinstance(exc, ConfigError) else failed
 
 
 def default_workers() -> int:
@@ -92,9 +115,22 @@ def sigint_left_to_us() -> Iterator[None]:
 
 
 def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
+    """End when the process that owns the pool is gone (the worker's parent: the owner, or
+    the fork server, which ends with the owner)."""
+    server = os.getppid()
+    while os.getppid() == server and _alive(parent):
         time.sleep(0.5)
     os._exit(1)  # the sweep was killed: do not run on as an orphan
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _init_worker(parent: int) -> None:
@@ -104,16 +140,42 @@ def _init_worker(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
+# What a worker needs imported before its first run: imported once, in the fork server.
+PRELOAD = ["abm.experiment.forkserver", "abm.simulate"]
+
+
+def worker_context():
+    """How worker processes start: with the model imported, not importing it each (which
+    costs a worker more CPU than a short run). A parent running one thread forks them, the
+    model imported here first, once; a threaded parent (the app, a Dask client), where a fork
+    can deadlock, has them forked from a fork server, a fresh single-threaded process that
+    imports the model once."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        import abm.simulate  # noqa: F401 - every worker inherits it
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def stop_workers() -> None:
+    """End the fork server if this process started one (it ends by itself when this process
+    ends, but then nobody waits for it): a command leaves no process behind, and the CPU time
+    of its workers counts as its own."""
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # CPython's one way to end it (its own tests use it)
+
+
 class WorkerPool(ProcessPoolExecutor):
-    """Fresh worker processes ("spawn": no state or threads inherited, safe from threaded
-    parents such as the app or a Dask client, where fork can deadlock) that leave Ctrl-C to
-    the parent and end with it. Processes start as tasks are submitted, so Ctrl-C is held
-    back while the pool is made and while tasks are submitted."""
+    """Worker processes (``worker_context``) that leave Ctrl-C to the parent and end with it.
+    Processes start as tasks are submitted, so Ctrl-C is held back while the pool is made and
+    while tasks are submitted."""
 
     def __init__(self, workers: int | None = None) -> None:
         with sigint_held():
             super().__init__(max_workers=workers or default_workers(),
-                             mp_context=multiprocessing.get_context("spawn"),
+                             mp_context=worker_context(),
                              initializer=_init_worker, initargs=(os.getpid(),))
 
     def submit(self, fn, /, *args, **kwargs):
@@ -133,11 +195,6 @@ class WorkerPool(ProcessPoolExecutor):
             self.stop()
             return False
         return super().__exit__(kind, value, tb)
-
-
-def process_pool(workers: int | None = None) -> WorkerPool:
-    """A pool of fresh worker processes (see ``WorkerPool``)."""
-    return WorkerPool(workers)
 
 
 class LocalBackend:
@@ -195,6 +252,8 @@ def local_cluster(workers: int):
     memory), so neither another machine nor another user of this one can reach it or submit
     work to it. Dask also gives the scheduler and each worker a plain HTTP server (dashboard,
     cluster state, metrics); here it has no dashboard and no routes, on a free loopback port.
+    Its processes log only what is critical: a run's failure comes back with its result, and
+    a sweep stopped by Ctrl-C is not news its workers need to add to.
     """
     import logging
 
@@ -215,7 +274,7 @@ def local_cluster(workers: int):
                             dashboard_address=None, worker_dashboard_address=None,
                             scheduler_kwargs={"dashboard": False,
                                               "dashboard_address": f"{LOOPBACK}:0"},
-                            silence_logs=logging.ERROR)
+                            silence_logs=logging.CRITICAL)
 
 
 def _interrupt_quietly(signum, frame) -> None:

@@ -12,16 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_FAILED_RUNS = 1
-
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from abm.cli import EXIT_FAILED, backend_of
     from abm.config import ConfigError
-    from abm.experiment.backends import WorkerLostError, backend
     from abm.experiment.runner import run_sweep
     from abm.experiment.sweepfile import load_sweep
 
-    engine = backend(args.backend, args.workers, args.scheduler)
+    engine = backend_of(args)
     sweep = load_sweep(args.sweep, max_runs=args.max_runs)
     out = Path(args.out) if args.out else Path("runs") / sweep.name
     echo = (lambda *a, **k: None) if args.quiet else print
@@ -30,9 +28,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         with engine:
             outcome = run_sweep(sweep, out, engine, resume=args.resume,
                                 retry_failed=args.retry_failed, progress=progress, echo=echo)
-    except WorkerLostError as exc:
-        print(f"abm: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED_RUNS
     except OSError as exc:  # a full disk, say: every finished run is kept
         where = f" {exc.filename}" if exc.filename else ""
         raise ConfigError(f"--out {out}: cannot write{where} ({exc.strerror or exc}); "
@@ -40,7 +35,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     echo(f"{outcome.out}: {outcome.total} runs, {outcome.total - outcome.failed} ok, "
          f"{outcome.failed} failed ({outcome.ran} run now in {outcome.wall_s:.1f} s) -> "
          f"{outcome.out / 'results.parquet'}")
-    return EXIT_FAILED_RUNS if outcome.failed else 0
+    return EXIT_FAILED if outcome.failed else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -52,7 +47,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    from abm.cli import positive_int
+    from abm.cli import add_backend_args, positive_int
     from abm.experiment.sweepfile import MAX_RUNS
 
     sweep = sub.add_parser(
@@ -61,16 +56,10 @@ def register(sub) -> None:
         "kept, so the same command resumes a stopped sweep. Exit status 1 if some runs failed.")
     sweep.add_argument("sweep", help="sweep file, or a shipped sweep's name (`abm scenarios` "
                        "lists them)")
-    sweep.add_argument("--workers", type=positive_int, default=None,
-                       help="parallel runs (default: the number of cores)")
+    add_backend_args(sweep)
     sweep.add_argument("--max-runs", type=positive_int, default=MAX_RUNS, metavar="N",
                        help=f"refuse a sweep of more runs (points x replicates) than this, "
                        f"before building any (default {MAX_RUNS:,})")
-    sweep.add_argument("--backend", choices=("local", "dask"), default="local",
-                       help="local processes (default) or a Dask cluster")
-    sweep.add_argument("--scheduler", metavar="ADDRESS",
-                       help="Dask scheduler, e.g. tcp://host:8786 (default: start a local "
-                       "cluster)")
     sweep.add_argument("--out", help="output folder (default runs/<sweep name>)")
     sweep.add_argument("--resume", action="store_true",
                        help="continue the sweep in the output folder (an error if there is "

@@ -1,4 +1,6 @@
-"""Running a sweep: skip what is finished, run the rest on a backend, record every run."""
+"""The one run loop: tasks go to a backend (worker processes or a Dask cluster) behind one
+progress bar. A sweep skips what is finished and records every run; an evaluation or a
+validation takes the outcomes of all its runs (``run_all``)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from abm.config import ConfigError
 from abm.experiment import store as st
 from abm.experiment.backends import Task
+from abm.experiment.progress import Progress
 from abm.experiment.sweepfile import Sweep
 from abm.limits import warn_if_long
 from abm.outputs import manifest, write_json, write_text
@@ -49,11 +53,37 @@ def _manifest(sweep: Sweep, backend, wall_s: float | None, counts: dict) -> dict
     return data
 
 
+class RunFailedError(RuntimeError):
+    """A run of an evaluation or a validation failed (not for its input): the whole stops."""
+
+
+def run_all(tasks: list[Task], backend, desc: str | None = None,
+            progress: bool = False) -> list[dict]:
+    """Run every task on ``backend`` (entered by the caller) behind the progress bar, and
+    return the outcomes in the tasks' order. A failed run stops the rest: bad input as a
+    ConfigError, anything else as a RunFailedError."""
+    order = {task.run_id: i for i, task in enumerate(tasks)}
+    outcomes: list[dict] = [{}] * len(tasks)
+    runs = backend.run(tasks)
+    try:
+        with Progress(len(tasks), desc, shown=progress) as bar:
+            for task, outcome in runs:
+                if outcome["status"] == st.Status.FAILED:
+                    if "input_error" in outcome:
+                        raise ConfigError(outcome["input_error"])
+                    raise RunFailedError(f"{task.run_id} failed: {outcome['error']}")
+                outcomes[order[task.run_id]] = outcome
+                bar.advance()
+    finally:
+        runs.close()  # stops the runs not finished (an interruption or a failure)
+    return outcomes
+
+
 def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
               retry_failed: bool = False, progress: bool = False,
-              echo=print, measures: tuple[str, ...] = ()) -> Outcome:
+              echo=print, measures: tuple = ()) -> Outcome:
     """Run every unfinished run of a sweep into ``out`` and write results.parquet; each run
-    also records the figures ``measures`` names (abm.measures) beside its summary."""
+    also records ``measures`` (abm.measures.Measure) beside its summary."""
     started = time.perf_counter()
     store = st.Store(out)
     store.open(resume)
@@ -91,34 +121,18 @@ def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
          f"{backend.describe() if todo else 'no workers'}")
     warn_if_long([run.config for run in todo], getattr(backend, "workers", 1), "this sweep")
 
-    bar = None
-    if progress and todo:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, initial=total - len(todo), unit="run", file=sys.stderr,
-                   desc=sweep.name, dynamic_ncols=True)
-        bar.set_postfix(failed=failed_before)
-    failed_now = 0
-    try:
+    with Progress(total, sweep.name, done=total - len(todo), failed=failed_before,
+                  shown=progress) as bar:
         tasks = [Task(run.id, run.config.model_dump(mode="json"), tuple(measures))
                  for run in todo]
         for task, result in backend.run(tasks):
             record = st.record(sweep, by_id[task.run_id], result, code)
             store.save(record)
             records[task.run_id] = record
-            if record["status"] == st.Status.FAILED:
-                failed_now += 1
-                msg = f"{task.run_id} failed: {record['error']}"
-                if bar is not None:
-                    bar.write(msg, file=sys.stderr)
-                else:
-                    print(msg, file=sys.stderr)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(failed=failed_before + failed_now)
-    finally:
-        if bar is not None:
-            bar.close()
+            failed = record["status"] == st.Status.FAILED
+            if failed:
+                bar.say(f"{task.run_id} failed: {record['error']}")
+            bar.advance(failed)
 
     frame = st.results_frame([records[run.id] for run in sweep.runs if run.id in records])
     st.write_results(store.root, frame)

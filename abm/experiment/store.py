@@ -163,7 +163,8 @@ def record(sweep: Sweep, run: Run, outcome: dict, code: str) -> dict:
         "error": outcome.get("error"),
         "wall_s": outcome.get("wall_s"),
         "code": code,
-        "summary": outcome.get("summary"),
+        "summary": None if outcome.get("summary") is None else clean(
+            {**outcome["summary"], **outcome.get("measures", {})}),
     }
 
 

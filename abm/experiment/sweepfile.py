@@ -1,8 +1,8 @@
 """Sweep files: parsing, validation, and the list of runs a sweep makes.
 
-Every setting a sweep file names goes through ``abm.config.apply_overrides`` and ``validate``
-(the same path as ``--set``), for every design point, before any run starts: a bad key or
-value is a one-line error naming the sweep file and the key.
+Every setting a sweep file names is applied to the base scenario with ``Config.changed`` and
+validated with it, for every design point, before any run starts: a bad key or value is a
+one-line error naming the sweep file and the key.
 
 Seeds: replicate r of every design point runs with ``run.seed`` = the r-th seed spawned from
 the sweep's root seed (see seeds.py). The street network stays the same across replicates:
@@ -19,7 +19,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import Field, ValidationError
 
 from abm import catalog
@@ -83,22 +82,6 @@ class Sweep:
     runs: list[Run]
 
 
-def override(key: str, value: Any) -> str:
-    """A ``--set`` text whose value parses back to exactly ``value`` (a YAML flow scalar)."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=1_000_000)
-    if text.endswith("\n...\n"):
-        text = text[: -len("\n...\n")]
-    return f"{key}={text.strip()}"
-
-
-def lookup(config: Config, key: str) -> Any:
-    """The value of ``section.key`` in a config."""
-    node: Any = config
-    for part in key.split("."):
-        node = getattr(node, part)
-    return node
-
-
 def _location(loc: tuple) -> str:
     parts = []
     for i, p in enumerate(loc):
@@ -120,12 +103,7 @@ def parse(data: Any, path: Path) -> SweepSpec:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = _location(err["loc"])
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        msg = msg.removeprefix("Value error, ")
-        if "input" in err and not isinstance(err["input"], dict | list) and \
-                err["type"] not in ("missing", "extra_forbidden"):
-            msg = f"{msg} (got {shown(err['input'])})"
+        where, msg = _location(err["loc"]), cfg.problem(err)
         raise ConfigError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}") from None
     if spec.name is not None and not NAME.match(spec.name):
         raise ConfigError(f"{path}: name: {NAME_RULE} (got {shown(spec.name)})")
@@ -146,9 +124,9 @@ def check_size(spec: SweepSpec, path: Path, max_runs: int) -> int:
 class Builder:
     """Applies a sweep file's settings to the base scenario, naming the sweep file in errors."""
 
-    def __init__(self, path: Path, base_data: dict, vary_city: bool) -> None:
+    def __init__(self, path: Path, base: Config, vary_city: bool) -> None:
         self.path = path
-        self.base_data = base_data
+        self.base = base
         self.vary_city = vary_city
 
     def check_key(self, key: str, where: str) -> None:
@@ -157,25 +135,18 @@ class Builder:
         if self.vary_city and key == "city.seed":
             raise ConfigError(f"{self.path}: {where}{key}: vary_city draws the city seed per "
                               "replicate; remove one of them")
+        try:
+            cfg.setting(key)
+        except ConfigError as exc:
+            raise ConfigError(f"{self.path}: {where}{exc}") from None
 
-    def resolve(self, key: str, value: Any) -> Any:
-        """Relative graph and points files are relative to the sweep file."""
-        relative = isinstance(value, str) and not Path(value).is_absolute()
-        if key in ("city.file", "city.graph_file", "city.attractiveness_points") and relative:
-            return str((self.path.parent / value).resolve())
-        return value
-
-    def apply(self, data: dict, settings: dict[str, Any], where: str) -> dict:
+    def config(self, settings: dict[str, Any], origin: str, where: str) -> Config:
+        """The base with ``settings`` applied; a bad key names ``where`` (the part of the file
+        that holds it), a bad value or combination names ``origin``."""
         for key in settings:
             self.check_key(key, where)
-        texts = [override(k, self.resolve(k, v)) for k, v in settings.items()]
-        try:
-            return cfg.apply_overrides(data, texts)
-        except ConfigError as exc:
-            raise ConfigError(f"{self.path}: {where}{str(exc).removeprefix('--set ')}") from None
-
-    def config(self, data: dict, origin: str) -> Config:
-        config = cfg.validate(data, origin=f"{self.path}: {origin}")
+        config = self.base.changed(cfg.beside(self.path.parent, settings),
+                                   origin=f"{self.path}: {origin}")
         graph = config.city.file
         if graph and not Path(graph).exists():
             raise ConfigError(f"{self.path}: {origin}: city.file: no such graph file "
@@ -183,7 +154,7 @@ class Builder:
         return config
 
 
-def _baseline_references(spec: SweepSpec, builder: Builder, fixed: dict, keys: list[str],
+def _baseline_references(spec: SweepSpec, builder: Builder, keys: list[str],
                          points: list[Point], values: list[dict]) -> list[int | None]:
     """For each point, the point it is compared with: the same settings with the baseline's
     values in place of its own (e.g. the same uptime without cameras); failing that, the one
@@ -203,10 +174,9 @@ def _baseline_references(spec: SweepSpec, builder: Builder, fixed: dict, keys: l
     for key in wanted:
         if key not in keys:
             builder.check_key(key, "baseline.")
-            builder.apply(fixed, {key: wanted[key]}, "baseline.")  # unknown key -> error
             raise ConfigError(f"{builder.path}: baseline.{key}: not varied by the design")
-    resolved = builder.config(builder.apply(fixed, wanted, "baseline."), "baseline")
-    target = {k: lookup(resolved, k) for k in wanted}
+    resolved = builder.config({**spec.set, **wanted}, "baseline", "baseline.")
+    target = {k: resolved.get(k) for k in wanted}
     matching = [i for i, v in enumerate(values) if all(v[k] == target[k] for k in target)]
     if not matching:
         shown = ", ".join(f"{k}={v}" for k, v in target.items())
@@ -233,21 +203,19 @@ def load_sweep(path: str | Path, max_runs: int = MAX_RUNS) -> Sweep:
         base = cfg.load(catalog.resolve(spec.base, catalog.Kind.SCENARIO, path.parent))
     except ConfigError as exc:
         raise ConfigError(f"{path}: base: {exc}") from None
-    base_data = base.model_dump(mode="json")
-    base_data["run"]["name"] = name
-    if not spec.vary_city and base_data["city"]["seed"] is None:
-        base_data["city"]["seed"] = base.run.seed  # one city for every replicate
-    builder = Builder(path, base_data, spec.vary_city)
-    fixed = builder.apply(base_data, spec.set, "set.")
-    builder.config(fixed, "set")
+    named = {"run.name": name}
+    if not spec.vary_city and base.city.seed is None:
+        named["city.seed"] = base.run.seed  # one city for every replicate
+    builder = Builder(path, base.changed(named, origin=f"{path}: base"), spec.vary_city)
+    builder.config(spec.set, "set", "set.")
 
     design = spec.design
     if isinstance(design, designs.SampledDesign):
         for key, rng in design.parameters.items():
             for end in ("min", "max"):
                 value = rng.value(getattr(rng, end))
-                data = builder.apply(fixed, {key: value}, "design.parameters.")
-                builder.config(data, f"design.parameters.{key}.{end}")
+                builder.config({**spec.set, key: value}, f"design.parameters.{key}.{end}",
+                               "design.parameters.")
     try:
         points = designs.build(design, design_seed(spec.seed))
     except (ValueError, ZeroDivisionError) as exc:
@@ -258,19 +226,16 @@ def load_sweep(path: str | Path, max_runs: int = MAX_RUNS) -> Sweep:
     for point in points:
         where = (f"design.points[{point.index}].set." if isinstance(design, designs.ListDesign)
                  else "design.parameters.")
-        data = builder.apply(fixed, point.values, where)
-        configs.append(builder.config(data, f"point {point.label!r}"))
+        configs.append(builder.config({**spec.set, **point.values}, f"point {point.label!r}",
+                                      where))
         keys.extend(k for k in point.values if k not in keys)
-    values = [{k: lookup(c, k) for k in keys} for c in configs]
-    references = _baseline_references(spec, builder, fixed, keys, points, values)
+    values = [{k: c.get(k) for k in keys} for c in configs]
+    references = _baseline_references(spec, builder, keys, points, values)
 
     seeds = replicate_seeds(spec.seed, spec.replicates)
     runs = []
     for point, config in zip(points, configs, strict=True):
         for r, seed in enumerate(seeds):
-            run_config = config.model_copy(deep=True)
-            run_config.run.seed = seed
-            if spec.vary_city:
-                run_config.city.seed = seed
-            runs.append(Run(point, r, seed, run_config))
+            drawn = {"run.seed": seed, **({"city.seed": seed} if spec.vary_city else {})}
+            runs.append(Run(point, r, seed, config.changed(drawn, origin=f"{path}: seed")))
     return Sweep(path, name, spec, base, keys, points, values, references, seeds, runs)

@@ -18,7 +18,7 @@ from abm.ui.charts import Chart, difference_option
 from abm.ui.controls import SettingsPanel
 from abm.ui.explore import LiveSummary
 from abm.ui.mapview import CityMap, MapLegend, MapTools
-from abm.ui.settings import CONTRAST_KEYS, CONTROLS, value_of
+from abm.ui.settings import CONTRAST_KEYS, CONTROLS
 from abm.ui.state import REPLICATE_CHOICES, AppState
 from abm.ui.uncertainty import COMPARE_FIGURES, IntervalFigures, Progress
 
@@ -54,7 +54,7 @@ def describe(contrast: dict[str, Any], config: Config) -> str:
     parts = []
     for key, value in contrast.items():
         label = CONTROLS[key].label if key in CONTROLS else key
-        parts.append(f"{label} {value} (A: {value_of(config, key)})")
+        parts.append(f"{label} {value} (A: {config.get(key)})")
     return "; ".join(parts)
 
 
@@ -76,6 +76,10 @@ def ContrastPanel(state: AppState) -> None:
                               on_click=lambda changes=changes: state.change_contrast(
                                   changes, replace=True))
         solara.Text(describe(contrast, config), classes=["abm-contrast-text"])
+        solara.Button("Fork B from A now", small=True, outlined=True, classes=["abm-fork"],
+                      on_click=state.fork_b)
+        solara.Text("B starts again from A's moment and goes on with B's settings.",
+                    style={"font-size": "0.8em", "color": "#555"})
         SettingsPanel(config_b, on_change=lambda k, v: state.change_contrast({k: v}),
                       on_changes=state.change_contrast, keys=CONTRAST_KEYS, tag="abm-b")
 

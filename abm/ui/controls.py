@@ -22,7 +22,6 @@ from abm.ui.settings import (
     mttr_for_uptime,
     span,
     to_position,
-    value_of,
 )
 from abm.ui.state import AppState
 
@@ -117,7 +116,7 @@ def SettingsPanel(config: Config, on_change: Callable[[str, Any], None],
             continue
         with solara.Card(group, margin=0, classes=["abm-group"]):
             for control in shown:
-                Setting(control, value_of(config, control.key), on_change, tag)
+                Setting(control, config.get(control.key), on_change, tag)
                 if control.key == "cameras.mttr_days" and on_changes is not None:
                     UptimeTarget(config, on_changes)
 

@@ -53,19 +53,30 @@ class Simulation:
     """One model the app shows, its latest map image and its summary figures."""
 
     def __init__(self, config: Config, city: City | None = None, name: str | None = None,
-                 view: View = FULL, layers: dict[str, bool] | None = None) -> None:
+                 view: View = FULL, layers: dict[str, bool] | None = None,
+                 model: SafeCityModel | None = None) -> None:
         self.config = config
-        self.model = SafeCityModel(config, city=city)
-        # What is due at minute 0 (cameras going live on day 0, the first trips) happens
-        # before the first map, so the opening map shows the town as it starts. Splitting a run
-        # at any moment gives the same results (tests/test_ui.py checks the end figures).
-        self.model.run_until(OPENING_MIN)
+        if model is None:
+            model = SafeCityModel(config, city=city)
+            # What is due at minute 0 (cameras going live on day 0, the first trips) happens
+            # before the first map, so the opening map shows the town as it starts. Splitting
+            # a run at any moment gives the same results (tests/test_ui.py checks the end
+            # figures).
+            model.run_until(OPENING_MIN)
+        self.model = model
         self.renderer = renderer_for(self.model, name)
         self.renderer.set_view(view)
         self.renderer.set_layers(layers or LAYERS)
         self.image = self.renderer.png(self.model)
         self._summary: dict | None = None
         self._summary_at: tuple[float, int] | None = None
+
+    def fork(self, config: Config, name: str | None, view: View,
+             layers: dict[str, bool]) -> Simulation:
+        """A run that starts as this one stands now and goes on under ``config``
+        (``SafeCityModel.fork``)."""
+        return Simulation(config, name=name, view=view, layers=layers,
+                          model=self.model.fork(config))
 
     def show(self, view: View, layers: dict[str, bool]) -> None:
         """Show another part of the city or other layers, and redraw the map now."""

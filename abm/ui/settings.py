@@ -1,18 +1,17 @@
 """What the control panel can change, and how a change becomes a validated Config.
 
-Every edit goes through ``abm.config.from_overrides``, the path ``--set`` takes on the command
-line: a value typed in the app (a seed arrives as a string) is parsed and validated the same
-way, and a bad one becomes a one-line message instead of a crash.
+Every edit is a ``Config.changed`` copy, validated as a whole: a bad value becomes a one-line
+message instead of a crash. Text typed in the app (the seed) is read as ``--set`` reads a value
+(``abm.config.parse_value``) before it is checked, so "7" and " 11 " are seeds and "abc" is not.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
-from abm.config import Config, ConfigError, from_overrides
+from abm.config import Config, ConfigError, choices, parse_value
 
 
 @dataclass(frozen=True)
@@ -29,8 +28,12 @@ class Control:
     low: float = 0
     high: float = 1
     step: float = 1
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # for a choice: the schema's, unless given
     log: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind == "choice" and not self.choices:
+            object.__setattr__(self, "choices", choices(self.key))
 
 
 # Grouped by concept. Ranges stay inside the schema's bounds and cover every shipped scenario
@@ -48,20 +51,20 @@ GROUPS: dict[str, tuple[Control, ...]] = {
     ),
     "Police": (
         Control("police.units", "Police units", "int", 0, 200, 1),
-        Control("police.patrol", "Patrol strategy", "choice",
-                choices=("hotspot", "random", "beat")),
+        Control("police.patrol", "Patrol strategy", "choice"),
         Control("police.dispatch_delay_min", "Dispatch delay (min)", "int", 0, 120, 1),
     ),
     "Offenders": (
         Control("offenders.count", "Offenders", "int", 0, 2000, 10),
     ),
     "City": (
-        Control("city.generator", "Street layout", "choice", choices=("grid", "organic")),
+        Control("city.generator", "Street layout", "choice"),
         Control("city.nodes", "Intersections", "int", 100, 10_000, 100, log=True),
     ),
     "Run": (
         Control("run.seed", "Seed", "text"),
         Control("run.days", "Days to simulate", "int", 1, 3650, 1, log=True),
+        Control("daytime.clock", "Crime follows the time of day", "bool"),
     ),
 }
 
@@ -78,23 +81,12 @@ TEXT_CHARS = 24
 LOG_STEPS = 1000
 
 
-def value_of(config: Config, key: str) -> Any:
-    """The current value of a dotted key such as ``cameras.count``."""
-    section, name = key.split(".")
-    return getattr(getattr(config, section), name)
-
-
-def _literal(value: Any) -> str:
-    """A value as ``--set`` reads it: strings verbatim (so a typed seed is parsed), others as
-    JSON, which YAML reads back exactly (numbers, true/false, null)."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def edit(config: Config, changes: dict[str, Any]) -> Config:
-    """A new Config with ``changes`` applied; raises ConfigError naming a bad key or value."""
-    overrides = [f"{key}={_literal(value)}" for key, value in changes.items()]
-    edited = from_overrides(overrides, base=config.model_dump(mode="json"))
-    return edited
+    """A new Config with ``changes`` applied; raises ConfigError naming a bad key or value.
+    A string is text typed in the page, read as ``--set`` reads a value."""
+    values = {key: parse_value(value, f"settings: {key}") if isinstance(value, str) else value
+              for key, value in changes.items()}
+    return config.changed(values)
 
 
 def hardware_uptime(config: Config) -> float:
@@ -156,7 +148,7 @@ def checked(config: Config, changes: dict[str, Any],
         control = CONTROLS.get(key) if isinstance(key, str) else None
         if control is None or (keys is not None and key not in keys):
             raise ConfigError(f"settings: {str(key)[:60]!r} is not a setting this panel changes")
-        current = value_of(config, key)
+        current = config.get(key)
         if control.kind in ("int", "float"):
             if isinstance(value, bool) or not isinstance(value, int | float) \
                     or (isinstance(value, float) and not math.isfinite(value)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 from abm.config import Config, ConfigError
-from abm.ui.settings import CONTRAST_KEYS, CONTROLS, value_of
+from abm.ui.settings import CONTRAST_KEYS, CONTROLS
 from abm.ui.state import COMPARE, DEFAULT_REPLICATES, LESSONS, MODES, AppState
 
 # A link longer than this, or with more parameters, is not one the page wrote.
@@ -30,8 +30,8 @@ def _text(value) -> str:
 
 def changed(config: Config, base: Config) -> dict[str, str]:
     """The panel's settings whose values differ from the scenario's, as text."""
-    return {key: _text(value_of(config, key)) for key in CONTROLS
-            if value_of(config, key) != value_of(base, key)}
+    return {key: _text(config.get(key)) for key in CONTROLS
+            if config.get(key) != base.get(key)}
 
 
 def to_query(state: AppState) -> str:

@@ -200,6 +200,25 @@ class AppState:
         if notes:
             self.message.set("run B: " + notes[0])
 
+    def fork_b(self) -> None:
+        """Compare mode: run B starts again as a copy of run A as it stands now and goes on
+        under B's settings, so the two part ways only from this moment. B's changes must be
+        ones a run can make on the way (not the number of cameras, say)."""
+        if not self.comparing or len(self.runs) != 2:
+            self.message.set("fork: needs compare mode's two runs")
+            return
+        layers, view = self.layers.value, self.view.value
+        try:
+            config = self.contrast_config()
+            with self.lock:
+                a = self.runs[0]
+                self.runs = [a, a.fork(config, self.map_name, view, layers)]
+        except ConfigError as exc:
+            self.message.set(f"run B: {exc}")
+            return
+        self.message.set("")
+        self._changed()
+
     def set_mode(self, mode: str) -> None:
         """Switch view; the runs restart when the view runs other settings (one run or two)."""
         if mode not in MODES:
