@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.daytime import hour_of
 from abm.streets import LandUse
-from abm.units import MINUTES_PER_DAY
+from abm.units import MINUTES_PER_DAY, hour_of
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel

@@ -18,15 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from abm.streets import LandUse
-from abm.units import MINUTES_PER_DAY
-
-HOURS = 24
-MINUTES_PER_HOUR = MINUTES_PER_DAY / HOURS
-
-
-def hour_of(minute: float) -> int:
-    """The hour of the day (0-23) at a time in minutes since midnight of day 0."""
-    return int(minute % MINUTES_PER_DAY // MINUTES_PER_HOUR)
+from abm.units import HOURS_PER_DAY as HOURS
+from abm.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, hour_of
 
 
 def scaled(weights: Sequence[float]) -> np.ndarray:

@@ -24,6 +24,8 @@ from abm.measures import Crimes, Measure, Uptime
 from abm.units import DAYS_PER_YEAR
 
 TWINS = ("no-cameras", "working")
+# Times of day the effects are also read in (hours of the day, from and up to).
+TIMES_OF_DAY = {"night": (0, 6), "morning": (6, 12), "afternoon": (12, 18), "evening": (18, 24)}
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def period_measures(p: Period) -> dict[str, Measure]:
     for zone in Zone:
         columns[f"true_{zone.label}"] = Crimes(p.start, p.end, zone=zone)
         columns[f"recorded_{zone.label}"] = Crimes(p.start, p.end, "recorded", zone)
+    for band, hours in TIMES_OF_DAY.items():
+        columns[f"true_{band}"] = Crimes(p.start, p.end, hours=hours)
     return columns
 
 
@@ -150,6 +154,7 @@ class Evaluation:
     did: pd.DataFrame
     zones: pd.DataFrame
     costs: pd.DataFrame
+    hours: pd.DataFrame  # the causal effect on true crime by time of day
     decomposition: pd.DataFrame | None = None  # see abm.decompose
     mechanisms: list[str] | None = None  # the scenario's mechanisms (decomposed)
 
@@ -266,7 +271,7 @@ def _analyse(config: Config, counts: pd.DataFrame, summaries: pd.DataFrame):
     wide = counts.pivot_table(index=["replicate", "period"], columns="variant",
                               values=[c for c in counts.columns if c.startswith(("true",
                                                                                  "recorded"))])
-    effects, zones = [], []
+    effects, zones, hours = [], [], []
     twins = [v for v in counts["variant"].unique() if v != "scenario"]
     for twin in twins:
         for period in order:
@@ -284,6 +289,11 @@ def _analyse(config: Config, counts: pd.DataFrame, summaries: pd.DataFrame):
                 m, lo, hi = mean_ci(diff)
                 zones.append({"twin": twin, "period": period, "zone": name, "change_pct": m,
                               "ci_low": lo, "ci_high": hi})
+            for band in TIMES_OF_DAY:
+                diff = _pct(sub[(f"true_{band}", "scenario")], sub[(f"true_{band}", twin)])
+                m, lo, hi = mean_ci(diff)
+                hours.append({"twin": twin, "period": period, "time_of_day": band,
+                              "change_pct": m, "ci_low": lo, "ci_high": hi})
     scen = wide.xs("scenario", level="variant", axis=1)
     naive, did = [], []
     if "before" in order:
@@ -314,7 +324,7 @@ def _analyse(config: Config, counts: pd.DataFrame, summaries: pd.DataFrame):
                 did.append(row)
     costs = _costs(config, counts, summaries, after) if "no-cameras" in twins else pd.DataFrame()
     return (pd.DataFrame(effects), pd.DataFrame(naive), pd.DataFrame(did), pd.DataFrame(zones),
-            costs)
+            costs, pd.DataFrame(hours))
 
 
 def _rate(values: pd.Series, counts: pd.DataFrame, period: str) -> float:

@@ -63,6 +63,14 @@ def report_text(ev: Evaluation, replicates: int) -> str:
         for _, row in eff.iterrows():
             lines.append(f"- {row['period']}, {row['measure']} crime: "
                          f"{_fmt(row['change_pct'])} {_interval(row)}")
+    hours = ev.hours[(ev.hours["twin"] == "no-cameras") & (ev.hours["period"] != "before")] \
+        if len(ev.hours) else ev.hours
+    if len(hours):
+        last = hours[hours["period"] == hours["period"].iloc[-1]]
+        lines.append("")
+        lines.append(f"By time of day ({last['period'].iloc[0]}, true crime): " + "; ".join(
+            f"{row['time_of_day']} {_fmt(row['change_pct'])} {_interval(row)}"
+            for _, row in last.iterrows()) + ".")
     work = ev.effects[(ev.effects["twin"] == "working") & (ev.effects["period"] != "before")
                       & (ev.effects["measure"] == "true")]
     if len(work):
@@ -224,7 +232,7 @@ def write_evaluation(ev: Evaluation, out: Path, replicates: int, wall_s: float) 
     with whole_folder(out, "evaluation") as tmp:
         write_text(tmp / "config.yaml", ev.config.to_yaml())
         for name in ("counts", "summaries", "effects", "naive", "did", "zones", "costs",
-                     "decomposition"):
+                     "hours", "decomposition"):
             if getattr(ev, name) is not None:
                 write_parquet(tmp / f"{name}.parquet", getattr(ev, name))
         plot(ev, tmp)

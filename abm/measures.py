@@ -64,12 +64,14 @@ class Crimes(Measure):
     end: float = math.inf
     which: Literal["all", "recorded", "arrested"] = "all"
     zone: Zone | None = None
+    hours: tuple[int, int] | None = None  # from hour A up to hour B of the day
     name: str = field(default="", compare=False)
 
     def label(self) -> str:
         kind = {"all": "crimes", "recorded": "recorded", "arrested": "arrests"}[self.which]
         zone = "" if self.zone is None else f"@{Zone(self.zone).label}"
-        return f"{kind}_days:{self.start:g}-{self.end:g}{zone}"
+        hours = "" if self.hours is None else f"@{self.hours[0]}-{self.hours[1]}h"
+        return f"{kind}_days:{self.start:g}-{self.end:g}{zone}{hours}"
 
     def of(self, result) -> float:
         crimes = result.crimes
@@ -79,6 +81,8 @@ class Crimes(Measure):
             inside &= crimes[self.which]
         if self.zone is not None:
             inside &= crimes["zone"] == self.zone
+        if self.hours is not None:
+            inside &= crimes["hour"].between(self.hours[0], self.hours[1] - 1)
         return float(inside.sum())
 
 

@@ -24,7 +24,7 @@ from abm.beliefs import Beliefs
 from abm.cameras import CameraSystem
 from abm.config import MUTABLE, Config, ConfigError
 from abm.crimes import ArrestCurve, ArrestMode, Crime
-from abm.daytime import MINUTES_PER_HOUR, Clock
+from abm.daytime import Clock
 from abm.dispatch import Dispatcher
 from abm.mesa_adapter import stop_stepping
 from abm.metrics import Accounts, Recorder
@@ -35,7 +35,7 @@ from abm.presence import Presence
 from abm.streets import City, build_city
 from abm.targets import Targets
 from abm.timeline import Timeline
-from abm.units import MINUTES_PER_DAY
+from abm.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 
 
 def city_seed(config: Config) -> int:

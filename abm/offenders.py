@@ -18,9 +18,8 @@ import mesa
 import numpy as np
 
 from abm.config import OffenderSettings
-from abm.daytime import hour_of
 from abm.streets import LandUse
-from abm.units import MINUTES_PER_DAY
+from abm.units import MINUTES_PER_DAY, hour_of
 
 if TYPE_CHECKING:
     from abm.model import SafeCityModel

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from abm.config import ConfigError, from_overrides
-from abm.daytime import MINUTES_PER_HOUR, Hazard, hour_of
+from abm.daytime import Hazard
 from abm.model import SafeCityModel
 from abm.simulate import simulate
+from abm.units import MINUTES_PER_HOUR, hour_of
 from tests.conftest import small
 
 

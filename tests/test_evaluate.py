@@ -220,3 +220,18 @@ def test_forks_shared_out_over_workers_give_the_same_tables():
                      fork=False)
     for name in ("counts", "summaries", "effects", "decomposition"):
         pd.testing.assert_frame_equal(getattr(forked, name), getattr(plain, name))
+
+
+def test_the_effect_is_also_read_by_time_of_day(evaluation):
+    from abm.evaluate import TIMES_OF_DAY
+
+    hours = evaluation.hours
+    assert set(hours["time_of_day"]) == set(TIMES_OF_DAY)
+    counts = evaluation.counts
+    assert (counts[[f"true_{band}" for band in TIMES_OF_DAY]].sum(axis=1) == counts["true"]).all()
+    year = hours[(hours["twin"] == "no-cameras") & (hours["period"] == "year 1")]
+    wide = counts[counts["period"] == "year 1"].pivot_table(
+        index="replicate", columns="variant", values="true_evening")
+    expected = ((wide["scenario"] / wide["no-cameras"] - 1) * 100).mean()
+    assert year.set_index("time_of_day").loc["evening", "change_pct"] == pytest.approx(expected)
+    assert "By time of day" in report_text(evaluation, 3)

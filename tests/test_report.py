@@ -153,3 +153,17 @@ def test_bad_report_input_exits_2(smoke, tmp_path, target, extra, fragment):
     assert done.returncode == 2
     assert fragment in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_run_report_charts_crime_by_hour(tmp_path):
+    from abm.cli import main as abm_main
+
+    run = tmp_path / "run"
+    assert abm_main(["run", "default", "--set", "run.days=5", "--out", str(run)]) == 0
+    assert abm_main(["report", str(run), "--out", str(tmp_path / "rep")]) == 0
+    table = pd.read_csv(tmp_path / "rep/crime_by_hour.csv")
+    crimes = pd.read_parquet(run / "crimes.parquet")
+    assert table["hour"].tolist() == list(range(24))
+    assert table["crimes_true"].tolist() == np.bincount(crimes["hour"], minlength=24).tolist()
+    assert table["crimes_recorded"].sum() == crimes["recorded"].sum()
+    assert (tmp_path / "rep/crime_by_hour.png").read_bytes()[:8] == PNG

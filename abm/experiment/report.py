@@ -21,7 +21,7 @@ from abm.experiment import stats
 from abm.experiment.design import short_names
 from abm.experiment.store import Store, results_frame
 from abm.outputs import atomic_write, write_parquet
-from abm.units import MINUTES_PER_DAY
+from abm.units import MINUTES_PER_DAY, hour_of
 
 HEADLINE = ["crimes_total", "crimes_recorded", "arrests", "clearance_rate"]
 COVERAGE_KEYS = {"cameras.count", "cameras.range_m", "cameras.placement"}
@@ -444,7 +444,35 @@ def run_report(folder: Path, out: Path, echo: Callable[..., None]) -> None:
             shown = _fmt(value) if isinstance(value, float) else str(value)
             echo(f"{key:<{width}}  {shown}")
     echo(f"\nchart in {out / 'daily.png'}")
+    _hours(folder, out, echo)
     _spatial(folder, out, echo)
+
+
+def _hours(folder: Path, out: Path, echo: Callable[..., None]) -> None:
+    """Crimes by hour of the day, true and recorded (a table and a chart)."""
+    crimes = read_table(folder / "crimes.parquet", ("time_min", "recorded"))
+    hour = [hour_of(t) for t in crimes["time_min"]]  # (runs made before the log had `hour`)
+    hours = np.arange(24)
+    table = pd.DataFrame({"hour": hours,
+                          "crimes_true": np.bincount(hour, minlength=24),
+                          "crimes_recorded": np.bincount(hour, weights=crimes["recorded"],
+                                                         minlength=24).astype(int)})
+    save_table(table, out / "crime_by_hour")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+    ax.bar(hours - 0.2, table["crimes_true"], width=0.4, label="true")
+    ax.bar(hours + 0.2, table["crimes_recorded"], width=0.4, label="recorded")
+    ax.set_xticks(hours)
+    ax.set_xlabel("hour of the day (0 = midnight to 1 am)")
+    ax.set_ylabel("crimes (count)")
+    counts_axis(ax)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    ax.set_title(f"{_run_name(folder)}: crime by hour of the day")
+    save_figure(fig, out / "crime_by_hour.png")
+    peak = int(table["crimes_true"].idxmax())
+    echo(f"crime by hour: most at {peak}:00-{peak + 1}:00, fewest at "
+         f"{int(table['crimes_true'].idxmin())}:00 -> {out / 'crime_by_hour.png'}")
 
 
 def _spatial(folder: Path, out: Path, echo: Callable[..., None]) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from abm.config import Config
-from abm.daytime import hour_of
 from abm.metrics import crime_frame, summarise
 from abm.model import SafeCityModel, city_seed
 from abm.streets import City, build_city
 from abm.ui.frame import DEFAULT_STEP_MIN, frame
 from abm.ui.map import FULL, LAYERS, View, renderer_for
+from abm.units import hour_of
 
 
 class CityCache:
