@@ -115,8 +115,8 @@ def sigint_left_to_us() -> Iterator[None]:
 
 
 def _watch_parent(parent: int) -> None:
-    """End when the process that owns the pool is gone (the worker's parent: the owner, or
-    the fork server, which ends with the owner)."""
+    """End when the process that owns the pool is gone (a worker's parent is the fork
+    server, which ends with the owner)."""
     server = os.getppid()
     while os.getppid() == server and _alive(parent):
         time.sleep(0.5)
@@ -145,14 +145,10 @@ PRELOAD = ["abm.experiment.forkserver", "abm.simulate"]
 
 
 def worker_context():
-    """How worker processes start: with the model imported, not importing it each (which
-    costs a worker more CPU than a short run). A parent running one thread forks them, the
-    model imported here first, once; a threaded parent (the app, a Dask client), where a fork
-    can deadlock, has them forked from a fork server, a fresh single-threaded process that
-    imports the model once."""
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        import abm.simulate  # noqa: F401 - every worker inherits it
-        return multiprocessing.get_context("fork")
+    """How worker processes start: forked from a fork server that imported the model once,
+    so no worker imports it again (which costs a worker more CPU than a short run). The
+    server is a fresh single-threaded process: a fork of this one, whose numerical libraries
+    and the app or a Dask client run threads of their own, could deadlock."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return context

@@ -20,9 +20,6 @@ class Progress:
         if (sys.stderr.isatty() if shown is None else shown) and total > done:
             from tqdm import tqdm
 
-            # No monitor thread: worker processes are forked from a single-threaded parent
-            # (abm.experiment.backends.worker_context), and the bar is updated at every run.
-            tqdm.monitor_interval = 0
             self.bar = tqdm(total=total, initial=done, unit=unit, file=sys.stderr, desc=desc,
                             dynamic_ncols=True, delay=delay)
             if failed is not None:
