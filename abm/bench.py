@@ -153,8 +153,8 @@ def counting_model(config):
         def ran(self) -> Counter:
             """Entries run so far, keyed like the Mesa events (every entry is an agent's)."""
             ahead = Counter(e[2].__func__ for e in self._heap if e[2] is not None)
-            return Counter({(func.__qualname__, True): n - ahead[func]
-                            for func, n in self.by_method.items()})
+            ran = {(func.__qualname__, True): n - ahead[func] for func, n in self.by_method.items()}
+            return Counter({key: n for key, n in ran.items() if n})  # none run: not a key
 
     class CountingModel(SafeCityModel):
         event_counts = counts

@@ -23,11 +23,11 @@ CAMERAS_PER_PLACE = 10
 
 # CPU seconds a run costs, roughly: per simulated day for each offender, police unit and
 # camera, per street place to build the city and its routes, and to start. Measured on the
-# teaching town with each count raised in turn (30 days, one core); good to a factor of about
-# two, which is all a warning needs.
-SECONDS_PER_OFFENDER_DAY = 1.1e-4
-SECONDS_PER_UNIT_DAY = 4e-4
-SECONDS_PER_CAMERA_DAY = 7e-6
+# teaching town with each count raised in turn (30 days, one core, time of day on); good to a
+# factor of about two, which is all a warning needs.
+SECONDS_PER_OFFENDER_DAY = 8.5e-5
+SECONDS_PER_UNIT_DAY = 1e-4
+SECONDS_PER_CAMERA_DAY = 5e-6
 SECONDS_PER_PLACE = 2e-4
 SECONDS_TO_START = 0.3
 # Runs expected to take longer than this (wall time, over the workers) are warned about.

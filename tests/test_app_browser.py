@@ -180,9 +180,12 @@ def test_page_renders_offline_and_steps(page, server):
     for _ in range(11):
         page.click(".abm-step")
     wait_clock(page, r"^Day 0\.50")
+    for _ in range(6):  # past this seed's first crime, made after noon of day 0
+        page.click(".abm-step")
+    wait_clock(page, r"^Day 0\.75")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.abm-figures tr')].some("
-        "r => r.innerText.includes('Days simulated') && r.innerText.includes('0.50'))")
+        "r => r.innerText.includes('Days simulated') && r.innerText.includes('0.75'))")
     assert int(figure(page, "Crimes (true)").replace(",", "")) > 0
     for name in ("crimes", "arrests", "cameras", "risk", "response"):
         page.wait_for_selector(f".abm-chart-{name} canvas")  # drawn by the local ECharts
@@ -404,7 +407,7 @@ def test_export_charts_and_the_crime_log(page):
         page.click(".abm-crimes-csv")
     log = Path(info.value.path()).read_text().splitlines()
     crimes = int(figure(page, "Crimes (true)").replace(",", ""))
-    assert log[0].startswith("crime_id,time_min,node") and len(log) == 1 + crimes
+    assert log[0].startswith("crime_id,time_min,hour,node") and len(log) == 1 + crimes
     with page.expect_download() as info:
         page.click(".abm-map-png")
     assert Path(info.value.path()).read_bytes().startswith(b"\x89PNG")

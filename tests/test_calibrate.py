@@ -16,7 +16,7 @@ from abm.simulate import simulate
 from tests.conftest import abm_cli
 
 ROOT = Path(__file__).resolve().parent.parent
-SET = {"run.days": 30, "city.nodes": 400, "offenders.count": 200, "police.units": 4,
+SET = {"run.days": 30, "city.nodes": 400, "offenders.count": 400, "police.units": 4,
        "cameras.count": 10}
 TRUTH = {"offenders.opportunity_rate": 6e-4, "victims.report_prob_theft": 0.6}
 TARGETS = ["crimes_total", "crimes_recorded", "crimes_days:0-7"]
@@ -43,8 +43,8 @@ def spec_file(tmp_path: Path, **changes) -> Path:
             "parameters": {"offenders.opportunity_rate": {"min": 1e-4, "max": 2e-3,
                                                           "log": True},
                            "victims.report_prob_theft": {"min": 0.05, "max": 0.95}},
-            "targets": {k: {"value": v, "sd": max(1.0, 0.05 * v)} for k, v in targets.items()},
-            "trials": 40, "batch": 10, "replicates": REPLICATES, "seed": SEED, **changes}
+            "targets": {k: {"value": v, "sd": max(1.0, 0.03 * v)} for k, v in targets.items()},
+            "trials": 60, "batch": 10, "replicates": REPLICATES, "seed": SEED, **changes}
     path = tmp_path / "recover.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
@@ -61,7 +61,7 @@ def test_calibration_recovers_known_parameters_and_resumes(tmp_path):
     assert abs(best["victims.report_prob_theft"] - 0.6) < 0.15, best
     fit = pd.read_csv(out / "fit.csv")
     assert set(fit["target"]) == set(TARGETS) and (fit["error_sd"].abs() < 3).all()
-    assert len(pd.read_csv(out / "trials.csv")) == 40
+    assert len(pd.read_csv(out / "trials.csv")) == 60
     assert (out / "calibration.png").stat().st_size > 10_000
     # best.yaml reproduces the best trial's first replicate.
     config = cfg.load(out / "best.yaml")

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import NamedTuple
 
 from abm.config import ConfigError
@@ -157,10 +157,27 @@ def worker_context():
 def stop_workers() -> None:
     """End the fork server if this process started one (it ends by itself when this process
     ends, but then nobody waits for it): a command leaves no process behind, and the CPU time
-    of its workers counts as its own."""
+    of its workers counts as its own.
+
+    Workers still alive here were cut off by Ctrl-C, one perhaps still waiting for the task
+    this process never finished sending; they end first, since the server waits for every
+    worker it forked. Only the server knows them all (a worker cut off while starting is not
+    among this process's children).
+    """
     from multiprocessing import forkserver
 
-    forkserver._forkserver._stop()  # CPython's one way to end it (its own tests use it)
+    import psutil
+
+    server = forkserver._forkserver
+    if server._forkserver_pid is not None:
+        try:
+            workers = psutil.Process(server._forkserver_pid).children()
+        except psutil.NoSuchProcess:
+            workers = []
+        for worker in workers:
+            with suppress(psutil.NoSuchProcess):
+                worker.kill()
+    server._stop()  # CPython's one way to end it (its own tests use it)
 
 
 class WorkerPool(ProcessPoolExecutor):
