@@ -76,6 +76,7 @@ class Camera(FixedAgent):
         self.faults = Fault.NOT_INSTALLED
         self.seen = Fault.NONE  # faults that can be seen from the street
         self._pending = Fault.NONE  # faults with a repair booked
+        self._obstruction = None  # the next blocked view, when one is due
 
     @property
     def up(self) -> bool:
@@ -92,8 +93,7 @@ class Camera(FixedAgent):
             self.fail()  # broken from the start; repaired (if at all) as any failure is
         else:
             self._schedule_failure()
-        if self.settings.obstruction_mtbf_days:
-            self._schedule_obstruction()
+        self._schedule_obstruction()
 
     def _after_days(self, mean_days: float) -> float:
         return days(self.model.cameras.random.expovariate(1.0 / mean_days))
@@ -102,8 +102,20 @@ class Camera(FixedAgent):
         self.model.schedule_event(self.fail, after=self._after_days(self.settings.mtbf_days))
 
     def _schedule_obstruction(self) -> None:
-        delay = self._after_days(self.settings.obstruction_mtbf_days)
-        self.model.schedule_event(self.block_view, after=delay)
+        mean = self.settings.obstruction_mtbf_days
+        self._obstruction = (self.model.schedule_event(self.block_view,
+                                                       after=self._after_days(mean))
+                             if mean else None)
+
+    def reschedule_obstruction(self) -> None:
+        """Views start or stop getting blocked (a timeline change, or a fork's settings):
+        a view clear and none due gets one; none are due once they are off."""
+        if not self.settings.obstruction_mtbf_days:
+            if self._obstruction is not None:
+                self._obstruction.cancel()
+                self._obstruction = None
+        elif self._obstruction is None and not self.faults & Fault.VIEW_BLOCKED:
+            self._schedule_obstruction()
 
     @property
     def looks_down(self) -> bool:
@@ -121,6 +133,7 @@ class Camera(FixedAgent):
         self._schedule_failure()
 
     def block_view(self) -> None:
+        self._obstruction = None
         system = self.model.cameras
         visible = system.random.random() < self.settings.obstruction_visible_share
         system.set_fault(self, Fault.VIEW_BLOCKED, visible)
@@ -267,6 +280,13 @@ class CameraSystem:
             camera.install()
         for segment in self.segments:
             segment.energise()
+
+    def reschedule_obstructions(self) -> None:
+        """Blocked views start or stop (``Camera.reschedule_obstruction``); nothing to do
+        before the cameras go live, which schedules them as the settings say then."""
+        if self.installed:
+            for camera in self.cameras:
+                camera.reschedule_obstruction()
 
     def resume_repairs(self) -> None:
         """A maintenance contract starts: book repairs for everything broken and unbooked."""

@@ -550,6 +550,7 @@ class CameraSettings(Section):
     obstruction_mtbf_days: float | None = param(
         None, "days", "Mean time until foliage or a moved mount blocks a camera's view; "
         "null for none.", "context brief: 166 of 542 outages were foliage", gt=0, le=36_500,
+        mid_run=True,
     )
     obstruction_mttr_days: float = param(
         30.0, "days", "Mean time to clear a blocked view.", ASSUMPTION, gt=0, le=36_500,

@@ -165,6 +165,8 @@ class SafeCityModel(mesa.Model):
         self.patrol.settings_changed(keys)
         if "cameras.repair" in keys and self.config.cameras.repair:
             self.cameras.resume_repairs()
+        if "cameras.obstruction_mtbf_days" in keys:
+            self.cameras.reschedule_obstructions()
 
     def set_police_units(self, n: int) -> None:
         """Add units (they start patrolling) or stand down the newest ones."""

@@ -2,7 +2,8 @@
 
 import pytest
 
-from abm.cameras import Fault, detection_accuracy
+from abm.cameras import Camera, Fault, detection_accuracy
+from abm.config import Config
 from abm.model import SafeCityModel
 from abm.simulate import simulate
 from tests.conftest import small
@@ -54,3 +55,23 @@ def test_operator_accuracy_follows_home_office_test():
     assert detection_accuracy(4) == pytest.approx(0.74)
     assert detection_accuracy(9) == pytest.approx(0.53)
     assert detection_accuracy(16) == pytest.approx(0.53)
+
+
+def test_a_timeline_starts_and_stops_blocked_views_on_live_cameras(monkeypatch):
+    blocked = []
+    block_view = Camera.block_view
+
+    def counted(camera):
+        blocked.append(camera.model.time / 1440.0)
+        block_view(camera)
+
+    monkeypatch.setattr(Camera, "block_view", counted)
+    config = small(*WORKING, "run.days=40", "cameras.install_day=1",
+                   "cameras.obstruction_mttr_days=1")
+    data = config.model_dump(mode="json")
+    data["timeline"] = [{"day": 10, "set": {"cameras.obstruction_mtbf_days": 3}},
+                        {"day": 25, "set": {"cameras.obstruction_mtbf_days": None}}]
+    SafeCityModel(Config.model_validate(data)).run_days(40)
+    assert blocked and min(blocked) >= 10  # none before they start
+    assert max(blocked) < 25  # and none once they stop
+    assert len(blocked) > 5

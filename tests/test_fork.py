@@ -19,9 +19,10 @@ GO_LIVE = 20.0
 
 def scenario() -> Config:
     """A small city whose cameras go live on day 20, with staff moved from patrol that day,
-    news of broken cameras later, a background trend and no repairs."""
+    news of broken cameras later, a background trend, blocked views and no repairs."""
     data = small("run.days=60", "offenders.count=150", f"cameras.install_day={GO_LIVE:g}",
                  "cameras.repair=false", "cameras.mtbf_days=30", "cameras.operators=1",
+                 "cameras.obstruction_mtbf_days=20",
                  "offenders.trend_per_year=0.2").model_dump(mode="json")
     data["timeline"] = [
         {"day": GO_LIVE, "set": {"police.units": 3}, "cameras_only": True},
