@@ -208,7 +208,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                     args.overrides, progress=sys.stderr.isatty())
     summ = summary(table)
     meta = {"splits": args.splits, "replicates": args.replicates, "days": args.days,
-            "seed": args.seed, "base": str(base), "overrides": [*FIXED, *args.overrides,
+            "seed": args.seed, "base": str(args.base), "overrides": [*FIXED, *args.overrides,
                                                                 "city.attractiveness_points="
                                                                 "<training half>"]}
     text = markdown(table, summ, meta)
