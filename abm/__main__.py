@@ -1,3 +1,3 @@
-from abm.cli import main
+from abm.cli import command
 
-raise SystemExit(main())
+raise SystemExit(command())

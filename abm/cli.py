@@ -259,5 +259,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def command() -> int:
+    """The `abm` program: ``main``, after which Ctrl-C is ignored. The command's work is done
+    by then, whole or interrupted; while the interpreter shuts down, Python no longer turns
+    Ctrl-C into KeyboardInterrupt, and the program would end killed, without a word."""
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(command())

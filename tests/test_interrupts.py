@@ -95,3 +95,18 @@ def test_ctrl_c_mid_sweep_on_a_local_dask_cluster(tmp_path, after):
     assert proc.returncode in INTERRUPTED, err
     assert err.strip().splitlines() == ["abm: interrupted"], err
     assert after <= len(list(out.glob("runs/p*.json"))) < 12
+
+
+def test_ctrl_c_once_the_work_is_done_changes_nothing():
+    """While the interpreter shuts down Python no longer turns Ctrl-C into KeyboardInterrupt,
+    so a Ctrl-C there would kill a command that finished, silently: the program ignores it."""
+    code = ("import os, signal, sys\n"
+            "from abm.cli import command\n"
+            "sys.argv = ['abm', 'scenarios']\n"
+            "done = command()\n"
+            "os.kill(os.getpid(), signal.SIGINT)\n"
+            "print('still here', done)\n")
+    ran = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, preexec_fn=_as_foreground_job)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip().endswith("still here 0") and ran.stderr == ""
