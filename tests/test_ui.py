@@ -316,6 +316,9 @@ def test_compare_mode_runs_two_models_in_lockstep(configs):
     a, b = state.runs
     assert len(b.model.cameras.cameras) == 0 and len(a.model.cameras.cameras) == 12
     assert a.model.city is b.model.city
+    # The pair's replicates run in a thread whose progress re-renders the page; let them end,
+    # so that the widgets read below are not being replaced meanwhile.
+    assert state.replicates.wait(300)
     step = rc.find(v.Btn, class_="abm-step").widget
     for _ in range(3):
         step.click()
