@@ -184,18 +184,15 @@ def test_ctrl_c_stops_with_130_and_the_sweep_resumes(reference, tmp_path):
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
-def _children(pid: int, pattern: str = "") -> list[str]:
-    found = subprocess.run(["pgrep", "-P", str(pid), *(["-f", pattern] if pattern else [])],
-                           capture_output=True, text=True)
-    return found.stdout.split()
-
-
-def _workers_of(pid: int) -> list[str]:
+def _workers_of(pid: int) -> list[int]:
     """Worker processes are forked by the command's fork server, not by the command."""
+    import psutil
+
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        servers = _children(pid, "forkserver")
-        workers = [w for server in servers for w in _children(int(server))]
+        servers = [p for p in psutil.Process(pid).children()
+                   if "forkserver" in " ".join(p.cmdline())]
+        workers = [w.pid for server in servers for w in server.children()]
         if workers:
             return workers
         time.sleep(0.1)
@@ -210,7 +207,7 @@ def test_a_dead_worker_stops_the_sweep_with_one_line(slow, tmp_path):
         _wait_for_files(proc, out, 1)
         workers = _workers_of(proc.pid)
         assert workers
-        os.kill(int(workers[0]), signal.SIGKILL)
+        os.kill(workers[0], signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
     finally:
         _wait_group_gone(proc.pid)
