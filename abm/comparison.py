@@ -180,6 +180,9 @@ class _Watched:
     def __exit__(self, *exc) -> None:
         self.inner.__exit__(*exc)
 
+    def prepare(self, runs: int) -> None:
+        self.inner.prepare(runs)
+
     def run(self, tasks):
         if self.stop is not None and self.stop.is_set():
             raise CancelledError()
@@ -220,6 +223,9 @@ class WarmBackend:
 
     def __exit__(self, *exc) -> None:
         pass
+
+    def prepare(self, runs: int) -> None:
+        """Nothing to start ahead: the workers start on first use and stay."""
 
     @classmethod
     def _executor(cls, workers: int):

@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 import abm
 from abm.config import Config, ConfigError
+
+if TYPE_CHECKING:  # annotations only: a sweep imports pandas once its workers are starting
+    import pandas as pd
 
 KEY_PACKAGES = ("mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow", "pydantic")
 

@@ -218,6 +218,35 @@ def test_a_dead_worker_stops_the_sweep_with_one_line(slow, tmp_path):
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
+# Runs `abm sweep` in a process that notes what it has imported when the fork server starts.
+STARTS_FIRST = """
+import sys
+from multiprocessing import forkserver
+from abm.cli import main
+start = forkserver.ensure_running
+def noted():
+    if not getattr(noted, "done", False):
+        noted.done = True
+        print("libraries at server start:", sorted(m for m in ("pandas", "pyarrow", "mesa")
+                                                   if m in sys.modules), flush=True)
+    start()
+forkserver.ensure_running = noted
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_workers_start_before_the_parent_imports_its_table_libraries(reference, tmp_path):
+    """The fork server imports the model on another core while the sweep's own process
+    still imports pandas and writes the folder: it starts before those imports."""
+    out = tmp_path / "s"
+    done = subprocess.run([sys.executable, "-c", STARTS_FIRST, "sweep", str(SMOKE), "--out",
+                           str(out), "--workers", "2"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "libraries at server start: []" in done.stdout, done.stdout
+    pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
+
+
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     (tmp_path / "broken.graphml").write_text("<graphml><node")
     sweep = tmp_path / "failing.yaml"

@@ -225,6 +225,20 @@ class LocalBackend:
     def __exit__(self, *exc) -> None:
         pass
 
+    def prepare(self, runs: int) -> None:
+        """Start the fork server now when ``runs`` will need worker processes: it imports
+        the model on another core while this process still prepares the runs."""
+        if min(self.workers, runs) > 1:
+            from multiprocessing import forkserver, resource_tracker
+
+            worker_context()
+            # The server must start with Ctrl-C held back, as workers do; starting the
+            # resource tracker lets Ctrl-C through again, so it starts first.
+            with sigint_held():
+                resource_tracker.ensure_running()
+            with sigint_held():
+                forkserver.ensure_running()
+
     def run(self, tasks: list[Task]) -> Iterator[tuple[Task, dict]]:
         if self.workers == 1 or len(tasks) <= 1:
             for task in tasks:
@@ -333,6 +347,9 @@ class DaskBackend:
                 raise ConfigError(f"--scheduler {self.scheduler}: cannot connect "
                                   f"({type(exc).__name__})") from None
         return self
+
+    def prepare(self, runs: int) -> None:
+        """Nothing to start ahead: the cluster is there, or is made with the runs."""
 
     def __exit__(self, *exc) -> None:
         if self.client is not None:

@@ -94,12 +94,6 @@ def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
               "a readable run file; running again", file=sys.stderr)
     store.check(sweep, records)
     total = len(sweep.runs)
-    counts = {"runs": total, "runs_ok": None, "runs_failed": None}
-    # The manifest first: a folder with content always says what it is.
-    write_json(store.root / "manifest.json", _manifest(sweep, backend, None, counts))
-    write_text(store.root / "sweep.yaml", sweep.path.read_text(encoding="utf-8"))
-    write_text(store.root / "base.yaml", sweep.base.to_yaml())
-    st.write_design(store.root, st.design_frame(sweep))
 
     def pending(run) -> bool:
         rec = records.get(run.id)
@@ -107,6 +101,13 @@ def run_sweep(sweep: Sweep, out: str | Path, backend, *, resume: bool = False,
 
     # Replicate by replicate: a stopped sweep has whole replicates of the design to look at.
     todo = sorted((r for r in sweep.runs if pending(r)), key=lambda r: (r.replicate, r.point.index))
+    backend.prepare(len(todo))  # workers get ready while the folder is written
+    counts = {"runs": total, "runs_ok": None, "runs_failed": None}
+    # The manifest first: a folder with content always says what it is.
+    write_json(store.root / "manifest.json", _manifest(sweep, backend, None, counts))
+    write_text(store.root / "sweep.yaml", sweep.path.read_text(encoding="utf-8"))
+    write_text(store.root / "base.yaml", sweep.base.to_yaml())
+    st.write_design(store.root, st.design_frame(sweep))
     by_id = {run.id: run for run in todo}
     failed_before = sum(rec["status"] == st.Status.FAILED for rid, rec in records.items()
                         if rid not in by_id)

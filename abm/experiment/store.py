@@ -19,13 +19,14 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from abm.config import ConfigError
 from abm.experiment.sweepfile import Run, Sweep
 from abm.outputs import write_json, write_parquet
+
+if TYPE_CHECKING:  # imported where frames are made, once a sweep's workers are starting
+    import pandas as pd
 
 RESULT_COLUMNS = ("run", "point", "label")
 RUN_COLUMNS = ("replicate", "seed", "baseline_point", "status", "error")
@@ -183,6 +184,8 @@ def results_frame(records: list[dict]) -> pd.DataFrame:
     Built from the records alone (no wall times), so the same sweep gives the same table
     however it was run, split or resumed.
     """
+    import pandas as pd
+
     rows = []
     for rec in sorted(records, key=lambda r: (r["point"], r["replicate"])):
         rows.append({"run": rec["run"], "point": rec["point"], "label": rec["label"],
@@ -199,6 +202,8 @@ def results_frame(records: list[dict]) -> pd.DataFrame:
 
 def design_frame(sweep: Sweep) -> pd.DataFrame:
     """One row per design point: effective values, unrounded samples, baseline point."""
+    import pandas as pd
+
     rows = []
     for point, values, ref in zip(sweep.points, sweep.values, sweep.references, strict=True):
         row = {"point": point.index, "label": point.label, **values,
