@@ -46,7 +46,7 @@ from abm.units import MINUTES_PER_DAY
 @dataclass(frozen=True)
 class Workload:
     name: str
-    kind: str  # "model", "frame" or "wolfsheep"
+    kind: str  # a key of MEASURES
     description: str
     config: str | None = None
 
@@ -62,6 +62,8 @@ WORKLOADS = {w.name: w for w in (
              "islamabad-full"),
     Workload("frame", "frame", "app frame: one step and redraw of the teaching town",
              "default"),
+    Workload("startup", "startup", "`abm run` of the teaching town in a fresh process, from "
+             "the interpreter's start to the first simulated minute run", "default"),
     Workload("wolfsheep", "wolfsheep", "Mesa's WolfSheep example on NetLogo's 51x51 world"),
     Workload("floor", "floor", "Mesa's event list alone, callbacks that only reschedule "
              "themselves: the most events/s any Mesa model gets here"),
@@ -77,6 +79,7 @@ CITY_RSS_MB = 2048.0
 CPU_WITH_BUILD_S = {"city-100k": 60.0, "islamabad-full": 60.0}
 EVENTS_VS_WOLFSHEEP = 3.0
 FRAME_MS = 100.0
+STARTUP_CPU_S = 1.0  # `abm run`, imports to first event
 
 # NetLogo's original WolfSheep world is 51x51; on Mesa's 20x20 default both species die out
 # within about 50 steps, after which the example steps nothing and its rate means little.
@@ -343,6 +346,35 @@ def measure_frame(spec: dict, profile=None) -> dict:
     }
 
 
+def measure_startup(spec: dict, profile=None) -> dict:
+    """What `abm run` costs before its first event, in this fresh process: CPU from the
+    interpreter's start (``time.process_time`` counts from there), split into the
+    interpreter with this module, Mesa's own import, the rest of what `abm run` imports,
+    and reading the settings, building the city and model and running the first minute."""
+    entered = time.process_time()  # the interpreter, this module and pydantic (abm.config)
+    started = time.perf_counter()
+    with Timer(profile) as mesa_import:
+        import mesa  # noqa: F401 - timed on its own: the floor under every model command
+    with Timer(profile) as imports:
+        import abm.cli  # noqa: F401 - what `abm run` imports (abm.cli.cmd_run)
+        from abm.config import load
+        from abm.experiment.progress import Progress  # noqa: F401
+        from abm.limits import warn_if_long  # noqa: F401
+        from abm.outputs import write_run  # noqa: F401
+        from abm.simulate import build
+    with Timer(profile) as first:
+        model = build(load(spec["config"], spec["overrides"]))
+        model.run_for(1.0)
+    return {
+        "interpreter_cpu_s": entered,
+        "mesa_import_cpu_s": mesa_import.cpu,
+        "imports_cpu_s": imports.cpu,
+        "first_event_cpu_s": first.cpu,
+        "cpu_s": time.process_time(),
+        "wall_s": time.perf_counter() - started,
+    }
+
+
 def measure_wolfsheep(spec: dict, profile=None) -> dict:
     import warnings
 
@@ -415,7 +447,7 @@ def measure_floor(spec: dict, profile=None) -> dict:
 
 
 MEASURES = {"model": measure_model, "frame": measure_frame, "wolfsheep": measure_wolfsheep,
-            "floor": measure_floor}
+            "floor": measure_floor, "startup": measure_startup}
 
 
 def child(spec: dict) -> dict:
@@ -576,6 +608,11 @@ def line(name: str, r: dict) -> str:
            f"peak RSS {r['rss_peak_mb']:5.0f} MB"
     if "agent_steps" in r:
         return f"{head}  {r['agent_steps_s']:9,.0f} agent-steps/s ({r['steps']:.0f} steps)"
+    if "mesa_import_cpu_s" in r:
+        return (f"{head}\n{'':9} cpu: interpreter and bench {r['interpreter_cpu_s']:.2f} s, "
+                f"import mesa {r['mesa_import_cpu_s']:.2f} s, the rest of `abm run`'s imports "
+                f"{r['imports_cpu_s']:.2f} s, settings, city, model and first minute "
+                f"{r['first_event_cpu_s']:.2f} s")
     if "method_events_s" in r:
         text = (f"{head}  {r['method_events_s']:9,.0f} events/s with bound-method callbacks, "
                 f"{r['partial_events_s']:,.0f} with partials")
@@ -656,6 +693,13 @@ def targets(summary: dict, shipped: set[str]) -> list[str]:
                          f"{r['bulk_stops'] / r['agent_events']:.0%} of them are bulk-computed "
                          f"patrol stops: Python-level agent actions alone "
                          f"{r['agent_actions_vs_wolfsheep']:.2f}x")
+    start = summary.get("startup", {})
+    if "startup" in shipped and "cpu_s" in start:
+        floor = start["interpreter_cpu_s"] + start["mesa_import_cpu_s"]
+        lines.append(f"`abm run` start-up within {STARTUP_CPU_S:.0f} s CPU: "
+                     f"{start['cpu_s']:.2f} s, {verdict(start['cpu_s'] <= STARTUP_CPU_S)}; "
+                     f"the interpreter and "
+                     f"`import mesa` alone take {floor:.2f} s")
     frame = summary.get("frame", {})
     if "frame" in shipped and "median_ms" in frame:
         lines.append(f"app frame within {FRAME_MS:.0f} ms: {frame['median_ms']:.1f} ms median, "

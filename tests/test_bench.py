@@ -69,6 +69,20 @@ def test_frame_workload_is_measured():
     assert "ms median" in done.stdout
 
 
+def test_start_up_is_measured_from_the_interpreter_and_split_by_part(tmp_path):
+    out = tmp_path / "bench.json"
+    done = abm_cli("bench", "startup", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    r = json.loads(out.read_text())["runs"]["startup"][0]
+    parts = ("interpreter_cpu_s", "mesa_import_cpu_s", "imports_cpu_s", "first_event_cpu_s")
+    assert all(r[part] > 0 for part in parts), r
+    # The parts are timed one after another in the same process: they cannot exceed the whole.
+    assert sum(r[part] for part in parts) <= r["cpu_s"] + 1e-6
+    assert "import mesa" in done.stdout
+    target = next(line for line in done.stdout.splitlines() if "start-up within" in line)
+    assert ("NOT met" in target) == (r["cpu_s"] > bench.STARTUP_CPU_S), target
+
+
 def test_the_100k_city_is_the_city_on_ten_times_the_streets():
     assert "city-100k" in abm_cli("bench", "--help").stdout
     big, city = (load(catalog.find(bench.WORKLOADS[name].config)).model_dump()
