@@ -247,6 +247,22 @@ def test_workers_start_before_the_parent_imports_its_table_libraries(reference, 
     pd.testing.assert_frame_equal(sweep_results(out), sweep_results(reference))
 
 
+def test_workers_are_started_ahead_only_for_runs_they_will_take(monkeypatch):
+    """One worker, or a single run, runs in the sweep's own process: no server for them."""
+    from multiprocessing import forkserver, resource_tracker
+
+    from abm.experiment.backends import LocalBackend
+
+    started = []
+    monkeypatch.setattr(forkserver, "ensure_running", lambda: started.append("server"))
+    monkeypatch.setattr(resource_tracker, "ensure_running", lambda: None)
+    for workers, runs in ((1, 10), (4, 1), (2, 0)):
+        LocalBackend(workers).prepare(runs)
+    assert started == []
+    LocalBackend(2).prepare(2)
+    assert started == ["server"]
+
+
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     (tmp_path / "broken.graphml").write_text("<graphml><node")
     sweep = tmp_path / "failing.yaml"
