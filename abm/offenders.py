@@ -193,21 +193,25 @@ class Offender(mesa.Agent):
         depart = now + wait_min
         self._path, self._along, self._depart = path, along, depart
         self._slot, self._dest = slot, dest
-        exposure = uses = None
+        exposure = uses = boost = None
         clock = model.clock
         if clock.exposes:  # by land use, at the hour of departure
+            hour = hour_of(depart)
             uses, by_hour = self._uses[slot] or self._land_use(slot)
-            total = by_hour[hour_of(depart)]
+            total = by_hour[hour]
             exposure = clock.exposure(depart)
         if self._boosts:
             lift = self._boost(slot, depart)
             if lift is not None:
-                extra, extra_total, fade = lift
-                attractiveness = attractiveness + extra * fade
-                if exposure is not None:
-                    extra_total = float(exposure[uses] @ extra)
+                extra, extra_total, exposed, fade = lift
+                if exposure is not None:  # the same sum at the same hour: worked out once
+                    extra_total = exposed.get(hour)
+                    if extra_total is None:
+                        extra_total = exposed[hour] = float(exposure[uses] @ extra)
                 total += extra_total * fade
-        self._chances = model.targets.met(path, depart, attractiveness, total, exposure, uses)
+                boost = (extra, fade)
+        self._chances = model.targets.met(path, depart, attractiveness, total, exposure, uses,
+                                          boost)
         if self._chances:
             self._schedule_next()
             return True
@@ -256,9 +260,10 @@ class Offender(mesa.Agent):
                 del weights[0]
         self._boost_lift = [None] * len(self._boost_lift)
 
-    def _boost(self, slot: int, when: float) -> tuple[np.ndarray, float, float] | None:
+    def _boost(self, slot: int, when: float) -> tuple[np.ndarray, float, dict, float] | None:
         """What remembered crimes add to the attractiveness of a route's places for this
-        offender, as of the newest, its sum, and how much of it is left at ``when``: each adds
+        offender, as of the newest, its sum, its sums as exposed by the hour (filled in by
+        the caller), and how much of it is left at ``when``: each adds
         ``repeat_boost`` times a place's attractiveness at the remembered place, falling
         linearly to nothing at the radius, fading with ``near_repeat_days``. None if nothing
         remembered is near the route, or all has faded."""
@@ -274,9 +279,9 @@ class Offender(mesa.Agent):
         lift = self._boost_lift[slot]
         if lift is None:
             lift = self._boost_lift[slot] = self._lift(slot, newest, tau)
-        return None if lift is False else (lift[0], lift[1], fade)
+        return None if lift is False else (*lift, fade)
 
-    def _lift(self, slot: int, newest: float, tau: float) -> tuple[np.ndarray, float] | bool:
+    def _lift(self, slot: int, newest: float, tau: float) -> tuple[np.ndarray, float, dict] | bool:
         s = self.settings
         path, _, attractiveness, _, _ = self._routes[slot]
         weights = self._boost_weights[slot]
@@ -294,7 +299,7 @@ class Offender(mesa.Agent):
         if total is None:
             return False
         extra = s.repeat_boost * total * attractiveness
-        return extra, float(extra.sum())
+        return extra, float(extra.sum()), {}
 
     def routes(self) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
         """The routes worked out so far, by (from, to): places and metres on reaching each."""

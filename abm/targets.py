@@ -45,10 +45,14 @@ class Targets:
 
     def met(self, nodes: np.ndarray, now: float, attractiveness: np.ndarray,
             total_attractiveness: float, exposure: np.ndarray | None = None,
-            uses: np.ndarray | None = None) -> list[int]:
+            uses: np.ndarray | None = None,
+            boost: tuple[np.ndarray, float] | None = None) -> list[int]:
         """Where along a route suitable targets turn up (indices into ``nodes``), each place
         independently with chance 1 - exp(-hazard); ``total_attractiveness`` is the places'
-        attractiveness summed as the hazard weighs it (by ``exposure``, if given).
+        attractiveness summed as the hazard weighs it (by ``exposure``, if given), with
+        ``boost`` (``extra`` times ``fade``: what an offender's remembered crimes add to the
+        places' attractiveness) included. The boost is added place by place only when
+        targets may turn up, as the sums alone decide most trips.
 
         Drawn as the places where the hazard summed along the route first reaches successive
         exponential clocks (restarted after each place with a target): exactly that chance,
@@ -60,6 +64,8 @@ class Targets:
         near = self.near_repeats
         if clock > base + near.most(len(nodes), now) or clock > base + near.total(nodes, now):
             return []
+        if boost is not None:
+            attractiveness = attractiveness + boost[0] * boost[1]
         summed = np.cumsum(self.hazard(nodes, now, attractiveness, exposure, uses))
         hits = []
         while clock <= summed[-1]:

@@ -38,3 +38,25 @@ def test_near_repeat_bound_is_never_below_the_excitation_it_bounds():
             nodes = rng.integers(0, model.city.n, int(rng.integers(1, 80)))
             assert near.total(nodes, model.time) <= near.most(len(nodes), model.time)
     assert near.highest == near.weight.max() > 0
+
+
+def test_a_boost_given_apart_meets_the_targets_of_the_boost_added_in():
+    """An offender's remembered crimes (``boost``) are added to the places' attractiveness
+    only when targets may turn up; the targets met are the same, draw for draw."""
+    model = SafeCityModel(small("run.days=30"))
+    model.run_days(20)  # crimes nearby: near repeats are part of the hazard
+    model.config.offenders.opportunity_rate *= 20  # targets met on many routes
+    rng = np.random.default_rng(5)
+    hits = 0
+    for _ in range(300):
+        nodes = rng.integers(0, model.city.n, int(rng.integers(1, 60)))
+        attractiveness = model.city.attractiveness[nodes]
+        extra, fade = rng.uniform(0.0, 3.0, len(nodes)) * attractiveness, rng.uniform()
+        total = float(attractiveness.sum()) + float(extra.sum()) * fade
+        state = model.random.getstate()
+        added = model.targets.met(nodes, model.time, attractiveness + extra * fade, total)
+        model.random.setstate(state)
+        apart = model.targets.met(nodes, model.time, attractiveness, total, boost=(extra, fade))
+        assert apart == added
+        hits += bool(added)
+    assert 30 < hits < 270  # many routes meet targets, many do not
