@@ -49,6 +49,10 @@ class Workload:
     kind: str  # a key of MEASURES
     description: str
     config: str | None = None
+    # A model workload with offender counts runs once per count, each its own workload
+    # (``offenders-1000``), for ``days`` simulated days.
+    offenders: tuple[int, ...] = ()
+    days: float | None = None
 
 
 WORKLOADS = {w.name: w for w in (
@@ -60,6 +64,11 @@ WORKLOADS = {w.name: w for w in (
     Workload("islamabad-full", "model", "Islamabad at 1:1: ~20,000 nodes, 2,500 offenders, "
              "120 units, 1,950 cameras going live after a year and never repaired, five years",
              "islamabad-full"),
+    Workload("offenders", "model", "cost per offender-day: the city workload for 60 days at "
+             "1,000, 4,000 and 16,000 offenders, each in a fresh process", "city-scale",
+             offenders=(1000, 4000, 16000), days=60),
+    Workload("sweep", "sweep", "`abm sweep speedup` (24 runs of the teaching town) on 1 worker "
+             "and on 2, one after the other, each in a fresh process", "speedup"),
     Workload("frame", "frame", "app frame: one step and redraw of the teaching town",
              "default"),
     Workload("startup", "startup", "`abm run` of the teaching town in a fresh process, from "
@@ -80,6 +89,10 @@ CPU_WITH_BUILD_S = {"city-100k": 60.0, "islamabad-full": 60.0}
 EVENTS_VS_WOLFSHEEP = 3.0
 FRAME_MS = 100.0
 STARTUP_CPU_S = 1.0  # `abm run`, imports to first event
+OFFENDER_DAY_SPREAD = 1.5  # cost per offender-day, the dearest size over the cheapest
+SWEEP_CPU_RATIO = 1.1  # a sweep's CPU on 2 workers over its CPU on 1
+SWEEP_SPEEDUP = 1.8  # its wall time on 1 worker over its wall time on 2
+MAX_OFFENDER_SIZES = 8  # `--offenders`: each size is a run of its own
 
 # NetLogo's original WolfSheep world is 51x51; on Mesa's 20x20 default both species die out
 # within about 50 steps, after which the example steps nothing and its rate means little.
@@ -314,6 +327,7 @@ def measure_model(spec: dict, profile=None) -> dict:
         "crimes": result.summary["crimes_total"],
         **later.figures(),
         "nodes": model.city.n,
+        "offenders": config.offenders.count,
         "rss_base_mb": rss_base,
     }
 
@@ -446,8 +460,45 @@ def measure_floor(spec: dict, profile=None) -> dict:
     return out
 
 
+def measure_sweep(spec: dict, profile=None) -> dict:
+    """A sweep's CPU and wall time on 1 worker and on 2, each `abm sweep` a fresh process of
+    its own (CPU: its own and its workers', as this process's children), in the order the
+    repeat gives (1 first in even repeats), and whether both wrote the same results.parquet.
+    Not profiled: the work is in other processes."""
+    import hashlib
+    import resource
+    import tempfile
+
+    order = (1, 2) if spec.get("repeat", 0) % 2 == 0 else (2, 1)
+    cpu, wall, digests = {}, {}, set()
+    with tempfile.TemporaryDirectory(prefix="abm-bench-") as tmp:
+        for workers in order:
+            out = Path(tmp) / f"workers-{workers}"
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "abm", "sweep", spec["config"],
+                                   "--workers", str(workers), "--out", str(out), "--quiet"],
+                                  capture_output=True, text=True, check=False)
+            wall[workers] = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if done.returncode != 0:
+                said = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+                raise RuntimeError(f"abm sweep --workers {workers}: {said[-1]}")
+            cpu[workers] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            digests.add(hashlib.sha256((out / "results.parquet").read_bytes()).hexdigest())
+    return {
+        "cpu_1_s": cpu[1], "cpu_2_s": cpu[2], "wall_1_s": wall[1], "wall_2_s": wall[2],
+        "cpu_ratio": cpu[2] / cpu[1], "speedup": wall[1] / wall[2],
+        "identical": int(len(digests) == 1),
+        "first_workers": order[0],
+        "cpu_s": cpu[1] + cpu[2], "wall_s": wall[1] + wall[2],
+        # The largest of the sweeps' processes (ru_maxrss of children: the largest one).
+        "rss_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+
 MEASURES = {"model": measure_model, "frame": measure_frame, "wolfsheep": measure_wolfsheep,
-            "floor": measure_floor, "startup": measure_startup}
+            "floor": measure_floor, "startup": measure_startup, "sweep": measure_sweep}
 
 
 def child(spec: dict) -> dict:
@@ -458,7 +509,7 @@ def child(spec: dict) -> dict:
 
         profile = cProfile.Profile()
     result = MEASURES[spec["kind"]](spec, profile)
-    result["rss_peak_mb"] = peak_rss_mb()
+    result.setdefault("rss_peak_mb", peak_rss_mb())
     if profile is not None:
         import io
         import pstats
@@ -524,23 +575,40 @@ def run_child(spec: dict) -> dict:
 
 
 def specs(args: argparse.Namespace) -> list[dict]:
+    """What each workload runs; a workload with offender counts gives one per count. Bad
+    options fail here, before anything runs."""
     from abm import catalog
     from abm.config import load
 
     out = []
+    as_shipped = not args.overrides and args.days is None and not args.profile
     for name in args.workloads or list(WORKLOADS):
         w = WORKLOADS[name]
-        spec = {"workload": name, "kind": w.kind, "profile": args.profile}
-        if w.config is not None:
-            overrides = list(args.overrides)
-            if args.days is not None and w.kind == "model":
-                overrides.append(f"run.days={args.days}")
-            path = catalog.find(w.config)  # a shipped scenario (abm/configs/)
-            load(path, overrides)  # bad overrides fail here, before anything runs
-            spec.update(config=str(path), overrides=overrides)
-        spec.update(frames=args.frames, steps=args.steps, seed=42)
-        spec["shipped"] = not args.overrides and args.days is None and not args.profile
-        out.append(spec)
+        base = {"kind": w.kind, "profile": args.profile, "frames": args.frames,
+                "steps": args.steps, "seed": 42}
+        if w.kind == "sweep":  # its settings are the sweep file's: --set and --days do not apply
+            from abm.experiment.sweepfile import load_sweep
+
+            path = catalog.resolve(args.sweep or w.config, catalog.Kind.SWEEP)
+            load_sweep(path)
+            out.append({**base, "workload": name, "config": str(path),
+                        "shipped": args.sweep is None and not args.profile})
+            continue
+        sizes = (args.offenders or w.offenders) if w.offenders else ()
+        for count in sizes or [None]:
+            spec = {**base, "workload": name if count is None else f"{name}-{count}"}
+            if w.config is not None:
+                overrides = list(args.overrides)
+                days = args.days if args.days is not None else w.days
+                if days is not None and w.kind == "model":
+                    overrides.append(f"run.days={days:g}")
+                if count is not None:
+                    overrides.append(f"offenders.count={count}")
+                path = catalog.find(w.config)  # a shipped scenario (abm/configs/)
+                load(path, overrides)  # bad overrides fail here, before anything runs
+                spec.update(config=str(path), overrides=overrides)
+            spec["shipped"] = as_shipped and not (w.offenders and args.offenders)
+            out.append(spec)
     return out
 
 
@@ -608,6 +676,11 @@ def line(name: str, r: dict) -> str:
            f"peak RSS {r['rss_peak_mb']:5.0f} MB"
     if "agent_steps" in r:
         return f"{head}  {r['agent_steps_s']:9,.0f} agent-steps/s ({r['steps']:.0f} steps)"
+    if "cpu_ratio" in r:
+        return (f"{head}\n{'':9} 1 worker: cpu {r['cpu_1_s']:.2f} s, wall {r['wall_1_s']:.2f} s; "
+                f"2 workers: cpu {r['cpu_2_s']:.2f} s, wall {r['wall_2_s']:.2f} s; 2 workers "
+                f"take {r['cpu_ratio']:.2f}x the CPU and run {r['speedup']:.2f}x as fast; "
+                f"results.parquet {'the same' if r['identical'] else 'DIFFERS'}")
     if "mesa_import_cpu_s" in r:
         return (f"{head}\n{'':9} cpu: interpreter and bench {r['interpreter_cpu_s']:.2f} s, "
                 f"import mesa {r['mesa_import_cpu_s']:.2f} s, the rest of `abm run`'s imports "
@@ -652,6 +725,8 @@ def summarise(results: dict[str, list[dict]]) -> dict[str, dict]:
             continue
         keys = [k for k, v in ok[0].items() if isinstance(v, int | float)]
         out[name] = {k: _median(ok, k) for k in keys}
+        if "identical" in out[name]:  # the same only if the same in every repeat
+            out[name]["identical"] = min(r["identical"] for r in ok)
         out[name]["breakdown"] = ok[0].get("breakdown")
     return out
 
@@ -669,6 +744,23 @@ def held_to_cpu(name: str, r: dict, limit: float) -> list[str]:
             f"{verdict(cpu <= limit)}",
             f"{name} peak memory within {CITY_RSS_MB:.0f} MB: {rss:.0f} MB, "
             f"{verdict(rss <= CITY_RSS_MB)}"]
+
+
+def spread_of_costs(summary: dict, shipped: set[str]) -> list[str]:
+    """The cost per offender-day of the ``offenders`` workload's sizes, dearest over cheapest,
+    with the crimes per offender-day each size's rules gave (more crimes, more work)."""
+    sizes = sorted((r["offenders"], r) for name, r in summary.items()
+                   if name.startswith("offenders-") and name in shipped
+                   and r.get("later_offender_day_us") is not None)
+    if len(sizes) < 2:
+        return []
+    costs = [r["later_offender_day_us"] for _, r in sizes]
+    crimes = [r["later_crimes_per_offender_day"] for _, r in sizes]
+    spread = max(costs) / min(costs)
+    return [f"cost per offender-day within {OFFENDER_DAY_SPREAD}x from {sizes[0][0]:,.0f} to "
+            f"{sizes[-1][0]:,.0f} offenders: {', '.join(f'{c:.1f}' for c in costs)} us, "
+            f"{spread:.2f}x, {verdict(spread <= OFFENDER_DAY_SPREAD)}; crimes per "
+            f"offender-day {', '.join(f'{c:.3f}' for c in crimes)}"]
 
 
 def targets(summary: dict, shipped: set[str]) -> list[str]:
@@ -700,6 +792,15 @@ def targets(summary: dict, shipped: set[str]) -> list[str]:
                      f"{start['cpu_s']:.2f} s, {verdict(start['cpu_s'] <= STARTUP_CPU_S)}; "
                      f"the interpreter and "
                      f"`import mesa` alone take {floor:.2f} s")
+    lines.extend(spread_of_costs(summary, shipped))
+    sweep = summary.get("sweep", {})
+    if "sweep" in shipped and "cpu_ratio" in sweep:
+        ratio, speedup = sweep["cpu_ratio"], sweep["speedup"]
+        same = "" if sweep["identical"] else "; but results.parquet DIFFERS between them"
+        lines.append(f"a sweep on 2 workers within {SWEEP_CPU_RATIO}x the CPU of 1 worker: "
+                     f"{ratio:.2f}x, {verdict(ratio <= SWEEP_CPU_RATIO)}; 2 workers at least "
+                     f"{SWEEP_SPEEDUP}x as fast: {speedup:.2f}x, "
+                     f"{verdict(speedup >= SWEEP_SPEEDUP)}{same}")
     frame = summary.get("frame", {})
     if "frame" in shipped and "median_ms" in frame:
         lines.append(f"app frame within {FRAME_MS:.0f} ms: {frame['median_ms']:.1f} ms median, "
@@ -726,8 +827,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     failed = False
     sheep = next((s for s in plan if s["kind"] == "wolfsheep"), None)
 
-    def measure(spec: dict) -> dict:
-        r = run_child(spec)
+    def measure(spec: dict, rep: int = 0) -> dict:
+        r = run_child({**spec, "repeat": rep})
         r.update(rates(r))
         results[spec["workload"]].append(r)
         return r
@@ -741,7 +842,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         tag = f"[{rep + 1}/{args.repeats}] " if args.repeats > 1 else ""
         before = None
         for spec in sorted(plan, key=lambda s: s["kind"] != "wolfsheep"):  # WolfSheep first
-            r = measure(spec)
+            r = measure(spec, rep)
             failed |= "error" in r
             if spec is sheep:
                 before = r.get("agent_steps_s")
@@ -790,6 +891,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def offender_counts(text: str) -> tuple[int, ...]:
+    """`--offenders 1000,4000`: at most MAX_OFFENDER_SIZES whole numbers above 0 (each is
+    checked against the settings' own bounds before anything runs)."""
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or len(counts) > MAX_OFFENDER_SIZES or min(counts) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r}: give 1 to {MAX_OFFENDER_SIZES} whole numbers above 0, "
+            "separated by commas")
+    return counts
+
+
 def register(sub) -> None:
     from abm.cli import positive_float, positive_int
 
@@ -805,6 +920,12 @@ def register(sub) -> None:
     bench.add_argument("--set", dest="overrides", action="append", default=[],
                        metavar="SECTION.KEY=VALUE",
                        help="override a setting of the model and frame workloads; repeatable")
+    bench.add_argument("--offenders", type=offender_counts, metavar="N,N,...",
+                       help="offender counts the offenders workload runs (default: "
+                       f"{','.join(map(str, WORKLOADS['offenders'].offenders))})")
+    bench.add_argument("--sweep", metavar="SWEEP",
+                       help="sweep file (or a shipped sweep's name) the sweep workload runs on "
+                       f"1 worker and on 2 (default: {WORKLOADS['sweep'].config})")
     bench.add_argument("--frames", type=positive_int, default=30,
                        help="app frames to time after the first (default 30)")
     bench.add_argument("--steps", type=positive_int, default=500,

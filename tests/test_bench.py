@@ -148,6 +148,11 @@ def test_unwritable_json_exits_2_with_one_line(tmp_path):
     (["bench", "--steps", "0"], "must be at least 1"),
     (["bench", "--set", "cameras.cont=3"], "cameras.cont: unknown key"),
     (["bench", "--set", "offenders.count=many"], "offenders.count"),
+    (["bench", "offenders", "--offenders", "0"], "whole numbers above 0"),
+    (["bench", "offenders", "--offenders", "1000,x"], "whole numbers above 0"),
+    (["bench", "offenders", "--offenders", ",".join(["10"] * 9)], "give 1 to 8"),
+    (["bench", "offenders", "--offenders", "99999999"], "offenders.count"),
+    (["bench", "sweep", "--sweep", "nope"], "no sweep of that name"),
 ])
 def test_bad_options_exit_2_with_one_line(argv, fragment):
     done = abm_cli(*argv)
@@ -267,3 +272,81 @@ def test_the_later_half_is_measured_per_day_offender_and_action(root):
     assert "later 3 days" in bench.line("default", {**r, **bench.rates(r), "rss_peak_mb": 1})
     short = bench.measure_model({**spec, "overrides": [*spec["overrides"], "run.days=1"]})
     assert "later_days" not in short  # a single day has no later half to speak of
+
+
+def test_the_offenders_workload_runs_the_city_once_per_count(tmp_path):
+    out = tmp_path / "bench.json"
+    done = abm_cli("bench", "offenders", "--offenders", "40,80", "--days", "4",
+                   "--set", "city.nodes=300", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(out.read_text())["runs"]
+    assert sorted(runs) == ["offenders-40", "offenders-80"]
+    for count in (40, 80):
+        r = runs[f"offenders-{count}"][0]
+        assert r["offenders"] == count and r["sim_days"] == 4 and r["later_days"] == 2
+        assert r["later_offender_day_us"] == pytest.approx(r["later_day_cpu_s"] / count * 1e6)
+    assert "target:" not in done.stdout  # other counts than the shipped ones: no target
+
+
+def args_of(*argv: str):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    bench.register(parser.add_subparsers())
+    return parser.parse_args(["bench", *argv])
+
+
+def test_the_shipped_offenders_workload_is_the_city_for_60_days_at_three_sizes():
+    plan = bench.specs(args_of("offenders"))
+    assert [s["workload"] for s in plan] == ["offenders-1000", "offenders-4000",
+                                              "offenders-16000"]
+    assert all(s["shipped"] for s in plan)
+    assert plan[0]["config"] == str(catalog.find("city-scale"))
+    assert plan[1]["overrides"] == ["run.days=60", "offenders.count=4000"]
+    assert not any(s["shipped"] for s in bench.specs(args_of("offenders", "--offenders", "9")))
+    assert not bench.specs(args_of("offenders", "--days", "5"))[0]["shipped"]
+
+
+def test_the_cost_per_offender_day_is_held_to_its_spread_over_sizes():
+    def size(count: int, us: float, crimes: float) -> dict:
+        return {"offenders": count, "later_offender_day_us": us,
+                "later_crimes_per_offender_day": crimes}
+
+    summary = {"offenders-4000": size(4000, 115.4, 0.064),
+               "offenders-1000": size(1000, 104.8, 0.051),
+               "offenders-16000": size(16000, 168.2, 0.146)}
+    assert bench.targets(summary, set(summary)) == [
+        "cost per offender-day within 1.5x from 1,000 to 16,000 offenders: 104.8, 115.4, "
+        "168.2 us, 1.60x, NOT met; crimes per offender-day 0.051, 0.064, 0.146"]
+    summary["offenders-16000"]["later_offender_day_us"] = 150.0
+    assert "150.0 us, 1.43x, met;" in bench.targets(summary, set(summary))[0]
+    assert bench.targets(summary, {"offenders-1000"}) == []  # one size says nothing
+
+
+def test_the_sweep_workload_times_a_sweep_on_one_worker_and_on_two(tmp_path):
+    out = tmp_path / "bench.json"
+    done = abm_cli("bench", "sweep", "--sweep", "smoke", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    r = json.loads(out.read_text())["runs"]["sweep"][0]
+    assert r["first_workers"] == 1 and r["identical"] == 1
+    assert r["cpu_ratio"] == pytest.approx(r["cpu_2_s"] / r["cpu_1_s"])
+    assert r["speedup"] == pytest.approx(r["wall_1_s"] / r["wall_2_s"])
+    # The workers' CPU is counted, not only the sweep's own process: on two workers the
+    # sweep's own process runs no model, which alone takes most of the CPU on one.
+    assert r["cpu_2_s"] > 0.8 * r["cpu_1_s"]
+    assert "results.parquet the same" in done.stdout
+    assert "target:" not in done.stdout  # another sweep than the shipped one: no target
+
+
+def test_the_sweep_is_held_to_its_cpu_on_two_workers_and_its_speed_up():
+    figures = {"cpu_ratio": 1.15, "speedup": 1.46, "identical": 1}
+    assert bench.targets({"sweep": figures}, {"sweep"}) == [
+        "a sweep on 2 workers within 1.1x the CPU of 1 worker: 1.15x, NOT met; 2 workers at "
+        "least 1.8x as fast: 1.46x, NOT met"]
+    figures.update(cpu_ratio=1.05, speedup=1.85, identical=0)
+    assert bench.targets({"sweep": figures}, {"sweep"}) == [
+        "a sweep on 2 workers within 1.1x the CPU of 1 worker: 1.05x, met; 2 workers at least "
+        "1.8x as fast: 1.85x, met; but results.parquet DIFFERS between them"]
+    runs = {"sweep": [{**figures, "identical": 1}, {**figures, "identical": 0},
+                      {**figures, "identical": 1}]}
+    assert bench.summarise(runs)["sweep"]["identical"] == 0  # the same only if every time
