@@ -460,10 +460,35 @@ def measure_floor(spec: dict, profile=None) -> dict:
     return out
 
 
+def _children_cpu() -> float:
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _sweeps(path: str, outs: list[Path], workers: int) -> tuple[float, float]:
+    """CPU (the sweeps', their workers' included: children of this process once they are
+    waited for) and wall time of `abm sweep`s of one file, run side by side."""
+    cpu, started = _children_cpu(), time.perf_counter()
+    running = [subprocess.Popen([sys.executable, "-m", "abm", "sweep", path, "--workers",
+                                 str(workers), "--out", str(out), "--quiet"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+               for out in outs]
+    said = [p.communicate()[1] for p in running]
+    wall = time.perf_counter() - started
+    for p, err in zip(running, said, strict=True):
+        if p.returncode != 0:
+            last = err.strip().splitlines() or [f"exit status {p.returncode}"]
+            raise RuntimeError(f"abm sweep --workers {workers}: {last[-1]}")
+    return _children_cpu() - cpu, wall
+
+
 def measure_sweep(spec: dict, profile=None) -> dict:
     """A sweep's CPU and wall time on 1 worker and on 2, each `abm sweep` a fresh process of
-    its own (CPU: its own and its workers', as this process's children), in the order the
-    repeat gives (1 first in even repeats), and whether both wrote the same results.parquet.
+    its own, in the order the repeat gives (1 first in even repeats), and whether both wrote
+    the same results.parquet. Then what this machine charges for running two processes at
+    once, whatever they are: two 1-worker sweeps side by side, against one alone.
     Not profiled: the work is in other processes."""
     import hashlib
     import resource
@@ -474,24 +499,17 @@ def measure_sweep(spec: dict, profile=None) -> dict:
     with tempfile.TemporaryDirectory(prefix="abm-bench-") as tmp:
         for workers in order:
             out = Path(tmp) / f"workers-{workers}"
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "abm", "sweep", spec["config"],
-                                   "--workers", str(workers), "--out", str(out), "--quiet"],
-                                  capture_output=True, text=True, check=False)
-            wall[workers] = time.perf_counter() - started
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if done.returncode != 0:
-                said = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-                raise RuntimeError(f"abm sweep --workers {workers}: {said[-1]}")
-            cpu[workers] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            cpu[workers], wall[workers] = _sweeps(spec["config"], [out], workers)
             digests.add(hashlib.sha256((out / "results.parquet").read_bytes()).hexdigest())
+        side_by_side, _ = _sweeps(spec["config"], [Path(tmp) / "a", Path(tmp) / "b"], 1)
     return {
         "cpu_1_s": cpu[1], "cpu_2_s": cpu[2], "wall_1_s": wall[1], "wall_2_s": wall[2],
         "cpu_ratio": cpu[2] / cpu[1], "speedup": wall[1] / wall[2],
         "identical": int(len(digests) == 1),
         "first_workers": order[0],
-        "cpu_s": cpu[1] + cpu[2], "wall_s": wall[1] + wall[2],
+        "side_by_side_cpu_s": side_by_side,
+        "side_by_side_ratio": side_by_side / (2 * cpu[1]),
+        "cpu_s": cpu[1] + cpu[2] + side_by_side, "wall_s": wall[1] + wall[2],
         # The largest of the sweeps' processes (ru_maxrss of children: the largest one).
         "rss_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
@@ -680,7 +698,10 @@ def line(name: str, r: dict) -> str:
         return (f"{head}\n{'':9} 1 worker: cpu {r['cpu_1_s']:.2f} s, wall {r['wall_1_s']:.2f} s; "
                 f"2 workers: cpu {r['cpu_2_s']:.2f} s, wall {r['wall_2_s']:.2f} s; 2 workers "
                 f"take {r['cpu_ratio']:.2f}x the CPU and run {r['speedup']:.2f}x as fast; "
-                f"results.parquet {'the same' if r['identical'] else 'DIFFERS'}")
+                f"results.parquet {'the same' if r['identical'] else 'DIFFERS'}\n{'':9} "
+                f"two 1-worker sweeps side by side: cpu {r['side_by_side_cpu_s']:.2f} s, "
+                f"{r['side_by_side_ratio']:.2f}x the CPU of one alone, twice (what this "
+                f"machine charges for running two processes at once)")
     if "mesa_import_cpu_s" in r:
         return (f"{head}\n{'':9} cpu: interpreter and bench {r['interpreter_cpu_s']:.2f} s, "
                 f"import mesa {r['mesa_import_cpu_s']:.2f} s, the rest of `abm run`'s imports "
@@ -798,8 +819,9 @@ def targets(summary: dict, shipped: set[str]) -> list[str]:
         ratio, speedup = sweep["cpu_ratio"], sweep["speedup"]
         same = "" if sweep["identical"] else "; but results.parquet DIFFERS between them"
         lines.append(f"a sweep on 2 workers within {SWEEP_CPU_RATIO}x the CPU of 1 worker: "
-                     f"{ratio:.2f}x, {verdict(ratio <= SWEEP_CPU_RATIO)}; 2 workers at least "
-                     f"{SWEEP_SPEEDUP}x as fast: {speedup:.2f}x, "
+                     f"{ratio:.2f}x, {verdict(ratio <= SWEEP_CPU_RATIO)} (two 1-worker sweeps "
+                     f"side by side take {sweep['side_by_side_ratio']:.2f}x here); 2 workers "
+                     f"at least {SWEEP_SPEEDUP}x as fast: {speedup:.2f}x, "
                      f"{verdict(speedup >= SWEEP_SPEEDUP)}{same}")
     frame = summary.get("frame", {})
     if "frame" in shipped and "median_ms" in frame:
