@@ -67,8 +67,9 @@ WORKLOADS = {w.name: w for w in (
     Workload("offenders", "model", "cost per offender-day: the city workload for 60 days at "
              "1,000, 4,000 and 16,000 offenders, each in a fresh process", "city-scale",
              offenders=(1000, 4000, 16000), days=60),
-    Workload("sweep", "sweep", "`abm sweep speedup` (24 runs of the teaching town) on 1 worker "
-             "and on 2, one after the other, each in a fresh process", "speedup"),
+    Workload("sweep", "sweep", "a sweep of 24 runs of the teaching town over 120 days "
+             "(speedup-long) on 1 worker and on 2, one after the other, then two 1-worker "
+             "sweeps side by side, each in a fresh process", "speedup-long"),
     Workload("frame", "frame", "app frame: one step and redraw of the teaching town",
              "default"),
     Workload("startup", "startup", "`abm run` of the teaching town in a fresh process, from "
@@ -607,7 +608,8 @@ def specs(args: argparse.Namespace) -> list[dict]:
         if w.kind == "sweep":  # its settings are the sweep file's: --set and --days do not apply
             from abm.experiment.sweepfile import load_sweep
 
-            path = catalog.resolve(args.sweep or w.config, catalog.Kind.SWEEP)
+            path = (catalog.resolve(args.sweep, catalog.Kind.SWEEP) if args.sweep
+                    else catalog.find(w.config, catalog.Kind.SWEEP))
             load_sweep(path)
             out.append({**base, "workload": name, "config": str(path),
                         "shipped": args.sweep is None and not args.profile})
