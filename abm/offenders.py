@@ -204,10 +204,8 @@ class Offender(mesa.Agent):
             lift = self._boost(slot, depart)
             if lift is not None:
                 extra, extra_total, exposed, fade = lift
-                if exposure is not None:  # the same sum at the same hour: worked out once
-                    extra_total = exposed.get(hour)
-                    if extra_total is None:
-                        extra_total = exposed[hour] = float(exposure[uses] @ extra)
+                if exposure is not None:
+                    extra_total = exposed[hour]
                 total += extra_total * fade
                 boost = (extra, fade)
         self._chances = model.targets.met(path, depart, attractiveness, total, exposure, uses,
@@ -260,10 +258,11 @@ class Offender(mesa.Agent):
                 del weights[0]
         self._boost_lift = [None] * len(self._boost_lift)
 
-    def _boost(self, slot: int, when: float) -> tuple[np.ndarray, float, dict, float] | None:
+    def _boost(self, slot: int, when: float) -> tuple[np.ndarray, float, list | None,
+                                                      float] | None:
         """What remembered crimes add to the attractiveness of a route's places for this
-        offender, as of the newest, its sum, its sums as exposed by the hour (filled in by
-        the caller), and how much of it is left at ``when``: each adds
+        offender, as of the newest, its sum, its sums as exposed at each hour of the day
+        (None if the hour does not matter), and how much of it is left at ``when``: each adds
         ``repeat_boost`` times a place's attractiveness at the remembered place, falling
         linearly to nothing at the radius, fading with ``near_repeat_days``. None if nothing
         remembered is near the route, or all has faded."""
@@ -281,7 +280,8 @@ class Offender(mesa.Agent):
             lift = self._boost_lift[slot] = self._lift(slot, newest, tau)
         return None if lift is False else (*lift, fade)
 
-    def _lift(self, slot: int, newest: float, tau: float) -> tuple[np.ndarray, float, dict] | bool:
+    def _lift(self, slot: int, newest: float, tau: float) -> tuple[np.ndarray, float,
+                                                                   list | None] | bool:
         s = self.settings
         path, _, attractiveness, _, _ = self._routes[slot]
         weights = self._boost_weights[slot]
@@ -299,7 +299,13 @@ class Offender(mesa.Agent):
         if total is None:
             return False
         extra = s.repeat_boost * total * attractiveness
-        return extra, float(extra.sum()), {}
+        exposed = None
+        clock = self.model.clock
+        if clock.exposes:  # summed by land use, as the route's own attractiveness is
+            uses = (self._uses[slot] or self._land_use(slot))[0]
+            exposed = clock.exposed_by_hour(np.bincount(uses, weights=extra,
+                                                        minlength=len(LandUse)))
+        return extra, float(extra.sum()), exposed
 
     def routes(self) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
         """The routes worked out so far, by (from, to): places and metres on reaching each."""

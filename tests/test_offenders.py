@@ -77,3 +77,26 @@ def test_arrivals_many_at_a_time_are_arrivals_one_event_each(monkeypatch):
         pd.testing.assert_frame_equal(result.crimes, reference.crimes)
         pd.testing.assert_frame_equal(result.metrics, reference.metrics)
         assert np.array_equal(model.positions()["offenders"], plain.positions()["offenders"])
+
+
+def test_what_remembered_crimes_add_is_summed_as_exposed_at_every_hour():
+    """A lift's sums by the hour, worked out once by land use, are its places' lifts weighed
+    by each hour's exposure of their land use and summed: the sums that decide most trips."""
+    model = SafeCityModel(small("run.days=40"))
+    assert model.clock.exposes
+    model.run_days(30)
+    checked = 0
+    for offender in model.trips.offenders:
+        for slot in range(len(offender._routes)):
+            if not offender._boosts or offender._routes[slot] is None:
+                continue
+            lift = offender._boost(slot, model.time)
+            if lift is None:
+                continue
+            extra, extra_total, exposed, _ = lift
+            uses = model.city.land_use[offender._routes[slot][0]]
+            by_place = [float(model.clock._exposure[h][uses] @ extra) for h in range(24)]
+            assert exposed == pytest.approx(by_place, rel=1e-12)
+            assert extra_total == pytest.approx(extra.sum(), rel=1e-12)
+            checked += 1
+    assert checked > 10
