@@ -101,8 +101,10 @@ class Clock:
         """How exposed targets are at ``now`` by land use (indexed by LandUse)."""
         return self._exposure[hour_of(now)]
 
-    def exposed_by_hour(self, by_use: np.ndarray) -> list[float]:
-        """Attractiveness summed by land use, as exposed at each hour of the day."""
+    def exposed_by_hour(self, uses: np.ndarray, weights: np.ndarray) -> list[float]:
+        """Places' weights (such as their attractiveness) summed as exposed at each hour of
+        the day, by their land ``uses``: summed by land use first, then weighed by hour."""
+        by_use = np.bincount(uses, weights=weights, minlength=len(LandUse))
         return (self._exposure @ by_use).tolist()
 
     def on_duty(self, now: float) -> float:

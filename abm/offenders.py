@@ -18,7 +18,6 @@ import mesa
 import numpy as np
 
 from abm.config import OffenderSettings
-from abm.streets import LandUse
 from abm.units import MINUTES_PER_DAY, hour_of
 
 if TYPE_CHECKING:
@@ -238,8 +237,7 @@ class Offender(mesa.Agent):
         each hour of the day."""
         path, _, attractiveness, _, _ = self._routes[slot]
         uses = self.model.city.land_use[path]
-        by_use = np.bincount(uses, weights=attractiveness, minlength=len(LandUse))
-        found = self._uses[slot] = (uses, self.model.clock.exposed_by_hour(by_use))
+        found = self._uses[slot] = (uses, self.model.clock.exposed_by_hour(uses, attractiveness))
         return found
 
     # --- coming back to where a crime paid ------------------------------------------------
@@ -302,9 +300,7 @@ class Offender(mesa.Agent):
         exposed = None
         clock = self.model.clock
         if clock.exposes:  # summed by land use, as the route's own attractiveness is
-            uses = (self._uses[slot] or self._land_use(slot))[0]
-            exposed = clock.exposed_by_hour(np.bincount(uses, weights=extra,
-                                                        minlength=len(LandUse)))
+            exposed = clock.exposed_by_hour((self._uses[slot] or self._land_use(slot))[0], extra)
         return extra, float(extra.sum()), exposed
 
     def routes(self) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
