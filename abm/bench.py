@@ -468,21 +468,26 @@ def _children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def _sweeps(path: str, outs: list[Path], workers: int) -> tuple[float, float]:
-    """CPU (the sweeps', their workers' included: children of this process once they are
-    waited for) and wall time of `abm sweep`s of one file, run side by side."""
+def side_by_side(commands: list[list[str]]) -> tuple[float, float]:
+    """CPU and wall time of commands run side by side, each a process of its own. The CPU is
+    theirs and their own children's (a sweep's workers): a process's CPU counts toward its
+    parent's children once the parent has waited for it."""
     cpu, started = _children_cpu(), time.perf_counter()
-    running = [subprocess.Popen([sys.executable, "-m", "abm", "sweep", path, "--workers",
-                                 str(workers), "--out", str(out), "--quiet"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-               for out in outs]
+    running = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True) for command in commands]
     said = [p.communicate()[1] for p in running]
     wall = time.perf_counter() - started
-    for p, err in zip(running, said, strict=True):
+    for command, p, err in zip(commands, running, said, strict=True):
         if p.returncode != 0:
             last = err.strip().splitlines() or [f"exit status {p.returncode}"]
-            raise RuntimeError(f"abm sweep --workers {workers}: {last[-1]}")
+            raise RuntimeError(f"{' '.join(command[2:])}: {last[-1]}")
     return _children_cpu() - cpu, wall
+
+
+def _sweeps(path: str, outs: list[Path], workers: int) -> tuple[float, float]:
+    """`abm sweep`s of one file on ``workers`` each, into ``outs``, side by side."""
+    return side_by_side([[sys.executable, "-m", "abm", "sweep", path, "--workers",
+                          str(workers), "--out", str(out), "--quiet"] for out in outs])
 
 
 def measure_sweep(spec: dict, profile=None) -> dict:
