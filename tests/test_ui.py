@@ -594,7 +594,9 @@ def test_a_lesson_step_is_predict_run_reveal_and_ends_in_a_debrief(configs, pair
     assert rc.find(v.RadioGroup, class_="abm-lesson-choices").widget.disabled
     state.pause()  # the live run played; the replicates run in the background
     assert state.replicates.wait(300)
-    reveal = rc.find(v.Card, class_="ma-0 abm-lesson-reveal")
+    # The result re-renders the page from the replicates' thread, which a busy machine can
+    # leave for the play loop's thread to finish: wait for the reveal, not only the thread.
+    reveal = rc.find(v.Card, class_="ma-0 abm-lesson-reveal").wait_for(timeout=120)
     assert len(reveal) == 1
     result = state.replicates.result.value
     figure = result.figure("crimes_recorded / crimes_total")
