@@ -103,10 +103,12 @@ WOLFSHEEP_SIDE = 51
 # --- measuring (runs in the child process) ------------------------------------------------------
 
 
-def peak_rss_mb() -> float:
+def peak_rss_mb(children: bool = False) -> float:
+    """Peak memory of this process, or of the largest of its children waited for."""
     import resource
 
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN if children else
+                             resource.RUSAGE_SELF).ru_maxrss
     return rss / 2**20 if sys.platform == "darwin" else rss / 2**10  # bytes on macOS, KiB else
 
 
@@ -461,6 +463,12 @@ def measure_floor(spec: dict, profile=None) -> dict:
     return out
 
 
+def last_said(stderr: str, returncode: int) -> str:
+    """What a failed process said last (its error's one line), or its exit status."""
+    lines = stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit status {returncode}"
+
+
 def _children_cpu() -> float:
     import resource
 
@@ -479,8 +487,7 @@ def side_by_side(commands: list[list[str]]) -> tuple[float, float]:
     wall = time.perf_counter() - started
     for command, p, err in zip(commands, running, said, strict=True):
         if p.returncode != 0:
-            last = err.strip().splitlines() or [f"exit status {p.returncode}"]
-            raise RuntimeError(f"{' '.join(command[2:])}: {last[-1]}")
+            raise RuntimeError(f"{' '.join(command[2:])}: {last_said(err, p.returncode)}")
     return _children_cpu() - cpu, wall
 
 
@@ -497,7 +504,6 @@ def measure_sweep(spec: dict, profile=None) -> dict:
     once, whatever they are: two 1-worker sweeps side by side, against one alone.
     Not profiled: the work is in other processes."""
     import hashlib
-    import resource
     import tempfile
 
     order = (1, 2) if spec.get("repeat", 0) % 2 == 0 else (2, 1)
@@ -516,8 +522,7 @@ def measure_sweep(spec: dict, profile=None) -> dict:
         "side_by_side_cpu_s": side_by_side,
         "side_by_side_ratio": side_by_side / (2 * cpu[1]),
         "cpu_s": cpu[1] + cpu[2] + side_by_side, "wall_s": wall[1] + wall[2],
-        # The largest of the sweeps' processes (ru_maxrss of children: the largest one).
-        "rss_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "rss_peak_mb": peak_rss_mb(children=True),  # the largest of the sweeps' processes
     }
 
 
@@ -593,8 +598,7 @@ def run_child(spec: dict) -> dict:
     done = subprocess.run([sys.executable, "-m", "abm.bench", json.dumps(spec)],
                           capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
-        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-        return {"error": lines[-1]}
+        return {"error": last_said(done.stderr, done.returncode)}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
