@@ -53,6 +53,9 @@ class Workload:
     # (``offenders-1000``), for ``days`` simulated days.
     offenders: tuple[int, ...] = ()
     days: float | None = None
+    # A model workload over several cities runs each as a workload of its own, named by its
+    # offenders (``density-4000``), for ``days`` simulated days.
+    cities: tuple[str, ...] = ()
 
 
 WORKLOADS = {w.name: w for w in (
@@ -67,6 +70,10 @@ WORKLOADS = {w.name: w for w in (
     Workload("offenders", "model", "cost per offender-day: the city workload for 60 days at "
              "1,000, 4,000 and 16,000 offenders, each in a fresh process", "city-scale",
              offenders=(1000, 4000, 16000), days=60),
+    Workload("density", "model", "cost per offender-day at fixed density: the city workload "
+             "for 60 days, and the same with four times the offenders in a city four times "
+             "as large in every count (city-40k), each in a fresh process",
+             cities=("city-scale", "city-40k"), days=60),
     Workload("sweep", "sweep", "a sweep of 24 runs of the teaching town over 120 days "
              "(speedup-long) on 1 worker and on 2, one after the other, then two 1-worker "
              "sweeps side by side, each in a fresh process", "speedup-long"),
@@ -624,18 +631,26 @@ def specs(args: argparse.Namespace) -> list[dict]:
                         "shipped": args.sweep is None and not args.profile})
             continue
         sizes = (args.offenders or w.offenders) if w.offenders else ()
-        for count in sizes or [None]:
-            spec = {**base, "workload": name if count is None else f"{name}-{count}"}
-            if w.config is not None:
+        if sizes:  # the workload's city at each size
+            variants = [(w.config, [f"offenders.count={count}"]) for count in sizes]
+        else:  # each of its cities, or its one config (or none)
+            variants = [(config, []) for config in w.cities or [w.config]]
+        for config, more in variants:
+            spec = {**base, "workload": name}
+            if config is not None:
                 overrides = list(args.overrides)
                 days = args.days if args.days is not None else w.days
                 if days is not None and w.kind == "model":
                     overrides.append(f"run.days={days:g}")
-                if count is not None:
-                    overrides.append(f"offenders.count={count}")
-                path = catalog.find(w.config)  # a shipped scenario (abm/configs/)
-                load(path, overrides)  # bad overrides fail here, before anything runs
+                overrides.extend(more)
+                path = catalog.find(config)  # a shipped scenario (abm/configs/)
+                settings = load(path, overrides)  # bad overrides fail here, before anything runs
                 spec.update(config=str(path), overrides=overrides)
+                if sizes or w.cities:  # named by its offenders (``offenders-4000``), or
+                    # by its city too where --set gave two cities the same offenders
+                    spec["workload"] = f"{name}-{settings.offenders.count}"
+                    if any(s["workload"] == spec["workload"] for s in out):
+                        spec["workload"] += f"-{config}"
             spec["shipped"] = as_shipped and not (w.offenders and args.offenders)
             out.append(spec)
     return out
@@ -778,19 +793,21 @@ def held_to_cpu(name: str, r: dict, limit: float) -> list[str]:
             f"{verdict(rss <= CITY_RSS_MB)}"]
 
 
-def spread_of_costs(summary: dict, shipped: set[str]) -> list[str]:
-    """The cost per offender-day of the ``offenders`` workload's sizes, dearest over cheapest,
-    with the crimes per offender-day each size's rules gave (more crimes, more work)."""
+def spread_of_costs(summary: dict, shipped: set[str], workload: str = "offenders",
+                    where: str = "") -> list[str]:
+    """The cost per offender-day of a workload's sizes (``offenders``: one city, more
+    offenders; ``density``: the city grown with them), dearest over cheapest, with the crimes
+    per offender-day each size's rules gave (more crimes, more work)."""
     sizes = sorted((r["offenders"], r) for name, r in summary.items()
-                   if name.startswith("offenders-") and name in shipped
+                   if name.startswith(f"{workload}-") and name in shipped
                    and r.get("later_offender_day_us") is not None)
     if len(sizes) < 2:
         return []
     costs = [r["later_offender_day_us"] for _, r in sizes]
     crimes = [r["later_crimes_per_offender_day"] for _, r in sizes]
     spread = max(costs) / min(costs)
-    return [f"cost per offender-day within {OFFENDER_DAY_SPREAD}x from {sizes[0][0]:,.0f} to "
-            f"{sizes[-1][0]:,.0f} offenders: {', '.join(f'{c:.1f}' for c in costs)} us, "
+    return [f"cost per offender-day within {OFFENDER_DAY_SPREAD}x{where} from {sizes[0][0]:,.0f} "
+            f"to {sizes[-1][0]:,.0f} offenders: {', '.join(f'{c:.1f}' for c in costs)} us, "
             f"{spread:.2f}x, {verdict(spread <= OFFENDER_DAY_SPREAD)}; crimes per "
             f"offender-day {', '.join(f'{c:.3f}' for c in crimes)}"]
 
@@ -825,6 +842,7 @@ def targets(summary: dict, shipped: set[str]) -> list[str]:
                      f"the interpreter and "
                      f"`import mesa` alone take {floor:.2f} s")
     lines.extend(spread_of_costs(summary, shipped))
+    lines.extend(spread_of_costs(summary, shipped, "density", " at fixed density"))
     sweep = summary.get("sweep", {})
     if "sweep" in shipped and "cpu_ratio" in sweep:
         ratio, speedup = sweep["cpu_ratio"], sweep["speedup"]

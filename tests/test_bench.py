@@ -324,6 +324,42 @@ def test_the_cost_per_offender_day_is_held_to_its_spread_over_sizes():
     assert bench.targets(summary, {"offenders-1000"}) == []  # one size says nothing
 
 
+def test_the_40k_city_is_the_city_at_the_same_density_four_times_over():
+    big, city = (load(catalog.find(name)).model_dump()
+                 for name in bench.WORKLOADS["density"].cities[::-1])
+    scaled = [("city", "nodes"), ("city", "centres"), ("city", "destinations"),
+              ("offenders", "count"), ("police", "units"), ("police", "hotspots"),
+              ("cameras", "count"), ("cameras", "groups"), ("cameras", "operators")]
+    for section, key in scaled:
+        assert big[section].pop(key) == 4 * city[section].pop(key), key
+    assert big["run"].pop("name") == "city-40k"
+    city["run"].pop("name")
+    assert big == city  # the same hazards, patrol, block size and placement
+
+
+def test_the_density_workload_runs_each_city_named_by_its_offenders():
+    plan = bench.specs(args_of("density"))
+    assert [s["workload"] for s in plan] == ["density-1000", "density-4000"]
+    assert [s["config"] for s in plan] == [str(catalog.find(c)) for c in ("city-scale",
+                                                                         "city-40k")]
+    assert all(s["shipped"] and s["overrides"] == ["run.days=60"] for s in plan)
+    same = bench.specs(args_of("density", "--set", "offenders.count=50"))
+    assert [s["workload"] for s in same] == ["density-50", "density-50-city-40k"]
+    assert not any(s["shipped"] for s in same)
+
+
+def test_the_cost_per_offender_day_at_fixed_density_has_its_own_target():
+    def size(count: int, us: float) -> dict:
+        return {"offenders": count, "later_offender_day_us": us,
+                "later_crimes_per_offender_day": 0.05}
+
+    summary = {"density-1000": size(1000, 62.6), "density-4000": size(4000, 96.3),
+               "offenders-1000": size(1000, 62.6)}
+    assert bench.targets(summary, set(summary)) == [
+        "cost per offender-day within 1.5x at fixed density from 1,000 to 4,000 offenders: "
+        "62.6, 96.3 us, 1.54x, NOT met; crimes per offender-day 0.050, 0.050"]
+
+
 def test_the_sweep_workload_times_a_sweep_on_one_worker_and_on_two(tmp_path):
     out = tmp_path / "bench.json"
     done = abm_cli("bench", "sweep", "--sweep", "smoke", "--json", str(out))

@@ -11,9 +11,9 @@ from abm.config import ConfigError, load
 from abm.experiment.sweepfile import load_sweep
 from tests.conftest import ROOT, abm_cli
 
-SCENARIOS = {"default", "real-city", "helsinki", "city-scale", "city-100k", "islamabad-full",
-             "islamabad", "islamabad-staff-moved", "mombasa", "nairobi", "no-repairs",
-             "teaching-town"}
+SCENARIOS = {"default", "real-city", "helsinki", "city-scale", "city-40k", "city-100k",
+             "islamabad-full", "islamabad", "islamabad-staff-moved", "mombasa", "nairobi",
+             "no-repairs", "teaching-town"}
 
 
 def stems(kind: Kind) -> set[str]:
