@@ -50,7 +50,8 @@ pd.Series(result.summary).to_frame("value").head(20)
 
 # %% [markdown]
 # **The crime log**: one row per crime, true or recorded. `zone` is 0 inside camera coverage,
-# 1 in the buffer around it, 2 elsewhere; `recorded` says whether it entered police records (`reported`: whether police heard of it).
+# 1 in the buffer around it, 2 elsewhere; `recorded` says whether it entered police records
+# (`reported`: whether police heard of it).
 
 # %%
 crimes = result.crimes
