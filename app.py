@@ -45,7 +45,9 @@ html, body { overflow-x: hidden; }
               gap: 14px; align-items: start; }
 .abm-pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px;
             align-items: start; margin-bottom: 8px; }
-.abm-map-frame { position: relative; width: 100%; max-width: calc(100vh - 250px);
+/* The map's side leaves the page's header, the transport and the map tools above it, with
+   room for one of those rows to wrap, so that the whole map stays on a 768-pixel screen. */
+.abm-map-frame { position: relative; width: 100%; max-width: calc(100vh - 280px);
                  min-width: min(100%, 320px); line-height: 0; }
 .abm-map-frame img { width: 100%; display: block; user-select: none; }
 .abm-map-overlay { position: absolute; inset: 0; cursor: grab; }
@@ -75,6 +77,7 @@ html, body { overflow-x: hidden; }
   .abm-body { grid-template-columns: 250px minmax(0, 1fr); }
   .abm-beside { grid-template-columns: minmax(0, 1fr); }
   .abm-transport .v-btn:not(.v-btn--icon) { height: 30px !important; padding: 0 10px !important; }
+  .abm-map-tools .v-label { font-size: 0.8em; }
 }
 @media (max-width: 760px) {
   .abm-body { grid-template-columns: minmax(0, 1fr); }
