@@ -102,18 +102,24 @@ def test_the_100k_city_is_held_to_cpu_time_with_its_build():
     assert bench.targets({"city-100k": figures}, set()) == []  # not as shipped: no targets
 
 
+def assert_scaled(big_name: str, small_name: str, times: int) -> None:
+    """A shipped config is another with every count of a city's size ``times`` as large, and
+    the same in everything else."""
+    big, small = (load(catalog.find(name)).model_dump() for name in (big_name, small_name))
+    for section, key in [("city", "nodes"), ("city", "centres"), ("city", "destinations"),
+                         ("offenders", "count"), ("police", "units"), ("police", "hotspots"),
+                         ("cameras", "count"), ("cameras", "groups"),
+                         ("cameras", "operators")]:
+        assert big[section].pop(key) == times * small[section].pop(key), key
+    assert big["run"].pop("name") == big_name
+    small["run"].pop("name")
+    assert big == small
+
+
 def test_islamabad_full_is_the_scenario_with_ten_times_every_count():
     assert "islamabad-full" in abm_cli("bench", "--help").stdout
-    full, tenth = (load(catalog.find(name)).model_dump()
-                   for name in (bench.WORKLOADS["islamabad-full"].config, "islamabad"))
-    scaled = [("city", "nodes"), ("city", "centres"), ("city", "destinations"),
-              ("offenders", "count"), ("police", "units"), ("police", "hotspots"),
-              ("cameras", "count"), ("cameras", "groups"), ("cameras", "operators")]
-    for section, key in scaled:
-        assert full[section].pop(key) == 10 * tenth[section].pop(key), key
-    assert full["run"].pop("name") == "islamabad-full"
-    tenth["run"].pop("name")
-    assert full == tenth  # the same timeline, costs, hazards and streets' shape
+    # The same timeline, costs, hazards and streets' shape.
+    assert_scaled(bench.WORKLOADS["islamabad-full"].config, "islamabad", 10)
 
 
 def test_a_workload_over_its_cpu_target_says_by_how_much():
@@ -325,16 +331,8 @@ def test_the_cost_per_offender_day_is_held_to_its_spread_over_sizes():
 
 
 def test_the_40k_city_is_the_city_at_the_same_density_four_times_over():
-    big, city = (load(catalog.find(name)).model_dump()
-                 for name in bench.WORKLOADS["density"].cities[::-1])
-    scaled = [("city", "nodes"), ("city", "centres"), ("city", "destinations"),
-              ("offenders", "count"), ("police", "units"), ("police", "hotspots"),
-              ("cameras", "count"), ("cameras", "groups"), ("cameras", "operators")]
-    for section, key in scaled:
-        assert big[section].pop(key) == 4 * city[section].pop(key), key
-    assert big["run"].pop("name") == "city-40k"
-    city["run"].pop("name")
-    assert big == city  # the same hazards, patrol, block size and placement
+    city, big = bench.WORKLOADS["density"].cities
+    assert_scaled(big, city, 4)  # the same hazards, patrol, block size and placement
 
 
 def test_the_density_workload_runs_each_city_named_by_its_offenders():
