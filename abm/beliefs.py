@@ -38,7 +38,7 @@ class Beliefs:
         self.offset = np.zeros((offenders, cameras), dtype=np.float32)
         self.police = np.full(offenders, s.base_risk)  # arrest by police alone
         self.heard_broken = np.zeros(offenders)  # share broken in the last report heard
-        self._scratch: np.ndarray | None = None
+        self._scratch: tuple[np.ndarray, np.ndarray] | None = None  # for mean_camera_risk
         self.rng = rng  # for word of mouth and news
 
     @property
@@ -59,15 +59,14 @@ class Beliefs:
         return self.camera_risk(offender, np.array([camera]))
 
     def mean_camera_risk(self) -> float:
-        """Mean belief over offenders and cameras (NaN with neither)."""
+        """Mean belief over offenders and cameras (NaN with neither): read every simulated
+        day, so worked out a block at a time in scratch space small enough for the
+        processor's cache, and summed as numpy sums (``clipped_mean``)."""
         if not self.offset.size:
             return float("nan")
         if self._scratch is None:
-            self._scratch = np.empty_like(self.offset)
-        out = self._scratch  # reused: this is read every simulated day
-        np.add(self.offset, self.general.astype(np.float32)[:, None], out=out)
-        np.clip(out, 0.0, 1.0, out=out)
-        return float(out.mean(dtype=np.float64))
+            self._scratch = clipped_mean_scratch(self.offset.shape)
+        return clipped_mean(self.offset, self.general.astype(np.float32), self._scratch)
 
     def mean_police_risk(self) -> float:
         return float(self.police.mean()) if len(self.police) else float("nan")
@@ -137,6 +136,8 @@ class Beliefs:
 
 # numpy sums up to this many numbers in a row one after the other, and more pairwise.
 SEQUENTIAL_SUM = 8
+# numpy buffers worked at once by ``clipped_mean``: with their float32 copy, about 768 kB.
+MEAN_BUFFERS = 8
 
 
 def row_means(values: np.ndarray) -> np.ndarray:
@@ -150,3 +151,46 @@ def row_means(values: np.ndarray) -> np.ndarray:
         total += values[:, k]
     total /= columns
     return total
+
+
+def clipped_mean_scratch(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Scratch space for ``clipped_mean`` of an array of this shape: rows of float32 covering
+    a block and one spare row each side, and the block as float64."""
+    rows, columns = shape
+    block = min(rows * columns, MEAN_BUFFERS * np.getbufsize())
+    return (np.empty((block // columns + 2) * columns, dtype=np.float32),
+            np.empty(block))
+
+
+def clipped_mean(offset: np.ndarray, general: np.ndarray,
+                 scratch: tuple[np.ndarray, np.ndarray]) -> float:
+    """``np.clip(offset + general[:, None], 0, 1).mean(dtype=np.float64)`` bit for bit,
+    without the whole sum in memory: worked a block at a time, so each number is read from
+    memory once.
+
+    numpy casts to float64 a buffer at a time, sums each buffer pairwise and adds the sums
+    in turn to a total that starts at +0.0; blocks are whole buffers, so the same sums come
+    out of the same numbers and are added in the same order (``np.cumsum`` adds in turn).
+    """
+    rows, columns = offset.shape
+    size = rows * columns
+    buffer = np.getbufsize()
+    narrow, wide = scratch
+    step = len(wide)  # a whole number of buffers, or the whole array
+    sums = np.zeros(1 + -(-size // buffer))  # +0.0, then each buffer's sum
+    k = 1
+    for start in range(0, size, step):
+        stop = min(size, start + step)
+        first, last = start // columns, (stop - 1) // columns + 1
+        block = narrow[:(last - first) * columns].reshape(last - first, columns)
+        np.add(offset[first:last], general[first:last, None], out=block)
+        np.clip(block, 0.0, 1.0, out=block)
+        part = wide[:stop - start]
+        np.copyto(part, narrow[start - first * columns:stop - first * columns])
+        whole = len(part) // buffer
+        sums[k:k + whole] = part[:whole * buffer].reshape(whole, buffer).sum(axis=1)
+        k += whole
+        if whole * buffer < len(part):
+            sums[k] = part[whole * buffer:].sum()
+            k += 1
+    return float(np.cumsum(sums).item(-1) / size)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from abm.beliefs import Beliefs, row_means
+from abm.beliefs import Beliefs, clipped_mean, clipped_mean_scratch, row_means
 from abm.cameras import Fault
 from abm.config import Config
 from abm.crimes import Crime
@@ -179,3 +179,27 @@ def test_row_means_are_numpys_bit_for_bit(columns):
     values[20:40] = -0.0
     values[40:60, 0] = -0.0
     assert row_means(values).tobytes() == values.mean(axis=1).tobytes()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (40, 53), (250, 195), (8, 8192), (9, 8191),
+                                   (1, 100_000), (2500, 39), (700, 1950)])
+def test_clipped_mean_is_numpys_bit_for_bit(shape):
+    rng = np.random.default_rng(shape[0] * 7 + shape[1])
+    # Beliefs of every magnitude, so that the order of adding changes the sum's last bits.
+    offset = (rng.normal(0, 0.4, shape) * 10.0 ** rng.integers(-30, 1, shape)).astype(np.float32)
+    offset[: shape[0] // 5] = 0.0
+    general = rng.uniform(-0.2, 0.9, shape[0]).astype(np.float32)
+    general[shape[0] // 2:] = 0.0
+    expected = np.clip(offset + general[:, None], 0.0, 1.0).mean(dtype=np.float64)
+    got = clipped_mean(offset, general, clipped_mean_scratch(shape))
+    assert np.float64(got).tobytes() == expected.tobytes()
+
+
+def test_mean_camera_risk_of_a_run_is_numpys_bit_for_bit():
+    model = SafeCityModel(small("offenders.count=300", "cameras.count=120"))
+    model.run_for(40 * 1440.0)
+    beliefs = model.beliefs
+    assert np.count_nonzero(beliefs.offset)  # offenders have learned of some cameras
+    expected = np.clip(beliefs.offset + beliefs.general.astype(np.float32)[:, None],
+                       0.0, 1.0).mean(dtype=np.float64)
+    assert np.float64(beliefs.mean_camera_risk()).tobytes() == expected.tobytes()
