@@ -287,10 +287,7 @@ class Offender(mesa.Agent):
         for k, (node, time) in enumerate(self._boosts):
             w = weights[k]
             if w is None:
-                xy = self.model.city.xy
-                d = np.hypot(*(xy[path] - xy[node]).T)
-                w = weights[k] = (np.clip(1.0 - d / s.near_repeat_radius_m, 0.0, None)
-                                  if d.min() < s.near_repeat_radius_m else False)
+                w = weights[k] = self._nearness(slot, k, path, node)
             if w is not False:
                 part = math.exp((time - newest) / tau) * w
                 total = part if total is None else total + part
@@ -302,6 +299,24 @@ class Offender(mesa.Agent):
         if clock.exposes:  # summed by land use, as the route's own attractiveness is
             exposed = clock.exposed_by_hour((self._uses[slot] or self._land_use(slot))[0], extra)
         return extra, float(extra.sum()), exposed
+
+    def _nearness(self, slot: int, k: int, path: np.ndarray, node: int) -> np.ndarray | bool:
+        """How near each place of a slot's route is to the k-th remembered crime, at
+        ``node``: 1 there, falling linearly to nothing at the radius; False if no place is
+        within it. On two-way streets the way back passes the way there's places in reverse
+        (``_work_out``), so either direction's weights, once known, give the other's."""
+        k_anchors = len(self.anchors)
+        back = self._boost_weights[(slot + k_anchors) % (2 * k_anchors)][k]
+        if back is not None and self.model.city.router.two_way:
+            return back if back is False else back[::-1]
+        radius = self.settings.near_repeat_radius_m
+        xy = self.model.city.xy
+        d = np.hypot(*(xy[path] - xy[node]).T)
+        if d.min() >= radius:
+            return False
+        weight = 1.0 - d / radius
+        np.maximum(weight, 0.0, out=weight)
+        return weight
 
     def routes(self) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
         """The routes worked out so far, by (from, to): places and metres on reaching each."""

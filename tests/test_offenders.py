@@ -100,3 +100,27 @@ def test_what_remembered_crimes_add_is_summed_as_exposed_at_every_hour():
             assert extra_total == pytest.approx(extra.sum(), rel=1e-12)
             checked += 1
     assert checked > 10
+
+
+def test_remembered_crimes_weigh_each_place_by_its_distance_whichever_way_the_route_goes():
+    """Weights taken from the way back (reversed) are the ones the way there's own places
+    give, bit for bit: 1 at the crime, falling linearly to nothing at the radius."""
+    model = SafeCityModel(small("run.days=40", "offenders.near_repeat_radius_m=600"))
+    model.run_days(30)
+    radius, xy = model.config.offenders.near_repeat_radius_m, model.city.xy
+    checked = both_ways = 0
+    for offender in model.trips.offenders:
+        k_anchors = len(offender.anchors)
+        for slot, route in enumerate(offender._routes):
+            for k, weights in enumerate(offender._boost_weights[slot]):
+                if weights is None:
+                    continue
+                d = np.hypot(*(xy[route[0]] - xy[offender._boosts[k][0]]).T)
+                if d.min() >= radius:
+                    assert weights is False
+                else:
+                    assert weights.tobytes() == np.clip(1.0 - d / radius, 0.0, None).tobytes()
+                checked += 1
+                back = offender._boost_weights[(slot + k_anchors) % (2 * k_anchors)][k]
+                both_ways += back is not None and back is not False
+    assert checked > 50 and both_ways > 10
