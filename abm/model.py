@@ -104,12 +104,15 @@ class SafeCityModel(mesa.Model):
         homes = self.rng.choice(city.n, size=s.count, p=city.residents / city.residents.sum())
         dest = city.destinations
         offenders = []
-        for index, home in enumerate(homes):
-            d = np.linalg.norm(city.xy[dest] - city.xy[home], axis=1)
-            w = np.exp(-d / s.anchor_distance_m) * city.attractiveness[dest] + 1e-12
-            k = min(s.anchors, len(dest))
-            anchors = self.rng.choice(dest, size=k, replace=False, p=w / w.sum())
-            offenders.append(Offender(self, index, int(home), anchors))
+        # With a decay scale near zero, distances over it overflow to infinity and the decay
+        # to nothing: the floor below then weighs those places alike, which is meant.
+        with np.errstate(over="ignore"):
+            for index, home in enumerate(homes):
+                d = np.linalg.norm(city.xy[dest] - city.xy[home], axis=1)
+                w = np.exp(-d / s.anchor_distance_m) * city.attractiveness[dest] + 1e-12
+                k = min(s.anchors, len(dest))
+                anchors = self.rng.choice(dest, size=k, replace=False, p=w / w.sum())
+                offenders.append(Offender(self, index, int(home), anchors))
         return offenders
 
     @property
