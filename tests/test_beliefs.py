@@ -196,8 +196,8 @@ def test_clipped_mean_is_numpys_bit_for_bit(shape):
 
 
 def test_mean_camera_risk_of_a_run_is_numpys_bit_for_bit():
-    model = SafeCityModel(small("offenders.count=300", "cameras.count=120"))
-    model.run_for(40 * 1440.0)
+    model = SafeCityModel(small("run.days=40", "offenders.count=300", "cameras.count=120"))
+    model.run_days(40)
     beliefs = model.beliefs
     assert np.count_nonzero(beliefs.offset)  # offenders have learned of some cameras
     expected = np.clip(beliefs.offset + beliefs.general.astype(np.float32)[:, None],
