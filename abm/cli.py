@@ -250,19 +250,42 @@ def _run(argv: list[str] | None) -> int:
         stop_workers()
 
 
+class CtrlC:
+    """Whether Ctrl-C was pressed while the program ran. A library's compiled code may catch
+    the KeyboardInterrupt and raise an error of its own in its place (pydantic-core does,
+    building a validator while the program imports): that error is the interruption too."""
+
+    pressed = False
+
+    @classmethod
+    def note(cls, signum, frame) -> None:
+        cls.pressed = True
+        raise KeyboardInterrupt
+
+
+def _interrupted() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while we say so
+    print("abm: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _run(argv)
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while we say so
-        print("abm: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted()
+    except Exception:
+        if not CtrlC.pressed:
+            raise
+        return _interrupted()
 
 
 def command() -> int:
     """The `abm` program: ``main``, after which Ctrl-C is ignored. The command's work is done
     by then, whole or interrupted; while the interpreter shuts down, Python no longer turns
     Ctrl-C into KeyboardInterrupt, and the program would end killed, without a word."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # (not if ignored)
+        signal.signal(signal.SIGINT, CtrlC.note)
     code = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     return code

@@ -110,3 +110,41 @@ def test_ctrl_c_once_the_work_is_done_changes_nothing():
                          text=True, timeout=120, preexec_fn=_as_foreground_job)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip().endswith("still here 0") and ran.stderr == ""
+
+
+LIBRARY_SWALLOWS_CTRL_C = """\
+import os, signal, sys
+import abm.cli as cli
+
+def build_parser(argv):
+    try:  # as pydantic-core does while it builds a validator: Ctrl-C becomes its own error
+        os.kill(os.getpid(), signal.SIGINT)
+        signal.pause()
+    except KeyboardInterrupt as exc:
+        raise RuntimeError(f"validator not built: {exc!r}") from None
+
+cli.build_parser = build_parser
+sys.argv = ['abm', 'run']
+raise SystemExit(cli.command())
+"""
+
+
+def test_ctrl_c_that_a_library_turns_into_its_own_error_is_one_line():
+    """Compiled code may catch the KeyboardInterrupt and raise another error in its place;
+    after a Ctrl-C, that error is the interruption too."""
+    ran = subprocess.run([sys.executable, "-c", LIBRARY_SWALLOWS_CTRL_C],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         preexec_fn=_as_foreground_job)
+    assert ran.returncode == 130, ran.stderr
+    assert ran.stderr.strip().splitlines() == ["abm: interrupted"], ran.stderr
+
+
+def test_an_error_without_ctrl_c_is_not_called_an_interruption():
+    code = ("import sys\nimport abm.cli as cli\n"
+            "def build_parser(argv):\n    raise RuntimeError('a real failure')\n"
+            "cli.build_parser = build_parser\nsys.argv = ['abm', 'run']\n"
+            "raise SystemExit(cli.command())\n")
+    ran = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, preexec_fn=_as_foreground_job)
+    assert ran.returncode == 1 and "RuntimeError: a real failure" in ran.stderr, ran.stderr
+    assert "interrupted" not in ran.stderr
