@@ -141,3 +141,23 @@ def test_local_cluster_listens_on_loopback_only_and_speaks_tls():
         client.close()
     finally:
         cluster.close()
+
+
+def test_ctrl_c_in_a_dask_sweep_reaches_the_programs_own_handler():
+    """The quiet handler of a Dask sweep calls the one it stands in for (the `abm` program's,
+    which notes that Ctrl-C was pressed), then interrupts."""
+    import logging
+
+    from abm.cli import CtrlC
+    from abm.experiment.backends import _interrupt_quietly
+
+    pressed = CtrlC.pressed
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _interrupt_quietly(CtrlC.note, signal.SIGINT, None)
+        assert CtrlC.pressed
+        with pytest.raises(KeyboardInterrupt):  # with no handler of ours before it
+            _interrupt_quietly(signal.SIG_DFL, signal.SIGINT, None)
+    finally:
+        CtrlC.pressed = pressed
+        logging.disable(logging.NOTSET)

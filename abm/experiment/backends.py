@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, suppress
+from functools import partial
 from typing import NamedTuple
 
 from abm.config import ConfigError
@@ -304,13 +305,16 @@ def local_cluster(workers: int):
                             silence_logs=logging.CRITICAL)
 
 
-def _interrupt_quietly(signum, frame) -> None:
+def _interrupt_quietly(previous, signum, frame) -> None:
     """Ctrl-C during a Dask sweep: what Dask logs while it drops the work under way (keys
     forgotten, streams closed, callbacks of interrupted calls) is not news to the user who
-    pressed it, so it is silenced before the interruption reaches Dask's code."""
+    pressed it, so it is silenced before the interruption reaches Dask's code. The handler
+    it stands in for is then called, so the program knows Ctrl-C was pressed."""
     import logging
 
     logging.disable(logging.CRITICAL)  # (Dask sets levels of its own loggers one by one)
+    if callable(previous):
+        previous(signum, frame)
     raise KeyboardInterrupt
 
 
@@ -364,7 +368,9 @@ class DaskBackend:
         if not tasks:
             return
         main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, _interrupt_quietly) if main else None
+        previous = signal.getsignal(signal.SIGINT) if main else None
+        if main:
+            signal.signal(signal.SIGINT, partial(_interrupt_quietly, previous))
         cluster = None
         client = self.client
         futures: dict = {}
